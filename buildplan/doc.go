@@ -1,0 +1,8 @@
+// Package buildplan decides, without any I/O of its own, every change jbuild
+// makes to an image: which runtime the image runs (and the evidence), which
+// agent profile applies, which files the agent layer holds with which owner
+// and mode, how the environment merges with the image's own values, and which
+// labels record the result. Both engines (the registry/OCI engine behind
+// `jbuild wrap` and the BuildKit frontend) apply the same Plan, so they cannot
+// drift apart. The package is golden-file tested.
+package buildplan
