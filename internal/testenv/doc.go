@@ -1,0 +1,25 @@
+// Package testenv gives jbuild's integration tests and benchmarks the real
+// services they run against, started on loopback by the test binary itself.
+//
+// Registry starts one real OCI registry per test binary (Debian's
+// docker-registry, distribution 2.8) on 127.0.0.1 with a throw-away storage
+// directory and no auth; test packages call Main from TestMain so it is
+// stopped when the tests end. StartRegistry is the same starter without a
+// testing.TB, for programs such as the benchmark harness in bench/.
+//
+// The image helpers (RandomImage, RandomIndex, PushRandomImage, PushIndex)
+// build images from random layers and a caller-chosen config, so a test
+// states exactly the config it needs (ENV, USER, ENTRYPOINT, platform).
+//
+// Usage in a test package:
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+//
+//	func TestWrap(t *testing.T) {
+//		reg := testenv.Registry(t) // skips under -short
+//		testenv.PushRandomImage(t, reg+"/app:1", 2, 1<<20, func(c *v1.ConfigFile) {
+//			c.Config.User = "1000:1000"
+//		})
+//		...
+//	}
+package testenv

@@ -1,0 +1,205 @@
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// RegistryBinEnv names the environment variable that overrides the registry
+// binary (default: docker-registry from PATH, then /usr/bin/docker-registry).
+const RegistryBinEnv = "JBUILD_REGISTRY_BIN"
+
+// ErrRegistryNotInstalled is returned (wrapped) by StartRegistry when no
+// registry binary can be found.
+var ErrRegistryNotInstalled = errors.New("docker-registry binary not found")
+
+// InstallHint says how to get the registry binary on Debian.
+const InstallHint = "install it with `apt-get install docker-registry` or `make test-deps`" +
+	" (or point " + RegistryBinEnv + " at a distribution registry binary)"
+
+// readyTimeout bounds how long StartRegistry waits for /v2/ to answer.
+const readyTimeout = 20 * time.Second
+
+// registryConfig is a distribution 2.8 configuration: filesystem storage in a
+// temporary directory, deletes enabled (tests and the benchmark delete blobs
+// to get a cold registry), loopback only, no auth, quiet logs.
+const registryConfig = `version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: %s
+  headers:
+    X-Content-Type-Options: [nosniff]
+`
+
+// RegistryBinary returns the path of the registry binary StartRegistry runs.
+func RegistryBinary() (string, error) {
+	if p := os.Getenv(RegistryBinEnv); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %v", ErrRegistryNotInstalled, RegistryBinEnv, p, err)
+		}
+		return p, nil
+	}
+	if p, err := exec.LookPath("docker-registry"); err == nil {
+		return p, nil
+	}
+	if _, err := os.Stat("/usr/bin/docker-registry"); err == nil {
+		return "/usr/bin/docker-registry", nil
+	}
+	return "", ErrRegistryNotInstalled
+}
+
+// StartRegistry starts a registry on 127.0.0.1 at a free port and waits until
+// /v2/ answers. It returns the address ("127.0.0.1:PORT") and a stop function
+// that ends that process (by its PID, never by name) and removes its storage.
+// stop is safe to call more than once.
+func StartRegistry() (addr string, stop func(), err error) {
+	bin, err := RegistryBinary()
+	if err != nil {
+		return "", nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+	}
+	// The port is picked by binding :0 and releasing it, so another process
+	// can take it in between: retry a few times on an early exit.
+	for attempt := 1; ; attempt++ {
+		addr, stop, err = startOnce(bin)
+		if err == nil || attempt == 3 {
+			return addr, stop, err
+		}
+	}
+}
+
+func startOnce(bin string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "jbuild-registry-")
+	if err != nil {
+		return "", nil, fmt.Errorf("starting registry: %w", err)
+	}
+	fail := func(err error) (string, func(), error) {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return fail(fmt.Errorf("starting registry: picking a port: %w", err))
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cfgPath := filepath.Join(dir, "config.yml")
+	storage := filepath.Join(dir, "storage")
+	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, registryConfig, storage, addr), 0o600); err != nil {
+		return fail(fmt.Errorf("starting registry: %w", err))
+	}
+	logPath := filepath.Join(dir, "registry.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return fail(fmt.Errorf("starting registry: %w", err))
+	}
+	defer logf.Close()
+
+	cmd := exec.Command(bin, "serve", cfgPath)
+	cmd.Env = registryEnv()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Kill the registry if the process that started it dies without
+	// calling stop (a test binary killed by -timeout, ^C).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("starting registry: %s: %w", bin, err))
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+			os.RemoveAll(dir)
+		})
+	}
+	if err := waitReady(addr, exited); err != nil {
+		log := logTail(logPath, 2048) // before stop removes dir
+		stop()
+		return "", nil, fmt.Errorf("starting registry: %w\nregistry log:\n%s", err, log)
+	}
+	return addr, stop, nil
+}
+
+// waitReady polls GET /v2/ until it answers 200, the process exits or the
+// timeout passes. On failure the error carries the registry's log.
+func waitReady(addr string, exited <-chan struct{}) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		resp, err := client.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("registry on %s exited before answering /v2/", addr)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("registry on %s did not answer /v2/ within %s (last error: %v)", addr, readyTimeout, err)
+		}
+	}
+}
+
+// registryEnv is the environment without REGISTRY_* variables, which
+// distribution would read as configuration overrides.
+func registryEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REGISTRY_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// logTail returns at most the last n bytes of the file at path.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,62 @@
+package testenv
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"testing"
+)
+
+// shared is the one registry of this test binary.
+var shared struct {
+	once sync.Once
+	addr string
+	stop func()
+	err  error
+}
+
+// Main runs the tests and then stops the shared registry, if one was
+// started. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+// InCI reports whether the tests run in CI (CI=true, as GitHub Actions,
+// GitLab CI and .ci/run set it).
+func InCI() bool {
+	v := os.Getenv("CI")
+	return v == "true" || v == "1"
+}
+
+// RequireIntegration skips the test under `go test -short`.
+func RequireIntegration(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+}
+
+// Registry returns the address ("127.0.0.1:PORT") of the registry shared by
+// every test of this binary, starting it on first use. It skips the test
+// under -short and fails it when the registry cannot start (missing binary
+// included: a silently skipped integration suite looks like a green one).
+func Registry(t testing.TB) string {
+	t.Helper()
+	RequireIntegration(t)
+	shared.once.Do(func() {
+		shared.addr, shared.stop, shared.err = StartRegistry()
+	})
+	if shared.err != nil {
+		if errors.Is(shared.err, ErrRegistryNotInstalled) && InCI() {
+			t.Fatalf("integration tests need a registry in CI: %v", shared.err)
+		}
+		t.Fatalf("%v (run `go test -short` to skip integration tests)", shared.err)
+	}
+	return shared.addr
+}
