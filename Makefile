@@ -1,0 +1,64 @@
+# jbuild — build, demo, tests and benchmark.
+#
+#   make demo       build bin/jbuild, wrap a sample Java image in an OCI layout (no daemon, no network)
+#   make test       install test packages if missing, go vet, go test (integration tests included)
+#   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
+#
+# Variables: GO, GOTESTFLAGS (e.g. -v, -short, -run X), BENCHFLAGS (e.g. -n 3), TEST_DEBS.
+
+GO          ?= go
+BIN         ?= bin
+VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     ?= -X main.version=$(VERSION)
+GOTESTFLAGS ?=
+BENCHFLAGS  ?=
+
+# Debian packages the tests need. Add a package here when a test starts
+# needing it; `make test-deps` installs the missing ones only.
+#   docker-registry  the loopback registry integration tests start (internal/testenv)
+#   zip, unzip       agent archives (.zip downloads from the JENNIFER view server)
+TEST_DEBS ?= docker-registry zip unzip
+
+# apt-get needs root; use sudo when not root and sudo exists.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
+
+.PHONY: all build demo test test-deps vet fmt bench clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/jbuild ./cmd/jbuild
+
+demo: build
+	$(GO) run ./examples/demo
+
+# Idempotent: apt-get update runs only when a package is missing.
+test-deps:
+	@missing=""; \
+	for p in $(TEST_DEBS); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+	  echo "test-deps: present: $(TEST_DEBS)"; \
+	else \
+	  echo "test-deps: installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+# Integration tests start their own registry on loopback (internal/testenv).
+test: test-deps vet
+	$(GO) test -count=1 $(GOTESTFLAGS) ./...
+
+fmt:
+	gofmt -s -w $$(git ls-files '*.go')
+
+bench: build
+	$(GO) run ./bench -jbuild $(BIN)/jbuild $(BENCHFLAGS)
+
+clean:
+	rm -rf $(BIN) _demo
