@@ -1,0 +1,152 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// RegistryOptions configure registry access.
+type RegistryOptions struct {
+	// Keychain resolves credentials; nil means authn.DefaultKeychain, which
+	// reads the Docker config (~/.docker/config.json, DOCKER_CONFIG) and
+	// runs its credential helpers, exactly as `docker push` would.
+	Keychain authn.Keychain
+	// Transport is the base HTTP transport; nil means remote.DefaultTransport.
+	// ggcr wraps it with its retrying transport (transient 5xx, 429 and
+	// connection errors are retried with backoff).
+	Transport http.RoundTripper
+	// Progress, when set, receives upload progress.
+	Progress chan<- v1.Update
+	// UserAgent is sent to the registry.
+	UserAgent string
+}
+
+func (o RegistryOptions) remoteOptions(ctx context.Context) []remote.Option {
+	kc := o.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
+	if o.Transport != nil {
+		opts = append(opts, remote.WithTransport(o.Transport))
+	}
+	if o.UserAgent != "" {
+		opts = append(opts, remote.WithUserAgent(o.UserAgent))
+	}
+	return opts
+}
+
+type registryStore struct {
+	ref  Ref
+	opts RegistryOptions
+}
+
+func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
+	return &registryStore{ref: ref, opts: opts}
+}
+
+func (s *registryStore) Ref() Ref     { return s.ref }
+func (s *registryStore) Close() error { return nil }
+
+func (s *registryStore) Get(ctx context.Context) (*Artifact, error) {
+	return s.get(ctx, s.ref.Registry)
+}
+
+func (s *registryStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, error) {
+	return s.get(ctx, s.ref.Registry.Context().Digest(h.String()))
+}
+
+func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact, error) {
+	desc, err := remote.Get(ref, s.opts.remoteOptions(ctx)...)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, fmt.Errorf("reading %s: %w", ref, ErrNotFound)
+		}
+		return nil, fmt.Errorf("reading %s: %w%s", ref, err, authHint(err, ref))
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, fmt.Errorf("reading index %s: %w", ref, err)
+		}
+		return &Artifact{Index: idx}, nil
+	}
+	if !desc.MediaType.IsImage() {
+		return nil, fmt.Errorf("reading %s: %s is not an image or an image index", ref, desc.MediaType)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, fmt.Errorf("reading image %s: %w", ref, err)
+	}
+	return &Artifact{Image: img}, nil
+}
+
+func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
+	opts := s.opts.remoteOptions(ctx)
+	// One pusher for every write: it remembers which blobs it has already
+	// uploaded or found, so each blob crosses the network once.
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return fmt.Errorf("pushing %s: %w", s.ref, err)
+	}
+	opts = append(opts, remote.Reuse(pusher))
+	repo := s.ref.Registry.Context()
+	for _, k := range keep {
+		h, err := k.Digest()
+		if err != nil {
+			return err
+		}
+		if err := s.write(repo.Digest(h.String()), k, opts); err != nil {
+			return err
+		}
+	}
+	if s.opts.Progress != nil {
+		opts = append(opts, remote.WithProgress(s.opts.Progress))
+	}
+	return s.write(s.ref.Registry, a, opts)
+}
+
+func (s *registryStore) write(ref name.Reference, a *Artifact, opts []remote.Option) error {
+	var err error
+	if a.Index != nil {
+		err = remote.WriteIndex(ref, a.Index, opts...)
+	} else {
+		err = remote.Write(ref, a.Image, opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("pushing %s: %w%s", ref, err, authHint(err, ref))
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		if terr.StatusCode == http.StatusNotFound {
+			return true
+		}
+		for _, d := range terr.Errors {
+			if d.Code == transport.ManifestUnknownErrorCode || d.Code == transport.NameUnknownErrorCode {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// authHint tells the user what to do when the registry refused credentials.
+func authHint(err error, ref name.Reference) string {
+	var terr *transport.Error
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
+		return fmt.Sprintf(" (log in with `docker login %s` or configure a credential helper; jbuild reads the Docker config)", ref.Context().RegistryStr())
+	}
+	return ""
+}

@@ -1,0 +1,99 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// ErrNotFound is wrapped by Store.Get when the reference names nothing.
+var ErrNotFound = errors.New("image not found")
+
+// Artifact is what a reference names: exactly one of Image or Index is set.
+type Artifact struct {
+	Image v1.Image
+	Index v1.ImageIndex
+}
+
+// Digest of the artifact's manifest.
+func (a *Artifact) Digest() (v1.Hash, error) {
+	if a.Index != nil {
+		return a.Index.Digest()
+	}
+	return a.Image.Digest()
+}
+
+// MediaType of the artifact's manifest.
+func (a *Artifact) MediaType() (types.MediaType, error) {
+	if a.Index != nil {
+		return a.Index.MediaType()
+	}
+	return a.Image.MediaType()
+}
+
+// Store reads and writes the images one reference names.
+type Store interface {
+	// Get returns what the reference names; errors.Is(err, ErrNotFound)
+	// when it names nothing.
+	Get(ctx context.Context) (*Artifact, error)
+	// GetDigest returns an artifact kept in the same repository or layout
+	// under its digest (used by unwrap and agent upgrades to find the base).
+	GetDigest(ctx context.Context, h v1.Hash) (*Artifact, error)
+	// Put writes every blob, then the artifacts in keep by digest (never
+	// tagged), then the artifact under the reference, last.
+	Put(ctx context.Context, a *Artifact, keep ...*Artifact) error
+	// Ref is the reference this store was opened for.
+	Ref() Ref
+	// Close releases temporary files (an extracted archive).
+	Close() error
+}
+
+// Options configure store access.
+type Options struct {
+	// Registry holds registry access (auth, transport, progress).
+	Registry RegistryOptions
+}
+
+// Open returns the Store for ref.
+func Open(ref Ref, opts Options) (Store, error) {
+	switch ref.Kind {
+	case KindRegistry:
+		return newRegistryStore(ref, opts.Registry), nil
+	case KindOCILayout:
+		return &layoutStore{ref: ref, dir: ref.Path}, nil
+	case KindOCIArchive:
+		return &archiveStore{ref: ref}, nil
+	}
+	return nil, fmt.Errorf("image reference %s: unknown transport %q", ref, ref.Kind)
+}
+
+// atomicWriteFile writes data to path through a temp file in the same
+// directory and a rename, so readers see the old file or the new one, never
+// half of either.
+func atomicWriteFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
