@@ -1,0 +1,83 @@
+package agentlayer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+)
+
+// Build writes entries (a Plan's Layer, in the plan's order) as a
+// deterministic gzip-compressed tar layer with the OCI layer media type.
+// open reads a From file of the agent bundle (agent.Bundle.Open); it may be
+// nil when no entry has From. Exactly the given entries are written:
+// parents such as /opt are not added, so the image's own directories keep
+// their owner and mode.
+//
+// The result is cached in opts.CacheDir by a content key over the entries'
+// metadata, their contents and the epoch; a later Build with the same key
+// returns the cached file without compressing (see Options.ContentDigest
+// for building without even opening the files).
+func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser, error), opts Options) (v1.Layer, error) {
+	opts, err := opts.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEntries(entries); err != nil {
+		return nil, err
+	}
+	key, err := contentKey(entries, open, opts)
+	if err != nil {
+		return nil, err
+	}
+	if l := lookup(opts.CacheDir, key); l != nil {
+		return l, nil
+	}
+	write := func(w io.Writer) (digest, diffID v1.Hash, size int64, err error) {
+		zh, th := sha256.New(), sha256.New()
+		cw := &countingWriter{w: io.MultiWriter(w, zh)}
+		if err := writeLayer(cw, th, entries, open, opts.Epoch); err != nil {
+			return v1.Hash{}, v1.Hash{}, 0, err
+		}
+		return sum(zh), sum(th), cw.n, nil
+	}
+	l, err := store(opts.CacheDir, key, write)
+	if !errors.Is(err, errCacheUnusable) {
+		return l, err
+	}
+	// No cache directory to write: keep the layer in memory. Agents are tens
+	// of megabytes, and the next run just compresses again.
+	var buf bytes.Buffer
+	digest, diffID, size, err := write(&buf)
+	if err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	return &layer{
+		open:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil },
+		digest: digest,
+		diffID: diffID,
+		size:   size,
+	}, nil
+}
+
+func sum(h hash.Hash) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,122 @@
+package agentlayer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Cache layout, one pair of files per content key in CacheDir:
+//
+//	<key>.tar.gz  the compressed layer, exactly the bytes pushed
+//	<key>.json    {"digest","diffID","size"} so a hit needs no rehashing
+//
+// Both are written to a temporary name in the same directory and renamed
+// into place, the .json last: a reader that finds the .json finds a complete
+// .tar.gz, and concurrent builders of the same key just rename identical
+// files over each other.
+
+type cacheMeta struct {
+	Digest string `json:"digest"`
+	DiffID string `json:"diffID"`
+	Size   int64  `json:"size"`
+}
+
+// lookup returns the cached layer for key, or nil when there is none (or
+// it is unusable, which a rebuild repairs).
+func lookup(dir, key string) *layer {
+	if dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, key+".json"))
+	if err != nil {
+		return nil
+	}
+	var m cacheMeta
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	digest, err1 := v1.NewHash(m.Digest)
+	diffID, err2 := v1.NewHash(m.DiffID)
+	blob := filepath.Join(dir, key+".tar.gz")
+	fi, err3 := os.Stat(blob)
+	if err1 != nil || err2 != nil || err3 != nil || fi.Size() != m.Size {
+		return nil
+	}
+	return &layer{
+		open:   func() (io.ReadCloser, error) { return os.Open(blob) },
+		digest: digest,
+		diffID: diffID,
+		size:   m.Size,
+	}
+}
+
+// store writes a layer into the cache with write, then records its
+// metadata. It returns errCacheUnusable when the directory cannot be used,
+// so the caller can fall back to memory.
+func store(dir, key string, write func(io.Writer) (digest, diffID v1.Hash, size int64, err error)) (*layer, error) {
+	if dir == "" {
+		return nil, errCacheUnusable
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, errCacheUnusable
+	}
+	tmp, err := os.CreateTemp(dir, key+".tar.gz.tmp-*")
+	if err != nil {
+		return nil, errCacheUnusable
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	digest, diffID, size, err := write(tmp)
+	if err == nil {
+		err = tmp.Close()
+	} else {
+		tmp.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Readable by others: a shared CI cache is often used by several users.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return nil, fmt.Errorf("caching the agent layer in %s: %w", dir, err)
+	}
+	blob := filepath.Join(dir, key+".tar.gz")
+	if err := os.Rename(tmp.Name(), blob); err != nil {
+		return nil, fmt.Errorf("caching the agent layer in %s: %w", dir, err)
+	}
+	meta, _ := json.Marshal(cacheMeta{Digest: digest.String(), DiffID: diffID.String(), Size: size})
+	if err := writeFileAtomic(filepath.Join(dir, key+".json"), meta); err != nil {
+		return nil, fmt.Errorf("caching the agent layer in %s: %w", dir, err)
+	}
+	return &layer{
+		open:   func() (io.ReadCloser, error) { return os.Open(blob) },
+		digest: digest,
+		diffID: diffID,
+		size:   size,
+	}, nil
+}
+
+var errCacheUnusable = errors.New("layer cache directory unusable")
+
+func writeFileAtomic(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}

@@ -1,0 +1,69 @@
+package agentlayer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options tune Build. The zero value is ready to use.
+type Options struct {
+	// Epoch is the modification time written into every tar header. Zero
+	// means "from SOURCE_DATE_EPOCH when set, else the Unix epoch" (see
+	// EpochFromEnv): a fixed time, never the build time, so the same agent
+	// gives the same digest on every run and machine. It is truncated to
+	// whole seconds, the resolution of a USTAR header.
+	Epoch time.Time
+	// CacheDir holds compressed layers by content key. Empty means
+	// $XDG_CACHE_HOME/jbuild/layers (else ~/.cache/jbuild/layers). When the
+	// directory cannot be created or written, Build still works but keeps the
+	// layer in memory and compresses again next time.
+	CacheDir string
+	// ContentDigest, when set, is a digest of everything open can return
+	// (agent.Bundle.Digest). It stands in for the per-file content digests
+	// in the cache key, so a cache hit opens no file at all. Empty means
+	// each From file is read once to hash it before the cache is consulted.
+	// A wrong value serves a stale layer: pass only a digest that really
+	// covers the files.
+	ContentDigest string
+}
+
+// EpochFromEnv returns the time named by SOURCE_DATE_EPOCH (whole seconds
+// since 1970-01-01 UTC, as https://reproducible-builds.org/specs/source-date-epoch/
+// defines it), or time.Unix(0, 0) when the variable is unset or empty.
+func EpochFromEnv() (time.Time, error) {
+	v := strings.TrimSpace(os.Getenv("SOURCE_DATE_EPOCH"))
+	if v == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || secs < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a whole, non-negative number of seconds since 1970-01-01 UTC (for example %d); fix it or unset it to use the fixed default epoch", v, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+	}
+	return time.Unix(secs, 0).UTC(), nil
+}
+
+// resolve fills the defaults of opts.
+func (opts Options) resolve() (Options, error) {
+	if opts.Epoch.IsZero() {
+		e, err := EpochFromEnv()
+		if err != nil {
+			return opts, err
+		}
+		opts.Epoch = e
+	}
+	// USTAR stores whole seconds; a fractional time would force a PAX record
+	// on every entry for no benefit.
+	opts.Epoch = opts.Epoch.Truncate(time.Second).UTC()
+	if opts.CacheDir == "" {
+		base, err := os.UserCacheDir() // $XDG_CACHE_HOME, else ~/.cache
+		if err == nil {
+			opts.CacheDir = filepath.Join(base, "jbuild", "layers")
+		}
+		// No usable home: leave it empty, Build then keeps the layer in memory.
+	}
+	return opts, nil
+}
