@@ -62,8 +62,8 @@ type Image struct {
 	// Reference is the source as the user named it (for labels and messages).
 	Reference string `json:"reference"`
 	// Digest of the source manifest ("sha256:..."), empty when not known yet.
-	Digest   string           `json:"digest,omitempty"`
-	Platform ocispec.Platform `json:"platform"`
+	Digest   string              `json:"digest,omitempty"`
+	Platform ocispec.Platform    `json:"platform"`
 	Config   ocispec.ImageConfig `json:"config"`
 	// FS may be nil: then only config evidence is used.
 	FS ImageFS `json:"-"`
@@ -106,6 +106,12 @@ type Options struct {
 	JbuildVersion string `json:"jbuildVersion,omitempty"`
 	// BaseName is the reference recorded in org.opencontainers.image.base.name.
 	BaseName string `json:"baseName,omitempty"`
+	// Params set profile parameters (--param NAME=VALUE); a name the profile
+	// does not declare is an error.
+	Params map[string]string `json:"params,omitempty"`
+	// RuntimeVersion overrides the detected runtime version (major.minor,
+	// e.g. "8.2"), for images whose config and files do not reveal it.
+	RuntimeVersion string `json:"runtimeVersion,omitempty"`
 }
 
 // Finding is one conclusion with the evidence that led to it.
@@ -138,6 +144,9 @@ type EnvChange struct {
 	Op        EnvOp  `json:"op"`
 	Value     string `json:"value"`
 	Separator string `json:"separator,omitempty"`
+	// ValueIfUnset replaces Value for append/prepend when the image has no
+	// value (":/dir" keeps PHP's default ini scan dir).
+	ValueIfUnset string `json:"valueIfUnset,omitempty"`
 	// Before is the image's value ("" with HadBefore=false when unset);
 	// After is the value the wrapped image gets.
 	Before    string `json:"before,omitempty"`
@@ -178,13 +187,18 @@ type Plan struct {
 	Platform      ocispec.Platform `json:"platform"`
 	Profile       string           `json:"profile"`
 	Runtime       Finding          `json:"runtime"`
-	Libc          Finding          `json:"libc"`
-	Arch          Finding          `json:"arch"`
-	User          User             `json:"user"`
-	Agent         Agent            `json:"agent"`
-	InstallDir    string           `json:"installDir"`
-	Layer         []LayerEntry     `json:"layer"`
-	Env           []EnvChange      `json:"env"`
-	Labels        map[string]string `json:"labels"`
-	Warnings      []string         `json:"warnings,omitempty"`
+	// RuntimeVersion is major.minor when known ("8.2"), with its evidence.
+	RuntimeVersion Finding `json:"runtimeVersion"`
+	Libc           Finding `json:"libc"`
+	Arch           Finding `json:"arch"`
+	User           User    `json:"user"`
+	Agent          Agent   `json:"agent"`
+	InstallDir     string  `json:"installDir"`
+	// ConfigFile is the absolute path of the agent config file the layer
+	// carries with generated content ("" when the profile has none).
+	ConfigFile string            `json:"configFile,omitempty"`
+	Layer      []LayerEntry      `json:"layer"`
+	Env        []EnvChange       `json:"env"`
+	Labels     map[string]string `json:"labels"`
+	Warnings   []string          `json:"warnings,omitempty"`
 }

@@ -1,0 +1,161 @@
+package buildplan
+
+import (
+	"strings"
+)
+
+// mergeConfig writes values into an agent config file, keeping everything
+// else of the bundle's own file (comments, other keys, their order): agents
+// ship tuned defaults and users pre-configure bundles, and jbuild must only
+// touch what it was asked to. Values with an empty value are ignored (the
+// bundle's value stays); defaults apply only where the key ends up empty.
+//
+// keyvalue files are "key = value" lines; ini files additionally have
+// [section]s, accept ":" as separator and compare keys case-insensitively,
+// as Python's configparser does. Comment lines ("#", ";") are never edited,
+// so "# log_dir = /tmp" stays a comment and the key is appended instead.
+func mergeConfig(base []byte, format ConfigFormat, section string, values, defaults map[string]string) string {
+	c := parseConfigFile(string(base), format, section)
+	for _, k := range sortedKeys(values) {
+		if v := values[k]; v != "" {
+			c.set(k, v)
+		}
+	}
+	for _, k := range sortedKeys(defaults) {
+		if v := defaults[k]; v != "" && c.get(k) == "" {
+			c.set(k, v)
+		}
+	}
+	return c.String()
+}
+
+// configValue returns the value of key in rendered config content.
+func configValue(content string, format ConfigFormat, section, key string) string {
+	return parseConfigFile(content, format, section).get(key)
+}
+
+type configFile struct {
+	format  ConfigFormat
+	section string
+	lines   []string
+	// sectionEnd is the index after the last non-blank line of the target
+	// section (ini), or -1 when the section is absent.
+	sectionEnd int
+}
+
+func parseConfigFile(s string, format ConfigFormat, section string) *configFile {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	c := &configFile{format: format, section: section, sectionEnd: -1}
+	if s != "" {
+		c.lines = strings.Split(s, "\n")
+	}
+	c.scan()
+	return c
+}
+
+// scan recomputes sectionEnd.
+func (c *configFile) scan() {
+	c.sectionEnd = -1
+	if c.format != FormatINI {
+		return
+	}
+	in := false
+	for i, l := range c.lines {
+		t := strings.TrimSpace(l)
+		if name, ok := sectionHeader(t); ok {
+			in = name == c.section
+			if in && c.sectionEnd < 0 {
+				c.sectionEnd = i + 1
+			}
+			continue
+		}
+		if in && t != "" {
+			c.sectionEnd = i + 1
+		}
+	}
+}
+
+func sectionHeader(t string) (string, bool) {
+	if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+		return strings.TrimSpace(t[1 : len(t)-1]), true
+	}
+	return "", false
+}
+
+// entries calls fn for every key line in scope with its index, key, value.
+func (c *configFile) entries(fn func(i int, key, value string)) {
+	in := c.format != FormatINI
+	for i, l := range c.lines {
+		t := strings.TrimSpace(l)
+		if c.format == FormatINI {
+			if name, ok := sectionHeader(t); ok {
+				in = name == c.section
+				continue
+			}
+		}
+		if !in || t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(t, ";") {
+			continue
+		}
+		sep := strings.IndexByte(t, '=')
+		if c.format == FormatINI {
+			if j := strings.IndexByte(t, ':'); j >= 0 && (sep < 0 || j < sep) {
+				sep = j
+			}
+		}
+		if sep < 0 {
+			continue
+		}
+		fn(i, strings.TrimSpace(t[:sep]), strings.TrimSpace(t[sep+1:]))
+	}
+}
+
+func (c *configFile) sameKey(a, b string) bool {
+	if c.format == FormatINI {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+func (c *configFile) get(key string) string {
+	var v string
+	c.entries(func(_ int, k, val string) {
+		if c.sameKey(k, key) {
+			v = val // the last one wins, as in every parser we know
+		}
+	})
+	return v
+}
+
+func (c *configFile) set(key, value string) {
+	line := key + " = " + value
+	found := false
+	c.entries(func(i int, k, _ string) {
+		if c.sameKey(k, key) {
+			c.lines[i] = line
+			found = true
+		}
+	})
+	if found {
+		return
+	}
+	switch {
+	case c.format != FormatINI:
+		c.lines = append(c.lines, line)
+	case c.sectionEnd < 0:
+		if len(c.lines) > 0 {
+			c.lines = append(c.lines, "")
+		}
+		c.lines = append(c.lines, "["+c.section+"]", line)
+	default:
+		c.lines = append(c.lines[:c.sectionEnd], append([]string{line}, c.lines[c.sectionEnd:]...)...)
+	}
+	c.scan()
+}
+
+func (c *configFile) String() string {
+	if len(c.lines) == 0 {
+		return ""
+	}
+	return strings.Join(c.lines, "\n") + "\n"
+}

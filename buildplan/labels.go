@@ -1,0 +1,59 @@
+package buildplan
+
+// Labels jbuild writes into the monitored image's config. They let anyone
+// (and jbuild itself, for `unwrap` and agent upgrades) tell what was added
+// to which base without external bookkeeping.
+const (
+	// LabelBaseName is the OCI annotation for the image this one was made
+	// from: the source reference as the user named it.
+	LabelBaseName = "org.opencontainers.image.base.name"
+	// LabelBaseDigest is the manifest digest of that source image; `jbuild
+	// unwrap` gives it back exactly.
+	LabelBaseDigest = "org.opencontainers.image.base.digest"
+	// LabelVersion is the jbuild version that made the image.
+	LabelVersion = "io.jbuild.version"
+	// LabelAgent names the agent product ("JENNIFER").
+	LabelAgent = "io.jbuild.agent"
+	// LabelAgentVersion is the agent version found in the bundle.
+	LabelAgentVersion = "io.jbuild.agent.version"
+	// LabelAgentDigest identifies the agent bundle content (see Agent.Digest).
+	LabelAgentDigest = "io.jbuild.agent.digest"
+	// LabelRuntime is the runtime the agent was attached to (java, ...).
+	LabelRuntime = "io.jbuild.runtime"
+	// LabelProfile names the profile used (jennifer-java, ...).
+	LabelProfile = "io.jbuild.profile"
+	// LabelLayer is the diffID of the agent layer; the engine sets it once
+	// the layer is built (it is not known while planning), and uses it to
+	// find and replace the layer on upgrade or remove it on unwrap.
+	LabelLayer = "io.jbuild.layer"
+)
+
+// planLabels computes the labels of a plan; empty values are left out
+// rather than written as empty strings.
+func planLabels(img Image, prof *Profile, agent Agent, rt Runtime, opts Options) map[string]string {
+	base := opts.BaseName
+	if base == "" {
+		base = img.Reference
+	}
+	name := agent.Name
+	if name == "" {
+		name = prof.Agent
+	}
+	all := map[string]string{
+		LabelBaseName:     base,
+		LabelBaseDigest:   img.Digest,
+		LabelVersion:      opts.JbuildVersion,
+		LabelAgent:        name,
+		LabelAgentVersion: agent.Version,
+		LabelAgentDigest:  agent.Digest,
+		LabelRuntime:      string(rt),
+		LabelProfile:      prof.Name,
+	}
+	out := map[string]string{}
+	for k, v := range all {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,401 @@
+package buildplan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// runtimeNames are the display names used in messages.
+var runtimeNames = map[Runtime]string{
+	RuntimeJava: "Java", RuntimeDotnet: ".NET", RuntimeNodejs: "Node.js",
+	RuntimePython: "Python", RuntimePHP: "PHP", RuntimeNative: "native",
+}
+
+func runtimeName(rt Runtime) string {
+	if n, ok := runtimeNames[rt]; ok {
+		return n
+	}
+	return string(rt)
+}
+
+// Make decides every change to one image (one platform): it checks that the
+// profile's agent can run there, resolves the runtime user, lays out the
+// agent layer and merges the environment. It reads image files only for
+// facts the config does not answer and the profile actually needs.
+//
+// A *RefusalError means the image cannot be monitored with this agent; any
+// other error is wrapped as "planning IMAGE: ...".
+func Make(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error) {
+	p, err := makePlan(img, prof, agent, opts)
+	if err != nil {
+		var r *RefusalError
+		if errors.As(err, &r) {
+			return nil, r
+		}
+		return nil, fmt.Errorf("planning %s: %w", img.Reference, err)
+	}
+	return p, nil
+}
+
+func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error) {
+	if prof == nil {
+		return nil, errors.New("no profile")
+	}
+	if err := prof.Validate(); err != nil {
+		return nil, err
+	}
+	if os := img.Platform.OS; os != "" && os != "linux" {
+		return nil, refuse(img, "wrap the linux variant of the image (--platform linux/amd64)",
+			"it is a %s image; agents are only injected into Linux images", os)
+	}
+	for name := range opts.Params {
+		if _, ok := prof.Params[name]; !ok {
+			declared := strings.Join(sortedKeys(prof.Params), ", ")
+			if declared == "" {
+				declared = "none"
+			}
+			return nil, fmt.Errorf("--param %s: profile %s has no such parameter (it declares: %s)", name, prof.Name, declared)
+		}
+	}
+
+	plan := &Plan{
+		SchemaVersion: SchemaVersion,
+		Source:        img.Reference,
+		SourceDigest:  img.Digest,
+		Platform:      img.Platform,
+		Profile:       prof.Name,
+		InstallDir:    prof.InstallDir,
+	}
+
+	// Runtime.
+	var libcKnown *Finding
+	if opts.Runtime != RuntimeUnknown {
+		if _, ok := runtimeNames[opts.Runtime]; !ok || opts.Runtime == RuntimeNative {
+			return nil, fmt.Errorf("--runtime %q: want java, dotnet, nodejs, python or php", opts.Runtime)
+		}
+		if opts.Runtime != prof.Runtime {
+			return nil, fmt.Errorf("--runtime %s does not match profile %s, which is for %s; choose the %s profile",
+				opts.Runtime, prof.Name, prof.Runtime, opts.Runtime)
+		}
+		plan.Runtime = Finding{Value: string(opts.Runtime), Evidence: []string{
+			"option: --runtime " + string(opts.Runtime),
+			"config, files: not inspected: --runtime given",
+		}}
+	} else {
+		f, libc, err := detectRuntime(img)
+		if err != nil {
+			return nil, fmt.Errorf("detecting the runtime: %w", err)
+		}
+		plan.Runtime, libcKnown = f, libc
+		switch rt := Runtime(f.Value); rt {
+		case RuntimeNative:
+			return nil, refuse(img,
+				"for Go services instrument the code at build time with JENNIFER's Go agent API instead; if the image does run a JVM, .NET, Node.js, Python or PHP, pass --runtime",
+				"its command is a statically linked binary (Go or similar) with no language runtime in the image, so there is no agent to inject")
+		case RuntimeUnknown:
+			return nil, refuse(img,
+				"pass --runtime java|dotnet|nodejs|python|php if you know what it runs",
+				"no supported runtime found (%s)", strings.Join(f.Evidence, "; "))
+		case prof.Runtime:
+		default:
+			return nil, refuse(img,
+				fmt.Sprintf("use the %s profile, or pass --runtime %s if detection is wrong", rt, prof.Runtime),
+				"it runs %s but profile %s is for %s", runtimeName(rt), prof.Name, runtimeName(prof.Runtime))
+		}
+	}
+	rt := prof.Runtime
+	agentDesc := fmt.Sprintf("the %s %s agent", prof.Agent, runtimeName(rt))
+
+	// Architecture.
+	plan.Arch = DetectArch(img)
+	if len(prof.Arch) > 0 {
+		switch {
+		case plan.Arch.Value == "":
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("the image platform is not known: %s supports %s only", agentDesc, strings.Join(prof.Arch, ", ")))
+		case !slices.Contains(prof.Arch, plan.Arch.Value):
+			return nil, refuse(img,
+				fmt.Sprintf("wrap a platform it supports (--platform linux/%s)", prof.Arch[0]),
+				"%s is not supported by %s (supported: %s)", plan.Arch.Value, agentDesc, strings.Join(prof.Arch, ", "))
+		}
+	}
+
+	// C library: only looked at when the profile cares.
+	switch {
+	case len(prof.Libc) == 0:
+		if libcKnown != nil {
+			plan.Libc = *libcKnown
+		} else {
+			plan.Libc = Finding{Evidence: []string{fmt.Sprintf("files: not inspected: profile %s works with any libc", prof.Name)}}
+		}
+	default:
+		if libcKnown != nil {
+			plan.Libc = *libcKnown
+		} else {
+			f, err := DetectLibc(img)
+			if err != nil {
+				return nil, fmt.Errorf("detecting the libc: %w", err)
+			}
+			plan.Libc = f
+		}
+		if err := checkLibc(img, prof, plan, agentDesc); err != nil {
+			return nil, err
+		}
+	}
+
+	// Runtime version: from the config when it says; from files only when
+	// the profile needs it.
+	needVersion := prof.usesVar(VarRuntimeVersion)
+	switch {
+	case opts.RuntimeVersion != "":
+		plan.RuntimeVersion = Finding{Value: opts.RuntimeVersion, Evidence: []string{"option: --runtime-version " + opts.RuntimeVersion}}
+	default:
+		plan.RuntimeVersion = DetectRuntimeVersion(img, rt)
+		if plan.RuntimeVersion.Value == "" && needVersion {
+			f, err := DetectRuntimeVersionFiles(img, rt)
+			if err != nil {
+				return nil, fmt.Errorf("detecting the %s version: %w", runtimeName(rt), err)
+			}
+			plan.RuntimeVersion.Evidence = append(plan.RuntimeVersion.Evidence, f.Evidence...)
+			plan.RuntimeVersion.Value = f.Value
+		} else if plan.RuntimeVersion.Value == "" {
+			plan.RuntimeVersion.Evidence = append(plan.RuntimeVersion.Evidence, "files: not inspected: the profile does not need the version")
+		}
+		if plan.RuntimeVersion.Value == "" && needVersion {
+			return nil, fmt.Errorf("cannot tell which %s version the image runs (%s), and profile %s needs it; pass --runtime-version MAJOR.MINOR",
+				runtimeName(rt), strings.Join(plan.RuntimeVersion.Evidence, "; "), prof.Name)
+		}
+	}
+
+	vars := map[string]string{
+		VarInstallDir:     prof.InstallDir,
+		VarServerAddress:  opts.ServerAddress,
+		VarServerPort:     itoaPositive(opts.ServerPort),
+		VarDomainID:       itoaPositive(opts.DomainID),
+		VarRuntimeVersion: plan.RuntimeVersion.Value,
+		VarArch:           plan.Arch.Value,
+	}
+	builtins := make(map[string]string, len(vars))
+	for k, v := range vars {
+		builtins[k] = v
+	}
+	for name, def := range prof.Params {
+		v, err := expand(def, builtins)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: params.%s: %w", prof.Name, name, err)
+		}
+		if o, ok := opts.Params[name]; ok {
+			v = o
+		}
+		vars[name] = v
+	}
+
+	// Agent bundle checks.
+	files := map[string]AgentFile{}
+	for _, f := range agent.Files {
+		files[f.Path] = f
+	}
+	for _, m := range prof.BundleMarkers {
+		if _, ok := files[m]; !ok {
+			return nil, fmt.Errorf("the agent bundle %s has no %s, which profile %s expects; is it the %s agent folder (%s/) or its archive?",
+				agentSource(agent), m, prof.Name, runtimeName(rt), bundleRootName(prof))
+		}
+	}
+	if agent.Version == "" && prof.VersionFrom != nil {
+		agent.Version = bundleVersion(prof.VersionFrom, agent)
+	}
+	for i, r := range prof.Requires {
+		rel, err := expand(r, vars)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: requires[%d]: %w", prof.Name, i, err)
+		}
+		if f, ok := files[rel]; !ok || f.Mode.IsDir() {
+			why := ""
+			if strings.Contains(r, "${"+VarRuntimeVersion+"}") {
+				why = fmt.Sprintf(" for %s %s", runtimeName(rt), plan.RuntimeVersion.Value)
+			} else if strings.Contains(r, "${"+VarArch+"}") {
+				why = " for " + plan.Arch.Value
+			}
+			return nil, refuse(img,
+				"use an agent release that supports it, or pass --runtime-version if the detected version is wrong",
+				"the agent bundle %s has no %s%s", agentSource(agent), rel, why)
+		}
+	}
+
+	// Runtime user: only needed when the agent writes somewhere.
+	if len(prof.WritableDirs) > 0 || !userNeedsFiles(img.Config.User) {
+		u, err := ResolveUser(img)
+		if err != nil {
+			return nil, err
+		}
+		plan.User = u
+	} else {
+		plan.User = User{Spec: img.Config.User, Evidence: []string{
+			"config: USER " + img.Config.User,
+			"files: not inspected: the profile has no writable directories, everything is root-owned and read-only",
+		}}
+	}
+
+	layer, configFile, warnings, err := buildLayer(prof, agent, plan.User, vars)
+	if err != nil {
+		return nil, err
+	}
+	plan.Layer, plan.ConfigFile = layer, configFile
+	plan.Warnings = append(plan.Warnings, warnings...)
+
+	changes, err := envChanges(prof, vars)
+	if err != nil {
+		return nil, err
+	}
+	_, plan.Env = MergeEnv(img.Config.Env, changes)
+
+	for _, e := range img.Config.Env {
+		k, _, _ := strings.Cut(e, "=")
+		for _, pre := range prof.WarnEnvPrefixes {
+			if strings.HasPrefix(k, pre) && !profileSets(prof, k) {
+				plan.Warnings = append(plan.Warnings, fmt.Sprintf("the image sets %s: variables starting with %s can make %s ignore its config file; remove it from the image", k, pre, agentDesc))
+			}
+		}
+	}
+
+	plan.Agent = agent
+	plan.Labels = planLabels(img, prof, agent, rt, opts)
+	return plan, nil
+}
+
+func checkLibc(img Image, prof *Profile, plan *Plan, agentDesc string) error {
+	got := Libc(plan.Libc.Value)
+	if slices.Contains(prof.Libc, got) {
+		return nil
+	}
+	want := make([]string, len(prof.Libc))
+	for i, l := range prof.Libc {
+		want[i] = string(l)
+	}
+	hint := "use a base image with " + strings.Join(want, " or ")
+	if slices.Contains(prof.Libc, LibcGlibc) {
+		hint = "use a Debian/Ubuntu-based (glibc) image"
+	}
+	switch got {
+	case LibcUnknown:
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the image's libc was not checked (image files not available): %s needs %s", agentDesc, strings.Join(want, " or ")))
+		return nil
+	case LibcMusl:
+		return refuse(img, hint, "musl (Alpine) is not supported by %s", agentDesc)
+	case LibcNone:
+		return refuse(img, hint, "the image has no C library (static or distroless/static base), and %s needs %s", agentDesc, strings.Join(want, " or "))
+	}
+	return refuse(img, hint, "%s is not supported by %s", got, agentDesc)
+}
+
+// userNeedsFiles reports whether resolving USER reads /etc/passwd or
+// /etc/group.
+func userNeedsFiles(spec string) bool {
+	if spec == "" || spec == "root" {
+		return false
+	}
+	u, g, ok := strings.Cut(spec, ":")
+	_, errU := parseID(u)
+	_, errG := parseID(g)
+	return !ok || errU != nil || errG != nil
+}
+
+func itoaPositive(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func agentSource(a Agent) string {
+	if a.Source != "" {
+		return a.Source
+	}
+	return "(unnamed)"
+}
+
+func bundleRootName(p *Profile) string {
+	if p.BundleRoot != "" {
+		return p.BundleRoot
+	}
+	return "agent"
+}
+
+func profileSets(p *Profile, name string) bool {
+	for _, e := range p.Env {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// usesVar reports whether any templated field of the profile references
+// the variable (directly or through a param default).
+func (p *Profile) usesVar(name string) bool {
+	var all []string
+	for _, v := range p.Params {
+		all = append(all, v)
+	}
+	for _, e := range p.Env {
+		all = append(all, e.Value, e.ValueIfUnset)
+	}
+	if c := p.Config; c != nil {
+		for _, v := range c.Values {
+			all = append(all, v)
+		}
+		for _, v := range c.Defaults {
+			all = append(all, v)
+		}
+	}
+	for _, f := range p.Files {
+		all = append(all, f.Path, f.Content)
+	}
+	all = append(all, p.Requires...)
+	for _, s := range all {
+		if slices.Contains(templateVars(s), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// envChanges templates the profile's env operations. An empty value skips
+// the operation unless it is required.
+func envChanges(prof *Profile, vars map[string]string) ([]EnvChange, error) {
+	var out []EnvChange
+	for i, e := range prof.Env {
+		v, err := expand(e.Value, vars)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: env[%d].value: %w", prof.Name, i, err)
+		}
+		unset, err := expand(e.ValueIfUnset, vars)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: env[%d].valueIfUnset: %w", prof.Name, i, err)
+		}
+		if strings.TrimSpace(v) == "" {
+			if e.Required {
+				return nil, fmt.Errorf("%s needs a value and profile %s gives none: %s", e.Name, prof.Name, emptyHint(e.Value, vars))
+			}
+			continue
+		}
+		op := e.Op
+		if op == "" {
+			op = EnvSet
+		}
+		out = append(out, EnvChange{Name: e.Name, Op: op, Value: v, Separator: e.Separator, ValueIfUnset: unset})
+	}
+	return out, nil
+}
+
+// emptyHint says which flag fills the first empty variable of a template.
+func emptyHint(tmpl string, vars map[string]string) string {
+	for _, name := range templateVars(tmpl) {
+		if vars[name] == "" {
+			return flagFor(name)
+		}
+	}
+	return "fix the profile"
+}

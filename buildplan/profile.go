@@ -1,0 +1,417 @@
+package buildplan
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Profile declares how one agent attaches to one runtime: which files go
+// where, which of them the agent writes at run time, which environment
+// variables activate it and which config file carries the server settings.
+// Profiles are data (YAML, embedded from templates/profiles or passed with
+// --profile) so the same engine injects any agent; nothing agent-specific is
+// hard-coded in buildplan.
+//
+// Every string marked "templated" may use ${NAME} and ${NAME:-default} with
+// NAME one of INSTALL_DIR, SERVER_ADDRESS, SERVER_PORT, DOMAIN_ID,
+// RUNTIME_VERSION, ARCH or a name declared under params. An unknown name is a
+// parse error.
+type Profile struct {
+	// Name identifies the profile (--profile-name, the io.jbuild.profile
+	// label), e.g. "jennifer-java". Lowercase letters, digits, ".", "_", "-".
+	Name string `json:"name"`
+	// Agent is the product name recorded in the io.jbuild.agent label when
+	// the bundle does not name itself, e.g. "JENNIFER".
+	Agent string `json:"agent"`
+	// Runtime the agent attaches to: java, dotnet, nodejs, python or php.
+	// The image's detected runtime must match unless --runtime overrides it.
+	Runtime Runtime `json:"runtime"`
+	// Description is one line for `jbuild profiles` and the plan output.
+	Description string `json:"description,omitempty"`
+
+	// BundleRoot is the folder an agent archive unpacks to ("agent.java");
+	// internal/agent strips it when an archive's only top-level entry is a
+	// folder of this name, so bundle paths below are relative to the agent
+	// folder itself. Empty: the archive content is the bundle as is.
+	BundleRoot string `json:"bundleRoot,omitempty"`
+	// BundleMarkers are bundle-relative paths whose presence identifies this
+	// agent ("jennifer.jar"); a bundle matches the profile when it has all of
+	// them. Used to pick a profile for a bundle given without --profile.
+	BundleMarkers []string `json:"bundleMarkers,omitempty"`
+
+	// InstallDir is the absolute directory the bundle is installed to
+	// ("/opt/jennifer/agent.java"). Its parents are added as root-owned 0755
+	// directories, which is what every base image already has for /opt.
+	InstallDir string `json:"installDir"`
+
+	// Libc lists the C libraries the agent's native parts work with
+	// (glibc, musl); empty means any. Images with another libc are refused.
+	Libc []Libc `json:"libc,omitempty"`
+	// Arch lists the supported CPU architectures in OCI spelling (amd64,
+	// arm64); empty means any. Images for another platform are refused.
+	Arch []string `json:"arch,omitempty"`
+
+	// WritableDirs are bundle-relative directories the agent writes at run
+	// time (logs, a config it rewrites). They and everything in them are owned
+	// by the image's runtime user (dirs 0775, files 0664) and created when the
+	// bundle lacks them. Everything else is root:root and read-only.
+	WritableDirs []string `json:"writableDirs,omitempty"`
+	// Executables are path.Match globs of bundle files that get mode 0755;
+	// other files get 0644 and directories 0755. The bundle's own modes are
+	// ignored on purpose: the same agent unpacked from a zip made on Windows
+	// or from a tarball gives the same layer, and setuid/setgid/sticky and
+	// world-writable bits can never slip in.
+	Executables []string `json:"executables,omitempty"`
+
+	// Params are profile-specific variables with their defaults, settable
+	// with --param NAME=VALUE (e.g. the Node.js entry module). Defaults are
+	// templated with the built-in variables (not with other params).
+	Params map[string]string `json:"params,omitempty"`
+
+	// Env lists the environment operations that activate the agent, applied
+	// in order (see EnvSpec).
+	Env []EnvSpec `json:"env,omitempty"`
+
+	// Config is the agent's own config file, written from the bundle's copy
+	// with the server settings filled in (see ConfigSpec).
+	Config *ConfigSpec `json:"config,omitempty"`
+
+	// Files are extra files generated into the install dir, e.g. a PHP ini.
+	Files []FileSpec `json:"files,omitempty"`
+
+	// Requires are templated bundle-relative paths that must exist, e.g. the
+	// PHP extension for the image's PHP version; a missing one is an error
+	// naming the path and the runtime version.
+	Requires []string `json:"requires,omitempty"`
+
+	// VersionFrom tells how to read the agent version out of the bundle when
+	// the bundle source does not say.
+	VersionFrom *VersionSpec `json:"versionFrom,omitempty"`
+
+	// WarnEnvPrefixes: image variables starting with one of these produce a
+	// warning (JENNIFER_ makes the Java agent ignore its config file).
+	WarnEnvPrefixes []string `json:"warnEnvPrefixes,omitempty"`
+
+	// Source is where the profile was read from, for messages.
+	Source string `json:"source,omitempty"`
+}
+
+// EnvSpec is one environment operation of a profile.
+type EnvSpec struct {
+	// Name of the variable.
+	Name string `json:"name"`
+	// Op is set (replace), default (only when the image has no value), append
+	// or prepend (merge with the image's value, never adding a value that is
+	// already there). Empty means set.
+	Op EnvOp `json:"op,omitempty"`
+	// Separator between elements for append/prepend: " " for option strings
+	// (JAVA_TOOL_OPTIONS, NODE_OPTIONS), ":" for path lists.
+	Separator string `json:"separator,omitempty"`
+	// Value, templated. An operation whose value is empty after templating is
+	// skipped: some agents treat any non-empty value as "on".
+	Value string `json:"value"`
+	// ValueIfUnset, templated, replaces Value for append/prepend when the
+	// image does not set the variable, e.g. ":${INSTALL_DIR}/php.d" so that
+	// PHP_INI_SCAN_DIR keeps PHP's compiled-in scan directory.
+	ValueIfUnset string `json:"valueIfUnset,omitempty"`
+	// Required makes an empty value an error (with a hint naming the flag)
+	// instead of skipping the operation.
+	Required bool `json:"required,omitempty"`
+}
+
+// ConfigFormat is the syntax of an agent config file.
+type ConfigFormat string
+
+const (
+	// FormatKeyValue is "key = value" lines, "#" comments (JENNIFER Java, PHP).
+	FormatKeyValue ConfigFormat = "keyvalue"
+	// FormatINI is an ini file with [section]s (JENNIFER Python).
+	FormatINI ConfigFormat = "ini"
+)
+
+// ConfigSpec describes the agent config file jbuild writes. The content is
+// the bundle's own file at Path with Values replaced in place (or appended
+// when absent); every other line is kept, so settings shipped in the bundle
+// survive. A value that is empty after templating keeps the bundle's value.
+type ConfigSpec struct {
+	// Path of the file, relative to the bundle root ("conf/jennifer.conf").
+	Path string `json:"path"`
+	// Format: keyvalue or ini.
+	Format ConfigFormat `json:"format"`
+	// Section for ini files ("JENNIFER"); required for ini, unused otherwise.
+	Section string `json:"section,omitempty"`
+	// Values, templated, override the bundle's values.
+	Values map[string]string `json:"values,omitempty"`
+	// Defaults, templated, are written only when neither Values nor the
+	// bundle's file give the key a non-empty value (server_port: 5000).
+	Defaults map[string]string `json:"defaults,omitempty"`
+	// Required keys must end up non-empty, e.g. server_address: the agent
+	// cannot report anywhere without it.
+	Required []string `json:"required,omitempty"`
+}
+
+// FileSpec is a file generated into the install dir.
+type FileSpec struct {
+	// Path relative to the bundle root, templated ("php.d/jennifer.ini").
+	Path string `json:"path"`
+	// Content, templated.
+	Content string `json:"content"`
+	// Mode as an octal string ("0644", the default). Only 0755 and 0644 make
+	// sense; other bits are masked to keep the layer safe.
+	Mode string `json:"mode,omitempty"`
+}
+
+// VersionSpec says where the agent version is written in a bundle.
+// Exactly one of FileName and File is set.
+type VersionSpec struct {
+	// FileName is a regular expression over bundle paths whose first
+	// capture group is the version ("^jennifer\.agent\.java-(.+)\.jar$").
+	FileName string `json:"fileName,omitempty"`
+	// File is a bundle path whose content holds the version: the whole
+	// trimmed content, or the first capture group of Regex when set.
+	File  string `json:"file,omitempty"`
+	Regex string `json:"regex,omitempty"`
+}
+
+var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// ParseProfile decodes a YAML (or JSON) profile strictly, unknown fields and
+// duplicate keys are errors, and validates it. source names the file in
+// error messages.
+func ParseProfile(data []byte, source string) (*Profile, error) {
+	var p Profile
+	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+		return nil, fmt.Errorf("profile %s: %w", source, err)
+	}
+	p.Source = source
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Validate checks a profile; errors name the source and the field.
+func (p *Profile) Validate() error {
+	v := &validator{src: p.Source}
+	if p.Source == "" {
+		v.src = p.Name
+	}
+	if !profileName.MatchString(p.Name) {
+		v.fail("name", "%q must be lowercase letters, digits, '.', '_' or '-'", p.Name)
+	}
+	switch p.Runtime {
+	case RuntimeJava, RuntimeDotnet, RuntimeNodejs, RuntimePython, RuntimePHP:
+	default:
+		v.fail("runtime", "%q is not one of java, dotnet, nodejs, python, php", p.Runtime)
+	}
+	if p.Agent == "" {
+		v.fail("agent", "must not be empty")
+	}
+	if !path.IsAbs(p.InstallDir) || path.Clean(p.InstallDir) != p.InstallDir || p.InstallDir == "/" {
+		v.fail("installDir", "%q must be a clean absolute path below /", p.InstallDir)
+	}
+	if strings.Contains(p.BundleRoot, "/") || p.BundleRoot == "." || p.BundleRoot == ".." {
+		v.fail("bundleRoot", "%q must be a single folder name", p.BundleRoot)
+	}
+	for i, m := range p.BundleMarkers {
+		v.relPath(fmt.Sprintf("bundleMarkers[%d]", i), m)
+	}
+	for i, l := range p.Libc {
+		if l != LibcGlibc && l != LibcMusl {
+			v.fail(fmt.Sprintf("libc[%d]", i), "%q is not glibc or musl", l)
+		}
+	}
+	for i, a := range p.Arch {
+		if a == "" || normArch(a) != a {
+			v.fail(fmt.Sprintf("arch[%d]", i), "%q is not an OCI architecture name (amd64, arm64, ...)", a)
+		}
+	}
+	for i, d := range p.WritableDirs {
+		v.relPath(fmt.Sprintf("writableDirs[%d]", i), d)
+	}
+	for i, g := range p.Executables {
+		if _, err := path.Match(g, ""); err != nil {
+			v.fail(fmt.Sprintf("executables[%d]", i), "%q: %v", g, err)
+		}
+	}
+
+	vars := map[string]bool{}
+	for _, b := range builtinVars {
+		vars[b] = true
+	}
+	for _, name := range sortedKeys(p.Params) {
+		f := "params." + name
+		if !paramName.MatchString(name) {
+			v.fail(f, "name must be letters, digits and '_'")
+		}
+		if vars[name] {
+			v.fail(f, "shadows the built-in variable ${%s}", name)
+		}
+		// Param defaults see the built-ins only.
+		v.templ(f, p.Params[name], vars)
+	}
+	for name := range p.Params {
+		vars[name] = true
+	}
+
+	for i, e := range p.Env {
+		f := fmt.Sprintf("env[%d]", i)
+		if !envName.MatchString(e.Name) {
+			v.fail(f+".name", "%q is not a valid variable name", e.Name)
+		}
+		switch e.Op {
+		case "", EnvSet, EnvDefault:
+			if e.ValueIfUnset != "" {
+				v.fail(f+".valueIfUnset", "only applies to append and prepend")
+			}
+		case EnvAppend, EnvPrepend:
+			if e.Separator == "" {
+				v.fail(f+".separator", "required for %s", e.Op)
+			}
+		default:
+			v.fail(f+".op", "%q is not set, default, append or prepend", e.Op)
+		}
+		v.templ(f+".value", e.Value, vars)
+		v.templ(f+".valueIfUnset", e.ValueIfUnset, vars)
+	}
+
+	if c := p.Config; c != nil {
+		v.relPath("config.path", c.Path)
+		switch c.Format {
+		case FormatKeyValue:
+			if c.Section != "" {
+				v.fail("config.section", "only applies to format ini")
+			}
+		case FormatINI:
+			if c.Section == "" {
+				v.fail("config.section", "required for format ini")
+			}
+		default:
+			v.fail("config.format", "%q is not keyvalue or ini", c.Format)
+		}
+		for _, k := range sortedKeys(c.Values) {
+			v.configKey("config.values."+k, k)
+			v.templ("config.values."+k, c.Values[k], vars)
+		}
+		for _, k := range sortedKeys(c.Defaults) {
+			v.configKey("config.defaults."+k, k)
+			v.templ("config.defaults."+k, c.Defaults[k], vars)
+		}
+		for i, k := range c.Required {
+			v.configKey(fmt.Sprintf("config.required[%d]", i), k)
+		}
+	}
+
+	for i, f := range p.Files {
+		fld := fmt.Sprintf("files[%d]", i)
+		v.templ(fld+".path", f.Path, vars)
+		// Validate the path shape with placeholders filled in.
+		v.relPath(fld+".path", varRef.ReplaceAllString(f.Path, "x"))
+		v.templ(fld+".content", f.Content, vars)
+		if _, err := parseMode(f.Mode); err != nil {
+			v.fail(fld+".mode", "%v", err)
+		}
+	}
+	for i, r := range p.Requires {
+		fld := fmt.Sprintf("requires[%d]", i)
+		v.templ(fld, r, vars)
+		v.relPath(fld, varRef.ReplaceAllString(r, "x"))
+	}
+	if vf := p.VersionFrom; vf != nil {
+		switch {
+		case (vf.FileName == "") == (vf.File == ""):
+			v.fail("versionFrom", "set exactly one of fileName and file")
+		case vf.FileName != "":
+			v.regex("versionFrom.fileName", vf.FileName, true)
+			if vf.Regex != "" {
+				v.fail("versionFrom.regex", "only applies with file")
+			}
+		default:
+			v.relPath("versionFrom.file", vf.File)
+			if vf.Regex != "" {
+				v.regex("versionFrom.regex", vf.Regex, true)
+			}
+		}
+	}
+	for i, w := range p.WarnEnvPrefixes {
+		if w == "" {
+			v.fail(fmt.Sprintf("warnEnvPrefixes[%d]", i), "must not be empty")
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+// validator collects every problem so a profile author sees them all at once.
+type validator struct {
+	src  string
+	errs []error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf("profile %s: %s: %s", v.src, field, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) relPath(field, p string) {
+	if p == "" || path.IsAbs(p) || path.Clean(p) != p || p == "." || p == ".." || strings.HasPrefix(p, "../") {
+		v.fail(field, "%q must be a clean path relative to the agent folder", p)
+	}
+}
+
+func (v *validator) configKey(field, k string) {
+	if k == "" || strings.ContainsAny(k, "=:[]#;\n") || strings.TrimSpace(k) != k {
+		v.fail(field, "%q is not a valid config key", k)
+	}
+}
+
+func (v *validator) templ(field, s string, vars map[string]bool) {
+	for _, name := range templateVars(s) {
+		if !vars[name] {
+			v.fail(field, "unknown variable ${%s} (declare it under params or use one of %s)", name, strings.Join(builtinVars, ", "))
+		}
+	}
+	// A "${" that is not a well-formed reference is almost surely a typo.
+	if strings.Count(s, "${") != len(varRef.FindAllStringIndex(s, -1)) {
+		v.fail(field, "malformed ${...} in %q", s)
+	}
+}
+
+func (v *validator) regex(field, expr string, wantGroup bool) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		v.fail(field, "%v", err)
+		return
+	}
+	if wantGroup && re.NumSubexp() < 1 {
+		v.fail(field, "%q needs a capture group for the version", expr)
+	}
+}
+
+// parseMode reads an octal mode string; "" is 0644.
+func parseMode(s string) (uint32, error) {
+	if s == "" {
+		return 0o644, nil
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("%q is not an octal file mode like 0644", s)
+	}
+	return uint32(m), nil
+}
+
+// normArch maps common aliases to OCI architecture names.
+func normArch(a string) string {
+	switch strings.ToLower(a) {
+	case "x86_64", "x86-64", "x64":
+		return "amd64"
+	case "aarch64":
+		return "arm64"
+	}
+	return strings.ToLower(a)
+}
