@@ -1,0 +1,89 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+)
+
+type options struct {
+	n       int
+	jbuild  string
+	crane   string
+	bigMB   int
+	smallMB int
+	agentMB int
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.n, "n", 5, "runs per scenario (the median is reported)")
+	flag.StringVar(&o.jbuild, "jbuild", "bin/jbuild", "jbuild binary")
+	flag.StringVar(&o.crane, "crane", "", "crane binary (default: built from the pinned module, cached)")
+	flag.IntVar(&o.bigMB, "big-mb", 500, "size of the big base image, MB")
+	flag.IntVar(&o.smallMB, "small-mb", 5, "size of the small base image, MB")
+	flag.IntVar(&o.agentMB, "agent-mb", 20, "size of the agent bundle, MB")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	if o.n < 1 {
+		return fmt.Errorf("-n must be at least 1")
+	}
+	haveJbuild := true
+	if _, err := os.Stat(o.jbuild); err != nil {
+		haveJbuild = false
+		logf("WARNING: %s not found (`make build`): timing the crane pipeline only", o.jbuild)
+	}
+	if o.crane == "" {
+		c, err := buildCrane()
+		if err != nil {
+			return err
+		}
+		o.crane = c
+	}
+
+	tmp, err := os.MkdirTemp("", "jbuild-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	logf("starting registry")
+	reg, stop, err := testenv.StartRegistry()
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	logf("pushing %d MB and %d MB base images to %s", o.bigMB, o.smallMB, reg)
+	big, small := reg+"/big:1", reg+"/small:1"
+	if err := pushJavaImage(big, int64(o.bigMB)<<20, 5); err != nil {
+		return err
+	}
+	if err := pushJavaImage(small, int64(o.smallMB)<<20, 1); err != nil {
+		return err
+	}
+	agent, err := newAgent(filepath.Join(tmp, "agent"), int64(o.agentMB)<<20)
+	if err != nil {
+		return err
+	}
+
+	b := &bench{opts: o, reg: reg, tmp: tmp, agent: agent, big: big, small: small, haveJbuild: haveJbuild}
+	if err := b.runAll(); err != nil {
+		return err
+	}
+	b.report(os.Stdout)
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// The agent's place in the image and its activation, for the crane peer.
+const (
+	agentPath = "/opt/jennifer/agent.java"
+	javaOpts  = "-Xmx256m -javaagent:" + agentPath + "/jennifer.jar -Djennifer.config=" + agentPath + "/conf/jennifer.conf"
+)
+
+// Scenario keys, in report order.
+const (
+	sJbuildCold = "a"
+	sCrane      = "b"
+	sJbuildWarm = "c"
+	sSmallCold  = "d1"
+	sSmallWarm  = "d2"
+)
+
+type bench struct {
+	opts       options
+	reg, tmp   string
+	agent      *agentBundle
+	big, small string
+	haveJbuild bool
+
+	times map[string][]time.Duration // per scenario
+	steps map[string][]time.Duration // crane pipeline steps
+}
+
+func (b *bench) runAll() error {
+	b.times = map[string][]time.Duration{}
+	b.steps = map[string][]time.Duration{}
+	// Run -1 is a warm-up (page cache, first process start), not recorded.
+	for i := -1; i < b.opts.n; i++ {
+		if i < 0 {
+			logf("warm-up run")
+		} else {
+			logf("run %d/%d", i+1, b.opts.n)
+		}
+		if err := b.once(i); err != nil {
+			return err
+		}
+		if i < 0 {
+			if err := b.verifyOutputs(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (b *bench) once(i int) error {
+	record := func(key string, d time.Duration) {
+		if i >= 0 {
+			b.times[key] = append(b.times[key], d)
+		}
+	}
+	if b.haveJbuild {
+		// a: new agent, 500 MB base.
+		if err := b.agent.setNonce(fmt.Sprintf("a-%d", i)); err != nil {
+			return err
+		}
+		d, err := b.jbuild(b.big, b.big+"-jennifer")
+		if err != nil {
+			return err
+		}
+		record(sJbuildCold, d)
+		// c: same agent (layer in the registry), a new build of the app
+		// (another config, same layers), as CI rewrapping a new release.
+		src, err := b.variant(b.big, i)
+		if err != nil {
+			return err
+		}
+		if d, err = b.jbuild(src, src+"-jennifer"); err != nil {
+			return err
+		}
+		record(sJbuildWarm, d)
+		// d1, d2: the same with the 5 MB base.
+		if err := b.agent.setNonce(fmt.Sprintf("d-%d", i)); err != nil {
+			return err
+		}
+		if d, err = b.jbuild(b.small, b.small+"-jennifer"); err != nil {
+			return err
+		}
+		record(sSmallCold, d)
+		if src, err = b.variant(b.small, i); err != nil {
+			return err
+		}
+		if d, err = b.jbuild(src, src+"-jennifer"); err != nil {
+			return err
+		}
+		record(sSmallWarm, d)
+	}
+	// b: the crane pipeline with a new agent.
+	if err := b.agent.setNonce(fmt.Sprintf("b-%d", i)); err != nil {
+		return err
+	}
+	steps, err := b.crane(b.big, b.big+"-crane")
+	if err != nil {
+		return err
+	}
+	var total time.Duration
+	for k, d := range steps {
+		total += d
+		if i >= 0 {
+			b.steps[craneSteps[k]] = append(b.steps[craneSteps[k]], d)
+		}
+	}
+	record(sCrane, total)
+	return nil
+}
+
+// verifyOutputs checks after the warm-up that each tool wrote a complete
+// monitored image.
+func (b *bench) verifyOutputs() error {
+	pairs := [][2]string{{b.big, b.big + "-crane"}}
+	if b.haveJbuild {
+		pairs = append(pairs, [2]string{b.big, b.big + "-jennifer"}, [2]string{b.small, b.small + "-jennifer"})
+	}
+	for _, p := range pairs {
+		if err := verify(p[0], p[1]); err != nil {
+			return fmt.Errorf("output check: %w", err)
+		}
+		logf("output check: %s ok", p[1])
+	}
+	return nil
+}
+
+func (b *bench) jbuild(src, dst string) (time.Duration, error) {
+	return b.timed(b.opts.jbuild, "wrap", src, "-t", dst, "--agent", b.agent.dir,
+		"--server-address", "127.0.0.1", "-q", "--force")
+}
+
+var craneSteps = []string{"tar", "crane append", "crane mutate"}
+
+// crane does jbuild's job by hand: tar the agent folder at its place in the
+// image, append it as a layer, set JAVA_TOOL_OPTIONS (merged by hand with
+// the base's -Xmx256m: crane --env replaces values).
+func (b *bench) crane(src, dst string) ([]time.Duration, error) {
+	tarball := filepath.Join(b.tmp, "agent.tar")
+	cmds := [][]string{
+		{"tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",
+			"--transform", `s,^agent\.java,opt/jennifer/agent.java,`,
+			"-C", filepath.Dir(b.agent.dir), "-cf", tarball, "agent.java"},
+		{b.opts.crane, "append", "--insecure", "-b", src, "-f", tarball, "-t", dst},
+		{b.opts.crane, "mutate", "--insecure", dst, "--env", "JAVA_TOOL_OPTIONS=" + javaOpts, "-t", dst},
+	}
+	var out []time.Duration
+	for _, c := range cmds {
+		d, err := b.timed(c[0], c[1:]...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// timed runs one command and returns its wall time; a failure returns its
+// output.
+func (b *bench) timed(bin string, args ...string) (time.Duration, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(),
+		"DOCKER_CONFIG="+filepath.Join(b.tmp, "docker"), // no credential helpers
+		"XDG_CACHE_HOME="+filepath.Join(b.tmp, "cache"), // jbuild's layer cache, per bench
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s %v: %w\n%s", filepath.Base(bin), args, err, out.String())
+	}
+	return d, nil
+}
+
+// variant pushes a new build of src: the same layers, a config with another
+// label, tagged src-r<i>. It returns the new reference. Not timed.
+func (b *bench) variant(src string, i int) (string, error) {
+	r, err := name.ParseReference(src, name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	img, err := remote.Image(r)
+	if err != nil {
+		return "", err
+	}
+	img, err = mutate.Config(img, withLabel(img, "bench.run", fmt.Sprint(i)))
+	if err != nil {
+		return "", err
+	}
+	ref := fmt.Sprintf("%s-r%d", src, i+1)
+	nr, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(nr, img); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	return ref, nil
+}
+
+func withLabel(img v1.Image, key, value string) v1.Config {
+	cf, err := img.ConfigFile()
+	if err != nil || cf == nil {
+		return v1.Config{Labels: map[string]string{key: value}}
+	}
+	c := cf.DeepCopy().Config
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	c.Labels[key] = value
+	return c
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	crand "crypto/rand"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/jbuild-dev/jbuild/internal/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+)
+
+const craneModule = "github.com/google/go-containerregistry"
+
+// buildCrane builds crane from the module version go.mod pins, into the user
+// cache dir, and reuses that binary on later runs.
+func buildCrane() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", craneModule).Output()
+	if err != nil {
+		return "", fmt.Errorf("finding the pinned %s version (run from the repository root): %w", craneModule, err)
+	}
+	version := strings.TrimSpace(string(out))
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	bin := filepath.Join(cache, "jbuild", "bench", "crane-"+version)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	logf("building crane %s into %s", version, bin)
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	tmp := bin + ".tmp"
+	cmd := exec.Command("go", "build", "-o", tmp, craneModule+"/cmd/crane")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building crane: %w", err)
+	}
+	return bin, os.Rename(tmp, bin)
+}
+
+// pushJavaImage pushes the sample Java image's rootfs plus `layers` random
+// layers totalling about size bytes, with the sample's config and a numeric
+// USER (so resolving the user needs no layer read).
+func pushJavaImage(ref string, size int64, layers int) error {
+	rootfs, err := sampleimage.RootFS()
+	if err != nil {
+		return err
+	}
+	img, err := testenv.RandomImage(testenv.Spec{
+		Base:      []v1.Layer{rootfs},
+		Layers:    layers,
+		LayerSize: size / int64(layers),
+		OCI:       true,
+		Config: func(c *v1.ConfigFile) {
+			c.Config = sampleimage.JavaConfig().Config
+			c.Config.User = fmt.Sprintf("%d:%d", sampleimage.AppUID, sampleimage.AppGID)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("building %s: %w", ref, err)
+	}
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(r, img); err != nil {
+		return fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	return nil
+}
+
+// agentBundle is an agent.java folder: jennifer.jar of random bytes and the
+// sample conf/jennifer.conf.
+type agentBundle struct {
+	dir  string // .../agent.java
+	conf []byte // the sample conf, before any nonce
+}
+
+func newAgent(parent string, size int64) (*agentBundle, error) {
+	dir := filepath.Join(parent, "agent.java")
+	if err := os.MkdirAll(filepath.Join(dir, "conf"), 0o755); err != nil {
+		return nil, err
+	}
+	conf, err := os.ReadFile("examples/agents/jennifer-java-sample/agent.java/conf/jennifer.conf")
+	if err != nil {
+		return nil, fmt.Errorf("reading the sample agent conf (run from the repository root): %w", err)
+	}
+	var seed [32]byte
+	crand.Read(seed[:])
+	f, err := os.Create(filepath.Join(dir, "jennifer.jar"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.CopyN(f, rand.NewChaCha8(seed), size); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	a := &agentBundle{dir: dir, conf: conf}
+	return a, a.setNonce("initial")
+}
+
+// setNonce makes the bundle's content (so its layer digest) new.
+func (a *agentBundle) setNonce(nonce string) error {
+	conf := append(bytes.Clone(a.conf), fmt.Sprintf("# bench %s\n", nonce)...)
+	return os.WriteFile(filepath.Join(a.dir, "conf", "jennifer.conf"), conf, 0o644)
+}
