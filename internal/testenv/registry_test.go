@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -118,4 +120,28 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestSampleJavaAgent(t *testing.T) {
+	for _, f := range []string{"jennifer.jar", "conf/jennifer.conf"} {
+		if _, err := os.Stat(filepath.Join(SampleJavaAgent(), f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestReadHelpers(t *testing.T) {
+	reg := Registry(t)
+	ref := reg + "/testenv/read:1"
+	want := PushRandomImage(t, ref, 1, 64, func(c *v1.ConfigFile) { c.Config.User = "app" })
+	if got, _ := Image(t, ref).Digest(); got != want {
+		t.Errorf("Image digest %s, want %s", got, want)
+	}
+	if u := Config(t, ref).Config.User; u != "app" {
+		t.Errorf("Config user %q", u)
+	}
+	PushIndex(t, reg+"/testenv/read:idx", 1, 64, nil)
+	if im, err := Index(t, reg+"/testenv/read:idx").IndexManifest(); err != nil || len(im.Manifests) != 2 {
+		t.Errorf("Index: %v %v", im, err)
+	}
 }
