@@ -10,6 +10,8 @@
 // The image helpers (RandomImage, RandomIndex, PushRandomImage, PushIndex)
 // build images from random layers and a caller-chosen config, so a test
 // states exactly the config it needs (ENV, USER, ENTRYPOINT, platform).
+// Image, Config and Index read results back; SampleJavaAgent is the path of
+// the sample agent bundle in examples/agents.
 //
 // Usage in a test package:
 //
