@@ -245,7 +245,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	plan.Layer, plan.ConfigFile = layer, configFile
 	plan.Warnings = append(plan.Warnings, warnings...)
 
-	changes, err := envChanges(prof, vars)
+	changes, err := envChanges(prof, vars, img.Config.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ func (p *Profile) usesVar(name string) bool {
 
 // envChanges templates the profile's env operations. An empty value skips
 // the operation unless it is required.
-func envChanges(prof *Profile, vars map[string]string) ([]EnvChange, error) {
+func envChanges(prof *Profile, vars map[string]string, imageEnv []string) ([]EnvChange, error) {
 	var out []EnvChange
 	for i, e := range prof.Env {
 		v, err := expand(e.Value, vars)
@@ -375,15 +375,22 @@ func envChanges(prof *Profile, vars map[string]string) ([]EnvChange, error) {
 		if err != nil {
 			return nil, fmt.Errorf("profile %s: env[%d].valueIfUnset: %w", prof.Name, i, err)
 		}
-		if strings.TrimSpace(v) == "" {
-			if e.Required {
-				return nil, fmt.Errorf("%s needs a value and profile %s gives none: %s", e.Name, prof.Name, emptyHint(e.Value, vars))
-			}
-			continue
+		fallback, err := expand(e.Fallback, vars)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: env[%d].fallback: %w", prof.Name, i, err)
 		}
 		op := e.Op
 		if op == "" {
 			op = EnvSet
+		}
+		if strings.TrimSpace(v) == "" && fallback != "" {
+			v, op = fallback, EnvDefault
+		}
+		if strings.TrimSpace(v) == "" {
+			if have, _ := envValue(imageEnv, e.Name); e.Required && have == "" {
+				return nil, fmt.Errorf("%s needs a value and profile %s gives none: %s", e.Name, prof.Name, emptyHint(e.Value, vars))
+			}
+			continue
 		}
 		out = append(out, EnvChange{Name: e.Name, Op: op, Value: v, Separator: e.Separator, ValueIfUnset: unset})
 	}

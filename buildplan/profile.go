@@ -120,8 +120,14 @@ type EnvSpec struct {
 	// image does not set the variable, e.g. ":${INSTALL_DIR}/php.d" so that
 	// PHP_INI_SCAN_DIR keeps PHP's compiled-in scan directory.
 	ValueIfUnset string `json:"valueIfUnset,omitempty"`
+	// Fallback, templated, is used when Value is empty after templating, and
+	// only if the image does not set the variable (op default): an explicit
+	// --server-port overrides the image, a port the image already has is
+	// kept, and otherwise the agent's default applies.
+	Fallback string `json:"fallback,omitempty"`
 	// Required makes an empty value an error (with a hint naming the flag)
-	// instead of skipping the operation.
+	// instead of skipping the operation, unless the image already sets the
+	// variable to a non-empty value.
 	Required bool `json:"required,omitempty"`
 }
 
@@ -280,6 +286,7 @@ func (p *Profile) Validate() error {
 		}
 		v.templ(f+".value", e.Value, vars)
 		v.templ(f+".valueIfUnset", e.ValueIfUnset, vars)
+		v.templ(f+".fallback", e.Fallback, vars)
 	}
 
 	if c := p.Config; c != nil {

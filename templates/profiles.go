@@ -1,0 +1,146 @@
+package templates
+
+import (
+	"embed"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+)
+
+// defaultProfiles are the profiles compiled into jbuild. examples/ is not
+// matched by the pattern on purpose: those are documentation, not defaults.
+//
+//go:embed profiles/*.yaml
+var defaultProfiles embed.FS
+
+// Profiles returns the embedded profiles sorted by name. They are parsed
+// on every call (a few small files), so callers own what they get and may
+// modify it, e.g. to apply flags.
+func Profiles() ([]*buildplan.Profile, error) {
+	return parseEmbedded()
+}
+
+func parseEmbedded() ([]*buildplan.Profile, error) {
+	entries, err := defaultProfiles.ReadDir("profiles")
+	if err != nil {
+		return nil, fmt.Errorf("reading embedded profiles: %w", err)
+	}
+	var out []*buildplan.Profile
+	seen := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		name := path.Join("profiles", e.Name())
+		data, err := defaultProfiles.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("reading embedded %s: %w", name, err)
+		}
+		p, err := buildplan.ParseProfile(data, "templates/"+name)
+		if err != nil {
+			return nil, err
+		}
+		if other, dup := seen[p.Name]; dup {
+			return nil, fmt.Errorf("embedded profiles %s and %s are both named %q", other, name, p.Name)
+		}
+		seen[p.Name] = name
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Names lists the embedded profile names.
+func Names() ([]string, error) {
+	ps, err := Profiles()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return names, nil
+}
+
+// Lookup returns the embedded profile with that name.
+func Lookup(name string) (*buildplan.Profile, error) {
+	ps, err := Profiles()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	names, _ := Names()
+	return nil, fmt.Errorf("no profile named %q (available: %s; or pass a profile file)", name, strings.Join(names, ", "))
+}
+
+// ForRuntime returns the embedded JENNIFER profile for a runtime.
+func ForRuntime(rt buildplan.Runtime) (*buildplan.Profile, error) {
+	ps, err := Profiles()
+	if err != nil {
+		return nil, err
+	}
+	var have []string
+	for _, p := range ps {
+		if p.Runtime == rt {
+			return p, nil
+		}
+		have = append(have, string(p.Runtime))
+	}
+	if rt == buildplan.RuntimeNative {
+		return nil, fmt.Errorf("no profile for native binaries: Go and static programs have no injectable agent")
+	}
+	return nil, fmt.Errorf("no profile for runtime %q (available: %s)", rt, strings.Join(have, ", "))
+}
+
+// MatchBundle returns the embedded profile whose bundle markers are all in
+// files. When several match, the one with the most markers wins (the most
+// specific); a tie, or no match, returns false.
+func MatchBundle(files []buildplan.AgentFile) (*buildplan.Profile, bool) {
+	ps, err := Profiles()
+	if err != nil {
+		return nil, false
+	}
+	return matchBundle(ps, files)
+}
+
+func matchBundle(ps []*buildplan.Profile, files []buildplan.AgentFile) (*buildplan.Profile, bool) {
+	have := make(map[string]bool, len(files))
+	for _, f := range files {
+		have[strings.TrimSuffix(f.Path, "/")] = true
+	}
+	var best *buildplan.Profile
+	bestN, tie := 0, false
+	for _, p := range ps {
+		if len(p.BundleMarkers) == 0 {
+			continue
+		}
+		all := true
+		for _, m := range p.BundleMarkers {
+			if !have[m] {
+				all = false
+				break
+			}
+		}
+		if !all {
+			continue
+		}
+		switch n := len(p.BundleMarkers); {
+		case n > bestN:
+			best, bestN, tie = p, n, false
+		case n == bestN:
+			tie = true
+		}
+	}
+	if best == nil || tie {
+		return nil, false
+	}
+	return best, true
+}
