@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Cache layout under Options.CacheDir (default ~/.cache/jbuild):
+//
+//	downloads/<sha256>            a downloaded agent archive, named by content
+//	downloads/url-<sha256>.json   per URL (hashed): its validators and content sha256
+//	agent-tars/<sha256>.tar       the uncompressed tar of a .tar.gz or image layer
+//	                              whose compressed bytes have that sha256
+//
+// Every file is written under a temporary name in the same folder and
+// renamed into place when complete, so a crash or a refused archive never
+// leaves a partial file where a later run would trust it. Entries are
+// immutable once written; deleting the folder is always safe.
+
+func cachePath(opts Options, sub, name string) string {
+	return filepath.Join(opts.CacheDir, sub, name)
+}
+
+// createTemp creates a temporary file next to dest (so the final rename is
+// atomic), creating the folder when needed.
+func createTemp(dest string) (*os.File, error) {
+	dir := filepath.Dir(dest)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the agent cache %s: %w (set XDG_CACHE_HOME to a writable folder)", dir, err)
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(dest)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("writing to the agent cache %s: %w (set XDG_CACHE_HOME to a writable folder)", dir, err)
+	}
+	return f, nil
+}
+
+// writeFileAtomic writes data to name through a temporary file and rename.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := createTemp(name)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}

@@ -1,0 +1,120 @@
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// openDir reads an agent folder (agent.java/) or a folder holding exactly
+// one agent folder. It goes through the same checks as an archive: a folder
+// copied from elsewhere can hold an escaping symlink just as well.
+func openDir(ctx context.Context, spec string, opts Options) (*Bundle, error) {
+	dir := agentDir(spec, opts.BundleRoot)
+	// os.Root confines every later read to the folder, even if a symlink
+	// inside it is swapped after the checks.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading agent folder %s: %w", dir, err)
+	}
+	lim := newLimits(dir, opts)
+	var raw []*entry
+	err = fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading agent folder %s: %w", dir, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if name == "." {
+			return nil
+		}
+		fi, err := d.Info() // Lstat: WalkDir does not follow symlinks
+		if err != nil {
+			return fmt.Errorf("reading agent folder %s: %w", dir, err)
+		}
+		mode := fi.Mode()
+		if err := checkMode(dir, name, mode); err != nil {
+			return err
+		}
+		size := int64(0)
+		if mode.IsRegular() {
+			size = fi.Size()
+		}
+		if err := lim.add(name, size); err != nil {
+			return err
+		}
+		e := &entry{name: name, mode: mode.Type() | mode.Perm(), size: size}
+		switch {
+		case mode.IsDir():
+		case mode&fs.ModeSymlink != 0:
+			if e.link, err = root.Readlink(name); err != nil {
+				return fmt.Errorf("reading agent folder %s: %w", dir, err)
+			}
+		case mode.IsRegular():
+			e.open = func() (io.ReadCloser, error) { return root.Open(name) }
+			if e.sum, err = hashFile(root, name, size); err != nil {
+				return fmt.Errorf("reading agent folder %s: %q: %w", dir, name, err)
+			}
+		default:
+			return fmt.Errorf("reading agent folder %s: %q: unsupported file type %v", dir, name, mode.Type())
+		}
+		raw = append(raw, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	files, _, err := assemble(dir, raw, "", false, nil)
+	if err != nil {
+		return nil, err
+	}
+	abs, _ := filepath.Abs(dir)
+	return newBundle(spec, filepath.Base(abs), "", files), nil
+}
+
+// agentDir picks the agent folder: dir itself when it is named like one or
+// does not hold exactly one agent folder, else that one folder.
+func agentDir(dir string, roots []string) string {
+	abs, _ := filepath.Abs(dir)
+	if isRootName(filepath.Base(abs), roots) {
+		return dir
+	}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return dir
+	}
+	var found []string
+	for _, d := range des {
+		if d.IsDir() && isRootName(d.Name(), roots) {
+			found = append(found, d.Name())
+		}
+	}
+	if len(found) == 1 {
+		return filepath.Join(dir, found[0])
+	}
+	return dir
+}
+
+func hashFile(root *os.Root, name string, size int64) ([32]byte, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	if n != size {
+		return [32]byte{}, fmt.Errorf("changed while being read (%d bytes, was %d)", n, size)
+	}
+	var s [32]byte
+	copy(s[:], h.Sum(nil))
+	return s, nil
+}

@@ -1,0 +1,124 @@
+package agent
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// This file holds the checks every archive goes through, whatever its
+// format: agent archives come from a server or a colleague, and the agent
+// layer ends up in production images, so anything that could write outside
+// the agent folder or smuggle privileges in is refused outright rather than
+// "fixed" silently.
+
+// cleanName turns an archive member name into a clean bundle-relative path
+// ("" for the archive's own root, "./" or "."). It refuses absolute paths,
+// ".." components, backslashes (a Windows path in disguise) and NUL bytes.
+func cleanName(archive, name string) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("reading agent archive %s: entry %q: %s; the archive is unsafe, get a fresh copy of the agent", archive, name, why)
+	}
+	switch {
+	case name == "":
+		return bad("empty name")
+	case strings.ContainsRune(name, 0):
+		return bad("NUL byte in the name")
+	case strings.Contains(name, `\`):
+		return bad(`backslash in the name (Windows path)`)
+	case strings.HasPrefix(name, "/"):
+		return bad("absolute path")
+	}
+	for _, c := range strings.Split(name, "/") {
+		if c == ".." {
+			return bad(`".." component escapes the agent folder`)
+		}
+	}
+	n := path.Clean(name)
+	if n == "." {
+		return "", nil
+	}
+	return n, nil
+}
+
+// checkMode refuses what has no place in an agent folder: devices, fifos,
+// sockets and setuid/setgid files (an agent never needs privileges, and a
+// setuid binary in an image is a privilege escalation waiting to happen).
+func checkMode(archive, name string, m fs.FileMode) error {
+	switch {
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return fmt.Errorf("reading agent archive %s: entry %q: device files are not allowed in an agent", archive, name)
+	case m&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeIrregular) != 0:
+		return fmt.Errorf("reading agent archive %s: entry %q: fifos, sockets and other special files are not allowed in an agent", archive, name)
+	case m&(fs.ModeSetuid|fs.ModeSetgid) != 0:
+		return fmt.Errorf("reading agent archive %s: entry %q: setuid/setgid bit set (mode %v); an agent needs no privileges", archive, name, m)
+	}
+	return nil
+}
+
+// checkLink refuses a symlink whose target is absolute or leaves the agent
+// folder. ".." is only allowed as leading components ("../lib/x.so"): after
+// a folder name it could climb out of a symlinked folder that lexically
+// looks inside ("s/../.." with s -> ".").
+func checkLink(archive, name, target string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("reading agent archive %s: entry %q: symlink to %q %s", archive, name, target, why)
+	}
+	if target == "" {
+		return bad("has an empty target")
+	}
+	if strings.HasPrefix(target, "/") {
+		return bad("is absolute; links must be relative and stay inside the agent folder")
+	}
+	if strings.ContainsRune(target, 0) || strings.Contains(target, `\`) {
+		return bad("has a NUL byte or backslash")
+	}
+	seenName := false
+	for _, c := range strings.Split(target, "/") {
+		switch c {
+		case "", ".":
+		case "..":
+			if seenName {
+				return bad(`has ".." after a folder name; write the link without it`)
+			}
+		default:
+			seenName = true
+		}
+	}
+	resolved := path.Join(path.Dir(name), target)
+	if resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return bad("points outside the agent folder")
+	}
+	return nil
+}
+
+// limits counts entries and expanded bytes of one archive against the
+// options, so a zip bomb is refused at the first entry past the limit,
+// before it is expanded.
+type limits struct {
+	archive    string
+	maxSize    int64
+	maxEntries int
+	size       int64
+	entries    int
+}
+
+func newLimits(archive string, o Options) *limits {
+	return &limits{archive: archive, maxSize: o.MaxExpandedSize, maxEntries: o.MaxEntries}
+}
+
+func (l *limits) add(name string, size int64) error {
+	l.entries++
+	if l.entries > l.maxEntries {
+		return fmt.Errorf("reading agent archive %s: entry %q: more than %d entries; this is not an agent (raise the limit only if you trust the archive)", l.archive, name, l.maxEntries)
+	}
+	if size < 0 {
+		return fmt.Errorf("reading agent archive %s: entry %q: negative size", l.archive, name)
+	}
+	l.size += size
+	if l.size > l.maxSize || l.size < 0 {
+		return fmt.Errorf("reading agent archive %s: entry %q: archive expands past %d bytes (zip bomb?); refusing to unpack it", l.archive, name, l.maxSize)
+	}
+	return nil
+}

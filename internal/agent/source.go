@@ -1,0 +1,152 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+)
+
+// Bundle is one agent folder ready to install: its file list
+// (buildplan.Agent) plus content access.
+type Bundle struct {
+	// Agent has Name, Version (empty unless the source states it), Source,
+	// Digest, Files and ReadFile set. Files are sorted by path; directory
+	// paths end in "/" ("conf/"), as buildplan.AgentFile documents.
+	buildplan.Agent
+	// Open returns the content of a regular file by bundle-relative path
+	// ("conf/jennifer.conf"). It can be called many times, concurrently.
+	Open func(rel string) (io.ReadCloser, error)
+}
+
+// Source yields the bundle for a platform.
+type Source interface {
+	String() string
+	// Platforms lists the platforms the source has variants for; nil means
+	// one platform-independent bundle.
+	Platforms(ctx context.Context) ([]v1.Platform, error)
+	// Bundle returns the bundle for platform (nil: the only one). The error
+	// names a missing platform and lists the available ones.
+	Bundle(ctx context.Context, platform *v1.Platform) (*Bundle, error)
+}
+
+// Options tune Open. The zero value is ready to use except for images,
+// which need ResolveImage.
+type Options struct {
+	// CacheDir holds downloads and unpacked agent tars. Empty means
+	// $XDG_CACHE_HOME/jbuild, else ~/.cache/jbuild.
+	CacheDir string
+	// BundleRoot names the folders that are the agent folder itself: when an
+	// archive's only top-level entry is such a folder it is stripped, and a
+	// directory holding exactly one of them is descended into. Empty means
+	// any folder named agent.* (agent.java, agent.dotnet, agent.php, ...).
+	BundleRoot []string
+	// MaxExpandedSize caps the total size of the files in one bundle
+	// (default 2 GiB): a zip or gzip bomb is rejected, not unpacked.
+	MaxExpandedSize int64
+	// MaxEntries caps the number of entries in one archive (default 100000).
+	MaxEntries int
+	// HTTPClient downloads URLs (default http.DefaultClient).
+	HTTPClient *http.Client
+	// ResolveImage resolves an image reference to an index or an image (one
+	// of the two non-nil). The CLI wires it to its image transports.
+	ResolveImage func(ctx context.Context, ref string) (v1.ImageIndex, v1.Image, error)
+}
+
+const (
+	defaultMaxExpandedSize = 2 << 30
+	defaultMaxEntries      = 100000
+)
+
+func (o Options) withDefaults() (Options, error) {
+	if o.CacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return o, fmt.Errorf("no cache directory for agent downloads (%w); set XDG_CACHE_HOME or HOME", err)
+		}
+		o.CacheDir = filepath.Join(base, "jbuild")
+	}
+	if o.MaxExpandedSize <= 0 {
+		o.MaxExpandedSize = defaultMaxExpandedSize
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = defaultMaxEntries
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = http.DefaultClient
+	}
+	return o, nil
+}
+
+// Open returns the source named by spec (see the package documentation for
+// the kinds). Local folders, archives and URLs are read and checked right
+// away, so a bad agent fails before any image is touched.
+func Open(ctx context.Context, spec string, opts Options) (Source, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if spec == "" {
+		return nil, fmt.Errorf("no agent given: pass an agent folder, a .zip/.tar.gz, a download URL or an agent image")
+	}
+	if isURL(spec) {
+		b, err := openURL(ctx, spec, opts)
+		if err != nil {
+			return nil, err
+		}
+		return single{b}, nil
+	}
+	if fi, err := os.Stat(spec); err == nil {
+		var b *Bundle
+		if fi.IsDir() {
+			b, err = openDir(ctx, spec, opts)
+		} else {
+			b, err = openArchiveFile(ctx, spec, spec, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return single{b}, nil
+	} else if looksLikePath(spec) {
+		return nil, fmt.Errorf("reading agent %s: %w", spec, err)
+	}
+	return openImage(ctx, spec, opts)
+}
+
+func isURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}
+
+// looksLikePath tells a mistyped file name from an image reference, so
+// "agnet.zip" fails as a missing file instead of a registry lookup.
+func looksLikePath(s string) bool {
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || strings.HasPrefix(s, "~") || s == "." || s == ".." {
+		return true
+	}
+	l := strings.ToLower(s)
+	for _, ext := range []string{".zip", ".tar.gz", ".tgz", ".tar"} {
+		if strings.HasSuffix(l, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// single is a platform-independent source: one bundle, read at Open.
+type single struct{ b *Bundle }
+
+var _ Source = single{}
+
+func (s single) String() string                                  { return s.b.Source }
+func (s single) Platforms(context.Context) ([]v1.Platform, error) { return nil, nil }
+func (s single) Bundle(context.Context, *v1.Platform) (*Bundle, error) {
+	return s.b, nil
+}
