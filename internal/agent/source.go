@@ -145,7 +145,7 @@ type single struct{ b *Bundle }
 
 var _ Source = single{}
 
-func (s single) String() string                                  { return s.b.Source }
+func (s single) String() string                                   { return s.b.Source }
 func (s single) Platforms(context.Context) ([]v1.Platform, error) { return nil, nil }
 func (s single) Bundle(context.Context, *v1.Platform) (*Bundle, error) {
 	return s.b, nil

@@ -152,4 +152,3 @@ func unpackTar(ctx context.Context, r io.Reader, dest, archive string, opts Opti
 	keep = true
 	return tmp, entries, nil
 }
-
