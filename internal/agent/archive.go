@@ -67,7 +67,10 @@ func openArchive(ctx context.Context, file, source, version string, opts Options
 		raw, err = readTarFile(ctx, f, source, opts)
 		keep = err == nil
 	case kindGzip:
-		raw, err = readTarGz(ctx, f, source, opts)
+		raw, err = readTarGz(ctx, f, source, opts, func(raw []*entry) error {
+			_, _, err := assemble(source, raw, "", true, opts.BundleRoot)
+			return err
+		})
 	default:
 		return nil, fmt.Errorf("reading agent archive %s: not a zip, tar.gz or tar archive (starts with %q); pass the agent folder, the view server's zip, or an agent image", source, head[:min(n, 8)])
 	}
@@ -84,7 +87,7 @@ func openArchive(ctx context.Context, file, source, version string, opts Options
 // readTarGz reads a gzip-compressed tar through the cache: the first time
 // it is unpacked (checked on the way) to agent-tars/<sha256>.tar, later
 // runs read that file.
-func readTarGz(ctx context.Context, f *os.File, archive string, opts Options) ([]*entry, error) {
+func readTarGz(ctx context.Context, f *os.File, archive string, opts Options, accept func([]*entry) error) ([]*entry, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -107,6 +110,6 @@ func readTarGz(ctx context.Context, f *os.File, archive string, opts Options) ([
 	if err != nil {
 		return nil, fmt.Errorf("reading agent archive %s: %w", archive, err)
 	}
-	_, entries, err := unpackTar(ctx, zr, dest, archive, opts)
+	_, entries, err := unpackTar(ctx, zr, dest, archive, opts, accept)
 	return entries, err
 }

@@ -84,10 +84,16 @@ func assemble(archive string, raw []*entry, prefix string, strip bool, roots []s
 			prefix = r
 		}
 	}
-	files := raw
+	// Work on copies: assemble may run twice on the same members (once to
+	// accept an archive into the cache, once to build the bundle).
+	files := make([]*entry, len(raw))
+	for i, e := range raw {
+		c := *e
+		files[i] = &c
+	}
 	if prefix != "" {
 		var err error
-		if files, err = stripPrefix(archive, raw, prefix); err != nil {
+		if files, err = stripPrefix(archive, files, prefix); err != nil {
 			return nil, "", err
 		}
 	}

@@ -178,11 +178,16 @@ func (s *imageSource) bundleOf(ctx context.Context, img v1.Image, what string) (
 	if len(layers) != 1 {
 		return nil, fmt.Errorf("agent image %s has %d layers; an agent image has exactly one (make it with `jbuild agent push`)", what, len(layers))
 	}
-	raw, err := readLayer(ctx, layers[0], what, s.opts)
+	prefix := strings.TrimPrefix(path.Clean(root), "/")
+	accept := func(raw []*entry) error {
+		_, _, err := assemble(what, raw, prefix, false, nil)
+		return err
+	}
+	raw, err := readLayer(ctx, layers[0], what, s.opts, accept)
 	if err != nil {
 		return nil, err
 	}
-	files, _, err := assemble(what, raw, strings.TrimPrefix(path.Clean(root), "/"), false, nil)
+	files, _, err := assemble(what, raw, prefix, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +205,7 @@ func (s *imageSource) bundleOf(ctx context.Context, img v1.Image, what string) (
 
 // readLayer reads an agent image layer through the cache: unpacked once to
 // agent-tars/<layer digest>.tar (checked on the way), read in place later.
-func readLayer(ctx context.Context, l v1.Layer, what string, opts Options) ([]*entry, error) {
+func readLayer(ctx context.Context, l v1.Layer, what string, opts Options, accept func([]*entry) error) ([]*entry, error) {
 	ld, err := l.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("reading agent image %s: %w", what, err)
@@ -218,6 +223,6 @@ func readLayer(ctx context.Context, l v1.Layer, what string, opts Options) ([]*e
 		return nil, fmt.Errorf("reading agent image %s layer %s: %w", what, ld, err)
 	}
 	defer rc.Close()
-	_, entries, err := unpackTar(ctx, rc, dest, what, opts)
+	_, entries, err := unpackTar(ctx, rc, dest, what, opts, accept)
 	return entries, err
 }

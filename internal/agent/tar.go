@@ -121,8 +121,9 @@ func readTarFile(ctx context.Context, f *os.File, archive string, opts Options) 
 // unpackTar writes the uncompressed tar stream r to dest (a cache path) and
 // returns it opened, scanning it on the way so a hostile archive is refused
 // before anything is in the cache: the stream goes to a temporary file that
-// is renamed to dest only when the whole archive passed.
-func unpackTar(ctx context.Context, r io.Reader, dest, archive string, opts Options) (*os.File, []*entry, error) {
+// is renamed to dest only when the whole archive passed scanTar and accept
+// (the checks across members, see assemble).
+func unpackTar(ctx context.Context, r io.Reader, dest, archive string, opts Options, accept func([]*entry) error) (*os.File, []*entry, error) {
 	tmp, err := createTemp(dest)
 	if err != nil {
 		return nil, nil, err
@@ -142,6 +143,9 @@ func unpackTar(ctx context.Context, r io.Reader, dest, archive string, opts Opti
 	// is verified, but with a bound: past the trailer is only padding.
 	if _, err := io.Copy(io.Discard, io.LimitReader(r, 1<<20)); err != nil {
 		return nil, nil, fmt.Errorf("reading agent archive %s: %w", archive, err)
+	}
+	if err := accept(entries); err != nil {
+		return nil, nil, err
 	}
 	if err := tmp.Sync(); err != nil {
 		return nil, nil, err
