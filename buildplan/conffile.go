@@ -16,17 +16,36 @@ import (
 // so "# log_dir = /tmp" stays a comment and the key is appended instead.
 func mergeConfig(base []byte, format ConfigFormat, section string, values, defaults map[string]string) string {
 	c := parseConfigFile(string(base), format, section)
-	for _, k := range sortedKeys(values) {
+	for _, k := range configKeyOrder(values, defaults) {
 		if v := values[k]; v != "" {
 			c.set(k, v)
-		}
-	}
-	for _, k := range sortedKeys(defaults) {
-		if v := defaults[k]; v != "" && c.get(k) == "" {
+		} else if v := defaults[k]; v != "" && c.get(k) == "" {
 			c.set(k, v)
 		}
 	}
 	return c.String()
+}
+
+// wellKnownKeys come first when keys are appended, in the order JENNIFER's
+// own sample configs use, so a generated file reads naturally; other keys
+// follow sorted (profile maps carry no order).
+var wellKnownKeys = []string{"server_address", "server_port", "domain_id", "inst_id"}
+
+func configKeyOrder(maps ...map[string]string) []string {
+	all := map[string]bool{}
+	for _, m := range maps {
+		for k := range m {
+			all[k] = true
+		}
+	}
+	var out []string
+	for _, k := range wellKnownKeys {
+		if all[k] {
+			out = append(out, k)
+			delete(all, k)
+		}
+	}
+	return append(out, sortedKeys(all)...)
 }
 
 // configValue returns the value of key in rendered config content.

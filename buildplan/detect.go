@@ -327,7 +327,6 @@ func DetectLibc(img Image) (Finding, error) {
 		return f, nil
 	}
 	var musl, glibc []string
-	seen := map[string]bool{}
 	for _, dir := range []string{"/lib", "/lib64", "/usr/lib", "/usr/lib64"} {
 		entries, err := img.FS.ReadDir(dir)
 		if err != nil {
@@ -344,10 +343,12 @@ func DetectLibc(img Image) (Finding, error) {
 				musl = append(musl, p)
 			case strings.HasPrefix(name, "ld-linux") && strings.Contains(name, ".so."):
 				glibc = append(glibc, p)
-			default:
-				continue
 			}
-			seen[p] = true
+		}
+		if len(musl)+len(glibc) > 0 {
+			// The first directory with a loader decides; the others are
+			// not listed (fewer layer reads).
+			break
 		}
 	}
 	switch {

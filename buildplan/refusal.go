@@ -7,12 +7,12 @@ import "fmt"
 // an unsupported platform. The CLI prints Reason and Hint as they are.
 type RefusalError struct {
 	// Image is the reference as the user named it.
-	Image string
+	Image string `json:"image"`
 	// Reason is why, in terms of the image ("it runs a statically linked
 	// binary").
-	Reason string
+	Reason string `json:"reason"`
 	// Hint is what the user can do about it; may be empty.
-	Hint string
+	Hint string `json:"hint,omitempty"`
 }
 
 func (e *RefusalError) Error() string {
