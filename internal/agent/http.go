@@ -65,7 +65,7 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 	}
 	resp, err := opts.HTTPClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("downloading agent from %s: %w (is the view server reachable? or download the zip and pass the file)", shown, redactErr(err, u))
+		return "", fmt.Errorf("downloading agent from %s: %w (is the view server reachable? or download the zip and pass the file)", shown, redactErr(err))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -91,7 +91,7 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("downloading agent from %s: %w", shown, redactErr(err, u))
+		return "", fmt.Errorf("downloading agent from %s: %w", shown, redactErr(err))
 	}
 	if n > opts.MaxExpandedSize {
 		return "", fmt.Errorf("downloading agent from %s: larger than %d bytes; refusing it", shown, opts.MaxExpandedSize)
@@ -132,7 +132,7 @@ func redact(raw string) string {
 }
 
 // redactErr keeps net/http errors, which quote the full URL, from leaking it.
-func redactErr(err error, u *url.URL) error {
+func redactErr(err error) error {
 	if ue, ok := err.(*url.Error); ok {
 		return fmt.Errorf("%s", ue.Err)
 	}
