@@ -50,10 +50,10 @@ type goldenCase struct {
 
 // goldenResult is what testdata/golden/<case>.json holds.
 type goldenResult struct {
-	FSCalls []string               `json:"fsCalls"`
+	FSCalls []string                `json:"fsCalls"`
 	Refusal *buildplan.RefusalError `json:"refusal,omitempty"`
-	Error   string                 `json:"error,omitempty"`
-	Plan    *buildplan.Plan        `json:"plan,omitempty"`
+	Error   string                  `json:"error,omitempty"`
+	Plan    *buildplan.Plan         `json:"plan,omitempty"`
 	// Config is the image config after ApplyConfig.
 	Config *ocispec.ImageConfig `json:"config,omitempty"`
 }
