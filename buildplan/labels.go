@@ -26,6 +26,10 @@ const (
 	// the layer is built (it is not known while planning), and uses it to
 	// find and replace the layer on upgrade or remove it on unwrap.
 	LabelLayer = "io.jbuild.layer"
+
+	// LabelAgentVer is an alias of LabelAgentVersion kept because
+	// internal/wrap was written against that name.
+	LabelAgentVer = LabelAgentVersion
 )
 
 // planLabels computes the labels of a plan; empty values are left out

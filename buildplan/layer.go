@@ -286,3 +286,40 @@ func bundleVersion(vs *VersionSpec, agent Agent) string {
 	}
 	return ""
 }
+
+// BundleLayer lays out the bundle as shipped under the profile's install
+// dir, for agent images (`jbuild agent push`): no generated config or files,
+// no writable directories, everything root:root with the standard modes. The
+// wrap plan later re-owns what the image's user must write.
+func BundleLayer(prof *Profile, agent Agent) ([]LayerEntry, error) {
+	if err := prof.Validate(); err != nil {
+		return nil, err
+	}
+	plain := *prof
+	plain.WritableDirs = nil
+	l := &layout{prof: &plain, entries: map[string]*LayerEntry{}}
+	for dir := path.Dir(prof.InstallDir); dir != "/"; dir = path.Dir(dir) {
+		l.entries[dir] = &LayerEntry{Path: dir, Type: TypeDir, Mode: modeDir}
+	}
+	l.entries[prof.InstallDir] = &LayerEntry{Path: prof.InstallDir, Type: TypeDir, Mode: modeDir}
+	for _, f := range agent.Files {
+		if err := l.addBundleFile(f); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]LayerEntry, 0, len(l.entries))
+	for _, e := range l.entries {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// BundleVersion reads the agent version from the bundle as the profile's
+// versionFrom says; "" when the profile has none or the bundle does not tell.
+func BundleVersion(prof *Profile, agent Agent) string {
+	if prof.VersionFrom == nil {
+		return ""
+	}
+	return bundleVersion(prof.VersionFrom, agent)
+}
