@@ -123,6 +123,10 @@ func assemble(archive string, raw []*entry, prefix string, strip bool, roots []s
 			if err := checkLink(archive, e.name, e.link); err != nil {
 				return nil, "", err
 			}
+			// A symlink's permission bits mean nothing on Linux and archivers
+			// disagree on them (0777, 0755, 0): one value keeps the digest
+			// independent of the packaging.
+			e.mode = fs.ModeSymlink | 0o777
 		}
 	}
 	// Archives may leave out folder entries; a folder walk never does. Add

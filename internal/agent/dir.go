@@ -33,6 +33,9 @@ func openDir(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 		if name == "." {
 			return nil
 		}
+		if _, err := cleanName(dir, name); err != nil {
+			return err
+		}
 		fi, err := d.Info() // Lstat: WalkDir does not follow symlinks
 		if err != nil {
 			return fmt.Errorf("reading agent folder %s: %w", dir, err)

@@ -128,6 +128,18 @@ func TestArchiveWithoutAgentFolder(t *testing.T) {
 	}
 }
 
+func TestTarHardLinkAndLinkModes(t *testing.T) {
+	files := sampleAgent()
+	files[8].mode = 0o755 // some archivers store other bits on symlinks
+	files = append(files, tfile{name: "agent.java/lib/libx-copy.so.1", typ: '1', link: "agent.java/lib/libx.so.1"})
+	tmp := t.TempDir()
+	b := bundleOf(t, writeFile(t, tmp, "a.tgz", makeTar(t, files, true)), Options{CacheDir: tmp})
+	d := describe(t, b)
+	if !strings.Contains(d, `lib/libx-copy.so.1 -rwxr-xr-x 7 "" "\x7fELF..."`) || !strings.Contains(d, `lib/libx.so Lrwxrwxrwx`) {
+		t.Errorf("files:\n%s", d)
+	}
+}
+
 func TestGuessRoot(t *testing.T) {
 	for _, tc := range []struct {
 		names []string

@@ -34,6 +34,11 @@ func cleanName(archive, name string) (string, error) {
 		if c == ".." {
 			return bad(`".." component escapes the agent folder`)
 		}
+		// In an image layer a ".wh." name deletes files of the layers below:
+		// an agent file must never turn into one.
+		if strings.HasPrefix(c, ".wh.") {
+			return bad(`".wh." names are layer whiteouts, not agent files`)
+		}
 	}
 	n := path.Clean(name)
 	if n == "." {

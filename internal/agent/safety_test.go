@@ -42,6 +42,7 @@ func hostileArchives() []hostile {
 		{name: "fifo", files: []tfile{ok, {name: "agent.java/pipe", typ: tar.TypeFifo, mode: 0o644}}, entry: "agent.java/pipe", reason: "fifos", noZip: true},
 		{name: "setuid", files: []tfile{ok, {name: "agent.java/bin/su", typ: tar.TypeReg, mode: 0o4755, body: "x"}}, entry: "agent.java/bin/su", reason: "setuid"},
 		{name: "setgid", files: []tfile{ok, {name: "agent.java/bin/sg", typ: tar.TypeReg, mode: 0o2755, body: "x"}}, entry: "agent.java/bin/sg", reason: "setgid"},
+		{name: "whiteout", files: []tfile{ok, {name: "agent.java/.wh..wh..opq", typ: tar.TypeReg, mode: 0o644}}, entry: "agent.java/.wh..wh..opq", reason: "whiteouts"},
 		{name: "duplicate", files: []tfile{ok, ok}, entry: "agent.java/jennifer.jar", reason: "appears twice"},
 		{name: "zip bomb", files: []tfile{ok, {name: "agent.java/bomb.bin", typ: tar.TypeReg, mode: 0o644, body: big}}, entry: "agent.java/bomb.bin", reason: "expands past 1048576 bytes", opts: Options{MaxExpandedSize: 1 << 20}},
 		{name: "too many entries", files: many, entry: "agent.java/fk", reason: "more than 10 entries", opts: Options{MaxEntries: 10}},
