@@ -171,8 +171,10 @@ func TestOpenSpecErrors(t *testing.T) {
 	if _, err := Open(ctx, "agnet.zip", Options{CacheDir: tmp}); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing relative file: %v", err)
 	}
-	if _, err := Open(ctx, "registry.example/agents/java:1", Options{CacheDir: tmp}); err == nil || !strings.Contains(err.Error(), "image references are not supported") {
-		t.Errorf("image without resolver: %v", err)
+	for _, ref := range []string{"registry.example/agents/java:1", "oci-archive:agent.tar", "oci:layout:java"} {
+		if _, err := Open(ctx, ref, Options{CacheDir: tmp}); err == nil || !strings.Contains(err.Error(), "image references are not supported") {
+			t.Errorf("%s without resolver: %v", ref, err)
+		}
 	}
 	junk := writeFile(t, tmp, "junk.zip", []byte("this is not an archive at all"))
 	if _, err := Open(ctx, junk, Options{CacheDir: tmp}); err == nil || !strings.Contains(err.Error(), "not a zip, tar.gz or tar") {

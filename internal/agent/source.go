@@ -126,10 +126,15 @@ func isURL(s string) bool {
 }
 
 // looksLikePath tells a mistyped file name from an image reference, so
-// "agnet.zip" fails as a missing file instead of a registry lookup.
+// "agnet.zip" fails as a missing file instead of a registry lookup. A colon
+// means a transport or a tag ("oci-archive:agent.tar", "reg:5000/a:1"):
+// those go to the image resolver.
 func looksLikePath(s string) bool {
 	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || strings.HasPrefix(s, "~") || s == "." || s == ".." {
 		return true
+	}
+	if strings.Contains(s, ":") {
+		return false
 	}
 	l := strings.ToLower(s)
 	for _, ext := range []string{".zip", ".tar.gz", ".tgz", ".tar"} {
