@@ -211,19 +211,30 @@ func newBundle(source, name, version string, files []*entry) *Bundle {
 }
 
 // digest is the sha256 of a canonical listing of the bundle: one line per
-// entry in path order with its type, permission bits, link target and
-// content sha256. Neither the packaging (folder, zip, tar, image) nor
+// entry in path order with its type, normalised permissions, link target
+// and content sha256. Neither the packaging (folder, zip, tar, image) nor
 // timestamps or owners enter it, so the same agent files give the same
 // digest wherever they came from.
+//
+// Permissions are normalised the way git does (files 0644, or 0755 when any
+// execute bit is set; folders and symlinks carry none): the exact bits of a
+// folder or a non-executable file depend on the umask of whoever unpacked or
+// checked out the agent and on the archiver, and the agent layer takes its
+// modes from the plan anyway. A digest that moved with the umask would move
+// the io.jbuild.agent.digest label, and so the image digest, between machines.
 func digest(files []*entry) string {
 	h := sha256.New()
 	io.WriteString(h, "jbuild-agent-bundle-v1\n")
 	for _, e := range files {
-		sum := "-"
+		sum, perm := "-", fs.FileMode(0)
 		if e.mode.IsRegular() {
 			sum = fmt.Sprintf("%x", e.sum)
+			perm = 0o644
+			if e.mode&0o111 != 0 {
+				perm = 0o755
+			}
 		}
-		fmt.Fprintf(h, "%q %s %o %q %s\n", e.name, e.kind(), e.mode.Perm(), e.link, sum)
+		fmt.Fprintf(h, "%q %s %o %q %s\n", e.name, e.kind(), perm, e.link, sum)
 	}
 	return fmt.Sprintf("sha256:%x", h.Sum(nil))
 }

@@ -95,6 +95,18 @@ func TestSameDigestFromEveryFormat(t *testing.T) {
 		t.Errorf("Open of a missing file: %v", err)
 	}
 
+	// Permission bits that depend on the umask do not move the digest; the
+	// execute bit does.
+	files[3].mode = 0o600
+	files[2].mode = 0o775
+	if d := bundleOf(t, writeFile(t, tmp, "umask.zip", makeZip(t, files, false)), opts).Digest; d != ref.Digest {
+		t.Errorf("umask-only differences changed the digest")
+	}
+	files[3].mode = 0o744
+	if d := bundleOf(t, writeFile(t, tmp, "exec.zip", makeZip(t, files, false)), opts).Digest; d == ref.Digest {
+		t.Errorf("execute bit did not change the digest")
+	}
+
 	// A different content gives a different digest.
 	files[1].body = "PK other jar"
 	other := bundleOf(t, writeFile(t, tmp, "other.zip", makeZip(t, files, false)), opts)
