@@ -26,10 +26,6 @@ const (
 	// the layer is built (it is not known while planning), and uses it to
 	// find and replace the layer on upgrade or remove it on unwrap.
 	LabelLayer = "io.jbuild.layer"
-
-	// LabelAgentVer is an alias of LabelAgentVersion kept because
-	// internal/wrap was written against that name.
-	LabelAgentVer = LabelAgentVersion
 )
 
 // planLabels computes the labels of a plan; empty values are left out
@@ -39,10 +35,11 @@ func planLabels(img Image, prof *Profile, agent Agent, rt Runtime, opts Options)
 	if base == "" {
 		base = img.Reference
 	}
-	name := agent.Name
-	if name == "" {
-		name = prof.Agent
-	}
+	// The product name comes from the profile, never from the bundle: a
+	// bundle's own name depends on how it was packaged (a folder name, an
+	// archive name), and the same agent must give the same image whether it
+	// came from a folder, a zip or an agent image.
+	name := prof.Agent
 	all := map[string]string{
 		LabelBaseName:     base,
 		LabelBaseDigest:   img.Digest,

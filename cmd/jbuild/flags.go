@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/agent"
+	"github.com/jbuild-dev/jbuild/internal/agentlayer"
+	"github.com/jbuild-dev/jbuild/internal/transport"
+	"github.com/jbuild-dev/jbuild/internal/wrap"
+	"github.com/jbuild-dev/jbuild/templates"
+	"github.com/spf13/pflag"
+)
+
+// planFlags are the flags shared by `wrap` and `plan`.
+type planFlags struct {
+	agent         string
+	runtime       string
+	profile       string
+	serverAddress string
+	serverPort    int
+	domainID      int
+	platforms     []string
+	params        []string
+	runtimeVer    string
+}
+
+func (f *planFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.agent, "agent", "", "agent to install: a folder (agent.java/), a .zip or .tar.gz as downloaded from the view server, its http(s) download URL, or an agent image")
+	fs.StringVar(&f.runtime, "runtime", "", "runtime to monitor instead of the detected one: java, dotnet, nodejs, python or php")
+	fs.StringVar(&f.profile, "profile", "", "agent profile: a built-in name (see `jbuild profiles`) or a profile file")
+	fs.StringVar(&f.serverAddress, "server-address", "", "address of the JENNIFER data server the agent connects to (required unless the agent's own config sets it)")
+	fs.IntVar(&f.serverPort, "server-port", 5000, "data server TCP port")
+	fs.IntVar(&f.domainID, "domain-id", 1000, "JENNIFER domain id")
+	fs.StringSliceVar(&f.platforms, "platform", nil, "wrap only these platforms of a multi-platform image (os/arch[/variant], repeatable)")
+	fs.StringArrayVar(&f.params, "param", nil, "set a profile parameter NAME=VALUE (repeatable), e.g. --param entry=/app/apm.js")
+	fs.StringVar(&f.runtimeVer, "runtime-version", "", "runtime version (major.minor) when the image does not reveal it, e.g. 8.2 for PHP")
+}
+
+// options turns the flags into engine options.
+func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transport.Options) (wrap.Options, error) {
+	var o wrap.Options
+	if f.agent == "" {
+		return o, usageError{fmt.Errorf("--agent is required: an agent folder, .zip/.tar.gz, download URL or agent image")}
+	}
+	if f.runtime != "" {
+		switch buildplan.Runtime(f.runtime) {
+		case buildplan.RuntimeJava, buildplan.RuntimeDotnet, buildplan.RuntimeNodejs, buildplan.RuntimePython, buildplan.RuntimePHP:
+		default:
+			return o, usageError{fmt.Errorf("--runtime %q: use java, dotnet, nodejs, python or php", f.runtime)}
+		}
+	}
+	if f.serverPort < 1 || f.serverPort > 65535 {
+		return o, usageError{fmt.Errorf("--server-port %d: must be 1-65535", f.serverPort)}
+	}
+	if f.domainID < 0 {
+		return o, usageError{fmt.Errorf("--domain-id %d: must not be negative", f.domainID)}
+	}
+	params := map[string]string{}
+	for _, p := range f.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return o, usageError{fmt.Errorf("--param %q: write NAME=VALUE", p)}
+		}
+		params[k] = v
+	}
+	for _, s := range f.platforms {
+		p, err := v1.ParsePlatform(s)
+		if err != nil {
+			return o, usageError{fmt.Errorf("--platform %q: %w (write os/arch[/variant], e.g. linux/arm64)", s, err)}
+		}
+		o.Platforms = append(o.Platforms, *p)
+	}
+	prof, err := loadProfile(f.profile)
+	if err != nil {
+		return o, err
+	}
+	o.Profile = prof
+	layerOpts, err := layerOptions(g)
+	if err != nil {
+		return o, err
+	}
+	o.Layer = layerOpts
+	o.Stores = stores
+	o.Plan = buildplan.Options{
+		Runtime:        buildplan.Runtime(f.runtime),
+		ServerAddress:  f.serverAddress,
+		ServerPort:     f.serverPort,
+		DomainID:       f.domainID,
+		JbuildVersion:  version,
+		Params:         params,
+		RuntimeVersion: f.runtimeVer,
+	}
+	src, err := openAgent(ctx, f.agent, prof, g, stores)
+	if err != nil {
+		return o, err
+	}
+	o.Agent = src
+	return o, nil
+}
+
+func layerOptions(g *globalFlags) (agentlayer.Options, error) {
+	epoch, err := agentlayer.EpochFromEnv()
+	if err != nil {
+		return agentlayer.Options{}, err
+	}
+	o := agentlayer.Options{Epoch: epoch}
+	if g.cacheDir != "" {
+		o.CacheDir = g.cacheDir + "/layers"
+	}
+	return o, nil
+}
+
+// loadProfile reads --profile: an existing file is a user profile, anything
+// else a built-in name.
+func loadProfile(spec string) (*buildplan.Profile, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	if st, err := os.Stat(spec); err == nil && !st.IsDir() {
+		data, err := os.ReadFile(spec)
+		if err != nil {
+			return nil, fmt.Errorf("reading profile %s: %w", spec, err)
+		}
+		return buildplan.ParseProfile(data, spec)
+	}
+	return templates.Lookup(spec)
+}
+
+// openAgent opens --agent; agent images are read through the same stores as
+// any other image.
+func openAgent(ctx context.Context, spec string, prof *buildplan.Profile, g *globalFlags, stores transport.Options) (agent.Source, error) {
+	roots, err := bundleRoots(prof)
+	if err != nil {
+		return nil, err
+	}
+	opts := agent.Options{
+		BundleRoot:   roots,
+		ResolveImage: resolveImage(g, stores),
+	}
+	if g.cacheDir != "" {
+		opts.CacheDir = g.cacheDir
+	}
+	return agent.Open(ctx, spec, opts)
+}
+
+func bundleRoots(prof *buildplan.Profile) ([]string, error) {
+	if prof != nil {
+		if prof.BundleRoot == "" {
+			return nil, nil
+		}
+		return []string{prof.BundleRoot}, nil
+	}
+	all, err := templates.Profiles()
+	if err != nil {
+		return nil, err
+	}
+	var roots []string
+	for _, p := range all {
+		if p.BundleRoot != "" {
+			roots = append(roots, p.BundleRoot)
+		}
+	}
+	return roots, nil
+}
+
+func resolveImage(g *globalFlags, stores transport.Options) func(ctx context.Context, ref string) (v1.ImageIndex, v1.Image, error) {
+	return func(ctx context.Context, ref string) (v1.ImageIndex, v1.Image, error) {
+		r, err := transport.Parse(ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := transport.Open(r, stores)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Closed when the command ends (globalFlags.cleanup): an archive
+		// store's extracted files back the returned image until then.
+		g.onExit(st.Close)
+		a, err := st.Get(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("agent image: %w", err)
+		}
+		return a.Index, a.Image, nil
+	}
+}

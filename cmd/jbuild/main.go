@@ -1,0 +1,47 @@
+// Command jbuild turns an application container image into its monitored
+// variant: the JENNIFER APM agent's files added as one layer and the settings
+// that activate the agent written into the image config.
+//
+// This package is flags, wiring and output only; the work is done by
+// buildplan and internal/wrap.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time: -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong.
+const (
+	exitError = 1
+	exitUsage = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, g := newRootCmd()
+	err := cmd.ExecuteContext(ctx)
+	g.cleanup()
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "jbuild:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		os.Exit(exitUsage)
+	}
+	os.Exit(exitError)
+}
+
+// usageError marks a wrong command line (exit code 2).
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }

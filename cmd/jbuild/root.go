@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// globalFlags are the flags every command has.
+type globalFlags struct {
+	quiet    bool
+	cacheDir string
+	closers  []func() error
+}
+
+// onExit registers cleanup (temp dirs of extracted archives) for the end of
+// the command, whether it succeeded or not.
+func (g *globalFlags) onExit(f func() error) { g.closers = append(g.closers, f) }
+
+func (g *globalFlags) cleanup() {
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		g.closers[i]()
+	}
+	g.closers = nil
+}
+
+func newRootCmd() (*cobra.Command, *globalFlags) {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "jbuild",
+		Short: "Make the monitored variant of a container image (JENNIFER APM agent built in)",
+		Long: `jbuild adds the JENNIFER APM agent to an existing container image as one layer and
+writes the settings that activate it into the image config, so the image runs
+unchanged under Docker and Kubernetes and shows up in the JENNIFER console.
+
+Images are named as registry references (registry.example.com/app:1.2, with
+credentials from the Docker config and its credential helpers), oci:DIR[:TAG]
+for an OCI image layout, or oci-archive:FILE[:TAG] for a tar of one.`,
+		Example: `  jbuild wrap registry.example.com/shop/api:1.2 --agent ./agent.java --server-address 10.0.0.5
+  jbuild plan oci:./layout:app-1.0 --agent agent.java.zip --server-address jennifer.example.com
+  jbuild unwrap registry.example.com/shop/api:1.2-jennifer`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result (no progress, no notes)")
+	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "where downloaded agents and built agent layers are cached (default $XDG_CACHE_HOME/jbuild or ~/.cache/jbuild)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+	})
+	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newAgentCmd(g), newProfilesCmd(g))
+	return root, g
+}
+
+// exactArgs is cobra.ExactArgs with a usage error (exit code 2) that says
+// what was expected.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %s (got %d arguments); see `%s --help`", c.CommandPath(), what, len(args), c.CommandPath())}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/jbuild-dev/jbuild/internal/wrap"
+	"github.com/spf13/cobra"
+)
+
+func newWrapCmd(g *globalFlags) *cobra.Command {
+	var pf planFlags
+	var target string
+	var dryRun, force bool
+	var output string
+	c := &cobra.Command{
+		Use:   "wrap SOURCE",
+		Short: "Write the monitored variant of an image (agent layer + activating settings)",
+		Long: `wrap reads SOURCE, detects its runtime, adds the agent as one layer and merges the
+settings that activate it into the image config, and writes the result to
+TARGET (default: the same repository, tag + "-jennifer").
+
+Registry to registry, base layers are never downloaded: they are mounted or
+found in the target repository, each blob is uploaded once, and the tag is
+written last. Every platform of a multi-platform image is wrapped. Wrapping a
+jbuild output replaces its agent (agent upgrade) instead of adding a second one.
+The source is never overwritten; an existing target that is not jbuild's output
+of the same source is refused unless --force.`,
+		Example: `  # registry to registry, target registry.example.com/shop/api:1.2-jennifer
+  jbuild wrap registry.example.com/shop/api:1.2 --agent ./agent.java --server-address 10.0.0.5
+
+  # an agent zip from the view server, explicit target
+  jbuild wrap registry.example.com/shop/api:1.2 -t registry.example.com/shop/api:1.2-apm \
+      --agent http://jennifer-view:7900/download/agent/java/latest --server-address 10.0.0.5
+
+  # OCI layout in, OCI layout out; show the plan only
+  jbuild wrap oci:./layout:app-1.0 --agent agent.java.zip --server-address 10.0.0.5 --dry-run
+
+  # upgrade the agent of an already wrapped image in place
+  jbuild wrap registry.example.com/shop/api:1.2-jennifer --agent ./agent.java-5.7`,
+		Args: exactArgs(1, "one SOURCE image"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			stores := storeOptions(g)
+			src, err := openStore(g, args[0], stores)
+			if err != nil {
+				return err
+			}
+			opts, err := pf.options(ctx, g, stores)
+			if err != nil {
+				return err
+			}
+			opts.Force = force
+			if dryRun {
+				res, err := wrap.Plan(ctx, src, opts)
+				if err != nil {
+					return err
+				}
+				return printPlan(cmd.OutOrStdout(), res, output)
+			}
+			if target == "" {
+				if target, err = defaultTargetFor(ctx, src, g); err != nil {
+					return err
+				}
+			}
+			prog := newProgress(os.Stderr, g.quiet)
+			stores.Registry.Progress = prog.updates()
+			dst, err := openStore(g, target, stores)
+			if err != nil {
+				return err
+			}
+			if !g.quiet {
+				opts.Notef = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "note: "+format+"\n", a...) }
+			}
+			res, err := wrap.Wrap(ctx, src, dst, opts)
+			prog.done()
+			if err != nil {
+				return err
+			}
+			return printWrapResult(cmd.OutOrStdout(), os.Stderr, res, g.quiet)
+		},
+	}
+	pf.register(c.Flags())
+	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: source tag + \"-jennifer\")")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing (same as `jbuild plan`)")
+	c.Flags().BoolVar(&force, "force", false, "replace a target that is not jbuild's output of this source")
+	c.Flags().StringVarP(&output, "output", "o", "text", "plan format with --dry-run: text or json")
+	return c
+}

@@ -1,0 +1,130 @@
+package wrap
+
+import (
+	"context"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/agent"
+	"github.com/jbuild-dev/jbuild/internal/imagefs"
+	"github.com/jbuild-dev/jbuild/templates"
+)
+
+// planned is one platform with its plan and the bundle the plan copies from.
+type planned struct {
+	platformImage
+	plan   *buildplan.Plan
+	bundle *agent.Bundle
+}
+
+// bundles caches agent bundles per platform: an index with four platforms
+// and a platform-independent agent opens the agent once.
+type bundles struct {
+	src   agent.Source
+	multi bool
+	cache map[string]*agent.Bundle
+}
+
+func newBundles(ctx context.Context, src agent.Source) (*bundles, error) {
+	ps, err := src.Platforms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading agent %s: %w", src, err)
+	}
+	return &bundles{src: src, multi: len(ps) > 0, cache: map[string]*agent.Bundle{}}, nil
+}
+
+func (b *bundles) get(ctx context.Context, p v1.Platform) (*agent.Bundle, error) {
+	key := ""
+	var want *v1.Platform
+	if b.multi {
+		key, want = p.String(), &p
+	}
+	if bu, ok := b.cache[key]; ok {
+		return bu, nil
+	}
+	bu, err := b.src.Bundle(ctx, want)
+	if err != nil {
+		return nil, fmt.Errorf("agent for %s: %w", p.String(), err)
+	}
+	b.cache[key] = bu
+	return bu, nil
+}
+
+func planAll(ctx context.Context, s *source, opts *Options) ([]*planned, []string, error) {
+	if opts.Agent == nil {
+		return nil, nil, fmt.Errorf("no agent given: pass --agent with an agent folder, .zip/.tar.gz, download URL or agent image")
+	}
+	imgs, dropped, err := s.platformImages(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	bs, err := newBundles(ctx, opts.Agent)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*planned, 0, len(imgs))
+	for _, pi := range imgs {
+		p, err := planOne(ctx, s, pi, bs, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, p)
+	}
+	return out, dropped, nil
+}
+
+func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts *Options) (*planned, error) {
+	cf, err := pi.image.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading config of %s (%s): %w", s.baseName, pi.platform.String(), err)
+	}
+	d, err := pi.image.Digest()
+	if err != nil {
+		return nil, err
+	}
+	img := buildplan.Image{
+		Reference: s.baseName,
+		Digest:    d.String(),
+		Platform:  ociPlatform(pi.platform),
+		Config:    ociConfig(cf.Config),
+		FS:        imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths()),
+	}
+	bundle, err := bs.get(ctx, pi.platform)
+	if err != nil {
+		return nil, err
+	}
+	prof, err := chooseProfile(img, bundle, opts)
+	if err != nil {
+		return nil, err
+	}
+	po := opts.Plan
+	po.BaseName = s.baseName
+	plan, err := buildplan.Make(img, prof, bundle.Agent, po)
+	if err != nil {
+		return nil, err
+	}
+	return &planned{platformImage: pi, plan: plan, bundle: bundle}, nil
+}
+
+// chooseProfile picks, in order: the profile the user forced, the profile
+// whose marker files the agent bundle has (an agent.java folder means the
+// Java profile whatever the image looks like), the profile for the runtime
+// the user named or jbuild detected.
+func chooseProfile(img buildplan.Image, bundle *agent.Bundle, opts *Options) (*buildplan.Profile, error) {
+	if opts.Profile != nil {
+		return opts.Profile, nil
+	}
+	if p, ok := templates.MatchBundle(bundle.Files); ok {
+		return p, nil
+	}
+	rt := opts.Plan.Runtime
+	if rt == buildplan.RuntimeUnknown {
+		f, err := buildplan.DetectRuntime(img)
+		if err != nil {
+			return nil, err
+		}
+		rt = buildplan.Runtime(f.Value)
+	}
+	return templates.ForRuntime(rt)
+}

@@ -1,0 +1,129 @@
+package wrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/transport"
+)
+
+// source is a loaded input: what the user named and the base the agent is
+// added to. They differ for a jbuild output (an agent upgrade): then the base
+// is the original image, found by the digest jbuild recorded, so the old
+// agent layer is replaced rather than a second one stacked on top.
+type source struct {
+	ref      transport.Ref
+	artifact *transport.Artifact
+	digest   v1.Hash
+
+	base       *transport.Artifact
+	baseName   string
+	baseDigest v1.Hash
+	upgrade    bool
+}
+
+func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source, error) {
+	a, err := st.Get(ctx)
+	if err != nil {
+		if errors.Is(err, transport.ErrNotFound) {
+			return nil, fmt.Errorf("source %s: %w (check the name and tag; `jbuild` never creates a source)", st.Ref(), err)
+		}
+		return nil, err
+	}
+	d, err := a.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", st.Ref(), err)
+	}
+	s := &source{ref: st.Ref(), artifact: a, digest: d, base: a, baseName: st.Ref().Name(), baseDigest: d}
+	name, digest, ok, err := wrappedBase(a)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", st.Ref(), err)
+	}
+	if !ok {
+		return s, nil
+	}
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: label %s=%q is not a digest: %w", st.Ref(), buildplan.LabelBaseDigest, digest, err)
+	}
+	base, err := findBase(ctx, st, name, h, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.base, s.baseName, s.baseDigest, s.upgrade = base, name, h, true
+	return s, nil
+}
+
+// wrappedBase reports whether a is a jbuild output and, if so, the base it
+// was made from. An image carries it in its config labels; an index in its
+// annotations.
+func wrappedBase(a *transport.Artifact) (name, digest string, ok bool, err error) {
+	var m map[string]string
+	if a.Index != nil {
+		im, err := a.Index.IndexManifest()
+		if err != nil {
+			return "", "", false, err
+		}
+		m = im.Annotations
+	} else {
+		cf, err := a.Image.ConfigFile()
+		if err != nil {
+			return "", "", false, err
+		}
+		m = cf.Config.Labels
+	}
+	if m[buildplan.LabelVersion] == "" || m[buildplan.LabelBaseDigest] == "" {
+		return "", "", false, nil
+	}
+	return m[buildplan.LabelBaseName], m[buildplan.LabelBaseDigest], true, nil
+}
+
+// findBase looks for the base by digest next to the wrapped image first (wrap
+// keeps it there for exactly this), then where its name points.
+func findBase(ctx context.Context, st transport.Store, name string, h v1.Hash, opts *Options) (*transport.Artifact, error) {
+	a, err := st.GetDigest(ctx, h)
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, transport.ErrNotFound) {
+		return nil, err
+	}
+	tried := st.Ref().String()
+	if name != "" {
+		if ref, perr := transport.Parse(name); perr == nil {
+			bs, oerr := transport.Open(ref, opts.Stores)
+			if oerr == nil {
+				defer bs.Close()
+				a, err = bs.GetDigest(ctx, h)
+				if err == nil {
+					return a, nil
+				}
+				if !errors.Is(err, transport.ErrNotFound) {
+					return nil, err
+				}
+				tried += " and " + name
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s is jbuild's output of %s@%s, but that base image is in neither %s: %w (push the original image back, or wrap the original instead)", st.Ref(), name, h, tried, transport.ErrNotFound)
+}
+
+// isOutputOf reports whether a is a jbuild output made from baseDigest.
+func isOutputOf(a *transport.Artifact, baseDigest v1.Hash) bool {
+	_, d, ok, err := wrappedBase(a)
+	return err == nil && ok && d == baseDigest.String()
+}
+
+// IsOutput reports whether the image st names is a jbuild output (so that
+// wrapping it again upgrades its agent in place).
+func IsOutput(ctx context.Context, st transport.Store) (bool, error) {
+	a, err := st.Get(ctx)
+	if err != nil {
+		return false, err
+	}
+	_, _, ok, err := wrappedBase(a)
+	return ok, err
+}

@@ -1,0 +1,195 @@
+package wrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/transport"
+)
+
+// Plan computes what Wrap would do and writes nothing. It reads image
+// configs, and image layers only when detection needs them.
+func Plan(ctx context.Context, src transport.Store, opts Options) (*Result, error) {
+	s, err := loadSource(ctx, src, &opts)
+	if err != nil {
+		return nil, err
+	}
+	ps, dropped, err := planAll(ctx, s, &opts)
+	if err != nil {
+		return nil, err
+	}
+	res := s.result(dropped)
+	for _, p := range ps {
+		res.Platforms = append(res.Platforms, PlatformResult{Platform: p.platform, Plan: p.plan})
+	}
+	return res, nil
+}
+
+func (s *source) result(dropped []string) *Result {
+	return &Result{
+		Source:       s.ref.String(),
+		SourceDigest: s.digest.String(),
+		Base:         s.baseName,
+		BaseDigest:   s.baseDigest.String(),
+		Upgrade:      s.upgrade,
+		Dropped:      dropped,
+	}
+}
+
+// Wrap writes the monitored variant of src to dst.
+func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
+	s, err := loadSource(ctx, src, &opts)
+	if err != nil {
+		return nil, err
+	}
+	if transport.SameLocation(src.Ref(), dst.Ref()) && !s.upgrade {
+		return nil, fmt.Errorf("target %s is the source: jbuild never overwrites the image it wraps; pick another tag with -t", dst.Ref())
+	}
+	ps, dropped, err := planAll(ctx, s, &opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dropped {
+		opts.notef("left out of the index: %s", d)
+	}
+	if s.upgrade {
+		opts.notef("%s is jbuild's output of %s@%s: replacing its agent layer", s.ref, s.baseName, s.baseDigest)
+	}
+	res := s.result(dropped)
+	res.Target = dst.Ref().String()
+	out, err := assemble(s, ps, res, &opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	outDigest, err := out.Digest()
+	if err != nil {
+		return nil, err
+	}
+	res.TargetDigest = outDigest.String()
+	existing, err := dst.Get(ctx)
+	switch {
+	case errors.Is(err, transport.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("checking target %s: %w", dst.Ref(), err)
+	default:
+		d, derr := existing.Digest()
+		if derr == nil && d == outDigest {
+			res.Unchanged = true
+			return res, nil
+		}
+		if !isOutputOf(existing, s.baseDigest) && !opts.Force {
+			return nil, fmt.Errorf("target %s already exists and is not jbuild's output of %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), s.baseName)
+		}
+	}
+	// The base is kept next to the result by digest, never tagged, so that
+	// `jbuild unwrap` and agent upgrades find it even after the source tag
+	// moves on.
+	if err := dst.Put(ctx, out, s.base); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// assemble builds every platform and, for an index source, the new index.
+func assemble(s *source, ps []*planned, res *Result, opts *Options) (*transport.Artifact, error) {
+	var adds []mutate.IndexAddendum
+	for _, p := range ps {
+		img, layer, err := build(p, opts)
+		if err != nil {
+			return nil, err
+		}
+		pr := PlatformResult{Platform: p.platform, Plan: p.plan}
+		if pr.Digest, err = img.Digest(); err != nil {
+			return nil, err
+		}
+		if pr.Layer, err = layer.Digest(); err != nil {
+			return nil, err
+		}
+		if pr.DiffID, err = layer.DiffID(); err != nil {
+			return nil, err
+		}
+		res.Platforms = append(res.Platforms, pr)
+		if s.base.Image != nil {
+			return &transport.Artifact{Image: img}, nil
+		}
+		desc := v1.Descriptor{Platform: &p.platform}
+		if p.desc != nil {
+			desc.Annotations = p.desc.Annotations
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: desc})
+	}
+	im, err := s.base.Index.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	idx := mutate.IndexMediaType(empty.Index, im.MediaType)
+	idx = mutate.AppendManifests(idx, adds...)
+	ann := map[string]string{}
+	for k, v := range im.Annotations {
+		ann[k] = v
+	}
+	ann[buildplan.LabelBaseName] = s.baseName
+	ann[buildplan.LabelBaseDigest] = s.baseDigest.String()
+	ann[buildplan.LabelVersion] = opts.Plan.JbuildVersion
+	idx = mutate.Annotations(idx, ann).(v1.ImageIndex)
+	return &transport.Artifact{Index: idx}, nil
+}
+
+// Unwrap writes the exact base image a jbuild output was made from to dst.
+func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
+	a, err := src.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name, digest, ok, err := wrappedBase(a)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", src.Ref(), err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s is not a jbuild output (no %s label): nothing to unwrap", src.Ref(), buildplan.LabelBaseDigest)
+	}
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: label %s=%q is not a digest: %w", src.Ref(), buildplan.LabelBaseDigest, digest, err)
+	}
+	base, err := findBase(ctx, src, name, h, &opts)
+	if err != nil {
+		return nil, err
+	}
+	got, err := base.Digest()
+	if err != nil {
+		return nil, err
+	}
+	if got != h {
+		return nil, fmt.Errorf("base of %s: found %s but expected %s; refusing to write a different image", src.Ref(), got, h)
+	}
+	srcDigest, _ := a.Digest()
+	res := &Result{Source: src.Ref().String(), SourceDigest: srcDigest.String(), Base: name, BaseDigest: h.String(), Target: dst.Ref().String(), TargetDigest: h.String()}
+	existing, err := dst.Get(ctx)
+	switch {
+	case errors.Is(err, transport.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("checking target %s: %w", dst.Ref(), err)
+	default:
+		d, _ := existing.Digest()
+		if d == h {
+			res.Unchanged = true
+			return res, nil
+		}
+		if !opts.Force {
+			return nil, fmt.Errorf("target %s already exists with another image (%s): pass --force to replace it, or pick another tag with -t", dst.Ref(), d)
+		}
+	}
+	if err := dst.Put(ctx, base); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,262 @@
+package wrap
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/transport"
+)
+
+// A Java image with its own JAVA_TOOL_OPTIONS, registry to registry: the
+// option is kept, the agent flag added once, one layer added on top of the
+// untouched base layers, labels recorded, base layers never downloaded.
+func TestWrapRegistryMergesEnvAndNeverDownloadsBase(t *testing.T) {
+	reg := testenv.Registry(t)
+	ctx := context.Background()
+	baseImg, err := testenv.RandomImage(testenv.Spec{Layers: 2, LayerSize: 256 << 10, Config: javaConfig("1000:1000", "JAVA_TOOL_OPTIONS=-Xmx512m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseDigest := testenv.PushImage(t, reg+"/envmerge/app:1", baseImg)
+
+	counter := newBlobCounter()
+	opts := transport.Options{Registry: transport.RegistryOptions{Transport: counter}}
+	res, err := Wrap(ctx, storeWith(t, reg+"/envmerge/app:1", opts), storeWith(t, reg+"/envmerge/app:1-jennifer", opts), javaOptions(t, sampleAgent(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseLayers, _ := baseImg.Layers()
+	for _, l := range baseLayers {
+		d, _ := l.Digest()
+		if n := counter.count(d); n != 0 {
+			t.Errorf("base layer %s downloaded %d times; wrap must never download base layers", d, n)
+		}
+	}
+
+	out := getImage(t, reg+"/envmerge/app:1-jennifer")
+	if d, _ := out.Digest(); d.String() != res.TargetDigest {
+		t.Errorf("target digest %s, result says %s", d, res.TargetDigest)
+	}
+	layers, _ := out.Layers()
+	if len(layers) != len(baseLayers)+1 {
+		t.Fatalf("wrapped image has %d layers, want %d", len(layers), len(baseLayers)+1)
+	}
+	for i, l := range baseLayers {
+		want, _ := l.Digest()
+		got, _ := layers[i].Digest()
+		if want != got {
+			t.Errorf("layer %d changed: %s -> %s", i, want, got)
+		}
+	}
+	cf, _ := out.ConfigFile()
+	jto, _ := envOf(cf, "JAVA_TOOL_OPTIONS")
+	if !strings.HasPrefix(jto, "-Xmx512m ") || strings.Count(jto, "-javaagent:") != 1 || !strings.Contains(jto, "/jennifer.jar") {
+		t.Errorf("JAVA_TOOL_OPTIONS = %q: want the image's -Xmx512m kept and one -javaagent flag added", jto)
+	}
+	if cf.Config.User != "1000:1000" || cf.Config.Entrypoint[0] != "java" || cf.Config.WorkingDir != "/app" {
+		t.Errorf("user/entrypoint/workdir changed: %q %q %q", cf.Config.User, cf.Config.Entrypoint, cf.Config.WorkingDir)
+	}
+	labels := cf.Config.Labels
+	if labels[buildplan.LabelBaseDigest] != baseDigest.String() || labels[buildplan.LabelBaseName] != reg+"/envmerge/app:1" {
+		t.Errorf("base labels = %q, %q", labels[buildplan.LabelBaseName], labels[buildplan.LabelBaseDigest])
+	}
+	top, _ := layers[len(layers)-1].DiffID()
+	if labels[buildplan.LabelLayer] != top.String() {
+		t.Errorf("label %s = %q, want the agent layer's diffID %s", buildplan.LabelLayer, labels[buildplan.LabelLayer], top)
+	}
+	if labels[buildplan.LabelRuntime] != "java" {
+		t.Errorf("runtime label = %q", labels[buildplan.LabelRuntime])
+	}
+	files := layerFiles(t, layers[len(layers)-1])
+	jar, ok := files["opt/jennifer/agent.java/jennifer.jar"]
+	if !ok {
+		t.Fatalf("agent layer lacks opt/jennifer/agent.java/jennifer.jar; has %v", keys(files))
+	}
+	if jar.Uid != 0 || jar.Gid != 0 || jar.Mode&0o7022 != 0 {
+		t.Errorf("jennifer.jar owner %d:%d mode %o: want root-owned, not group/world-writable, no setuid", jar.Uid, jar.Gid, jar.Mode)
+	}
+	logs, ok := files["opt/jennifer/agent.java/logs"]
+	if !ok || logs.Uid != 1000 || logs.Gid != 1000 {
+		t.Errorf("logs dir = %+v: want owned by the image user 1000:1000", logs)
+	}
+
+	// Wrapping again changes nothing: same digest, nothing written.
+	res2, err := Wrap(ctx, store(t, reg+"/envmerge/app:1"), store(t, reg+"/envmerge/app:1-jennifer"), javaOptions(t, sampleAgent(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res2.Unchanged || res2.TargetDigest != res.TargetDigest {
+		t.Errorf("second wrap: unchanged=%v digest %s, want unchanged %s", res2.Unchanged, res2.TargetDigest, res.TargetDigest)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// The same agent gives the same layer digest on two runs with separate
+// caches (nothing shared but the inputs).
+func TestWrapSameAgentLayerDigestTwice(t *testing.T) {
+	reg := testenv.Registry(t)
+	ctx := context.Background()
+	testenv.PushRandomImage(t, reg+"/samelayer/a:1", 1, 1024, javaConfig(""))
+	testenv.PushRandomImage(t, reg+"/samelayer/b:1", 2, 2048, javaConfig(""))
+	r1, err := Wrap(ctx, store(t, reg+"/samelayer/a:1"), store(t, reg+"/samelayer/a:1-jennifer"), javaOptions(t, sampleAgent(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Wrap(ctx, store(t, reg+"/samelayer/b:1"), store(t, reg+"/samelayer/b:1-jennifer"), javaOptions(t, copyAgent(t, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Platforms[0].Layer != r2.Platforms[0].Layer {
+		t.Errorf("agent layer digests differ: %s vs %s", r1.Platforms[0].Layer, r2.Platforms[0].Layer)
+	}
+}
+
+// Wrapping a jbuild output replaces its agent layer; unwrap gives back the
+// exact base digest.
+func TestWrapUpgradeAndUnwrap(t *testing.T) {
+	reg := testenv.Registry(t)
+	ctx := context.Background()
+	base := testenv.PushRandomImage(t, reg+"/upgrade/app:1", 2, 4096, javaConfig("", "JAVA_TOOL_OPTIONS=-Xss1m"))
+	if _, err := Wrap(ctx, store(t, reg+"/upgrade/app:1"), store(t, reg+"/upgrade/app:1-jennifer"), javaOptions(t, sampleAgent(t))); err != nil {
+		t.Fatal(err)
+	}
+	first := getImage(t, reg+"/upgrade/app:1-jennifer")
+	firstLayers, _ := first.Layers()
+
+	// A newer agent, wrapped onto the output itself, in place.
+	newer := copyAgent(t, map[string]string{"lib/jennifer-extra-5.7.0.jar": "newer agent"})
+	res, err := Wrap(ctx, store(t, reg+"/upgrade/app:1-jennifer"), store(t, reg+"/upgrade/app:1-jennifer"), javaOptions(t, newer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Upgrade || res.BaseDigest != base.String() {
+		t.Errorf("upgrade=%v base %s, want an upgrade of base %s", res.Upgrade, res.BaseDigest, base)
+	}
+	up := getImage(t, reg+"/upgrade/app:1-jennifer")
+	upLayers, _ := up.Layers()
+	if len(upLayers) != len(firstLayers) {
+		t.Fatalf("upgrade has %d layers, first wrap %d: the agent layer must be replaced, not stacked", len(upLayers), len(firstLayers))
+	}
+	if _, ok := layerFiles(t, upLayers[len(upLayers)-1])["opt/jennifer/agent.java/lib/jennifer-extra-5.7.0.jar"]; !ok {
+		t.Error("upgraded layer lacks the newer agent's file")
+	}
+	cf, _ := up.ConfigFile()
+	jto, _ := envOf(cf, "JAVA_TOOL_OPTIONS")
+	if strings.Count(jto, "-javaagent:") != 1 || strings.Count(jto, "-Xss1m") != 1 {
+		t.Errorf("after upgrade JAVA_TOOL_OPTIONS = %q: want each flag once", jto)
+	}
+
+	// The source tag moves on; unwrap still finds the base by digest.
+	testenv.PushRandomImage(t, reg+"/upgrade/app:1", 1, 10, javaConfig(""))
+	ures, err := Unwrap(ctx, store(t, reg+"/upgrade/app:1-jennifer"), store(t, reg+"/upgrade/app:1-orig"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := getImage(t, reg+"/upgrade/app:1-orig")
+	if d, _ := got.Digest(); d != base || ures.TargetDigest != base.String() {
+		t.Errorf("unwrap wrote %s, want the exact base %s", d, base)
+	}
+	// Unwrapping onto the moved tag is refused without --force.
+	if _, err := Unwrap(ctx, store(t, reg+"/upgrade/app:1-jennifer"), store(t, reg+"/upgrade/app:1"), Options{}); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("unwrap over another image: err = %v, want a refusal mentioning --force", err)
+	}
+}
+
+// The source is never overwritten and a foreign target needs --force.
+func TestWrapRefusesSourceAndForeignTarget(t *testing.T) {
+	reg := testenv.Registry(t)
+	ctx := context.Background()
+	src := testenv.PushRandomImage(t, reg+"/refuse/app:1", 1, 100, javaConfig(""))
+	other := testenv.PushRandomImage(t, reg+"/refuse/app:other", 1, 100, javaConfig(""))
+
+	_, err := Wrap(ctx, store(t, reg+"/refuse/app:1"), store(t, reg+"/refuse/app:1"), javaOptions(t, sampleAgent(t)))
+	if err == nil || !strings.Contains(err.Error(), "never overwrites") {
+		t.Errorf("wrap onto the source: err = %v", err)
+	}
+	_, err = Wrap(ctx, store(t, reg+"/refuse/app:1"), store(t, reg+"/refuse/app:other"), javaOptions(t, sampleAgent(t)))
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("wrap onto a foreign image: err = %v", err)
+	}
+	if d, _ := getImage(t, reg+"/refuse/app:other").Digest(); d != other {
+		t.Errorf("foreign target changed to %s", d)
+	}
+	if d, _ := getImage(t, reg+"/refuse/app:1").Digest(); d != src {
+		t.Errorf("source changed to %s", d)
+	}
+	opts := javaOptions(t, sampleAgent(t))
+	opts.Force = true
+	if _, err := Wrap(ctx, store(t, reg+"/refuse/app:1"), store(t, reg+"/refuse/app:other"), opts); err != nil {
+		t.Errorf("with Force: %v", err)
+	}
+}
+
+// A multi-platform index: every platform wrapped, attestation entries
+// dropped and reported, the index keeps its platforms.
+func TestWrapIndexEveryPlatform(t *testing.T) {
+	reg := testenv.Registry(t)
+	ctx := context.Background()
+	plats := []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}}
+	testenv.PushIndex(t, reg+"/multi/app:1", 1, 512, func(p v1.Platform, cf *v1.ConfigFile) { javaConfig("")(cf) }, plats...)
+	res, err := Wrap(ctx, store(t, reg+"/multi/app:1"), store(t, reg+"/multi/app:1-jennifer"), javaOptions(t, sampleAgent(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := store(t, reg+"/multi/app:1-jennifer").Get(ctx)
+	if err != nil || a.Index == nil {
+		t.Fatalf("target: %v (index=%v)", err, a != nil && a.Index != nil)
+	}
+	im, _ := a.Index.IndexManifest()
+	if len(im.Manifests) != 2 || len(res.Platforms) != 2 {
+		t.Fatalf("target index has %d manifests (%d planned), want 2", len(im.Manifests), len(res.Platforms))
+	}
+	for _, d := range im.Manifests {
+		img, err := a.Index.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, _ := img.ConfigFile()
+		if cf.Architecture != d.Platform.Architecture {
+			t.Errorf("descriptor %s holds a %s config", d.Platform, cf.Architecture)
+		}
+		if cf.Config.Labels[buildplan.LabelLayer] == "" {
+			t.Errorf("%s not wrapped", d.Platform)
+		}
+	}
+	if im.Annotations[buildplan.LabelBaseDigest] == "" {
+		t.Error("index lacks the base digest annotation")
+	}
+	// --platform selects.
+	opts := javaOptions(t, sampleAgent(t))
+	opts.Platforms = []v1.Platform{plats[1]}
+	res, err = Wrap(ctx, store(t, reg+"/multi/app:1"), store(t, reg+"/multi/app:1-arm"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Platforms) != 1 || res.Platforms[0].Platform.Architecture != "arm64" || len(res.Dropped) != 1 {
+		t.Errorf("--platform linux/arm64: platforms %v dropped %v", res.Platforms, res.Dropped)
+	}
+}
+
+// A missing source is a clear error and writes nothing.
+func TestWrapMissingSource(t *testing.T) {
+	reg := testenv.Registry(t)
+	_, err := Wrap(context.Background(), store(t, reg+"/missing/app:1"), store(t, reg+"/missing/app:1-jennifer"), javaOptions(t, sampleAgent(t)))
+	if !errors.Is(err, transport.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	if _, err := store(t, reg+"/missing/app:1-jennifer").Get(context.Background()); !errors.Is(err, transport.ErrNotFound) {
+		t.Errorf("target exists after a failed wrap: %v", err)
+	}
+}
