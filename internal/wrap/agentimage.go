@@ -50,11 +50,11 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 			version = buildplan.BundleVersion(prof, v.Bundle.Agent)
 		}
 		img, err := agent.ImageFromLayer(layer, plat, map[string]string{
-			agent.LabelRoot:         prof.InstallDir,
-			buildplan.LabelAgent:    prof.Agent,
+			agent.LabelRoot:             prof.InstallDir,
+			buildplan.LabelAgent:        prof.Agent,
 			buildplan.LabelAgentVersion: version,
-			buildplan.LabelProfile:  prof.Name,
-			buildplan.LabelRuntime:  string(prof.Runtime),
+			buildplan.LabelProfile:      prof.Name,
+			buildplan.LabelRuntime:      string(prof.Runtime),
 		})
 		if err != nil {
 			return nil, err
