@@ -26,6 +26,9 @@ const (
 	// the layer is built (it is not known while planning), and uses it to
 	// find and replace the layer on upgrade or remove it on unwrap.
 	LabelLayer = "io.jbuild.layer"
+	// LabelSettingsLayer is the diffID of the per-image settings layer
+	// (generated config, writable dirs) that sits on top of the agent layer.
+	LabelSettingsLayer = "io.jbuild.settings-layer"
 )
 
 // planLabels computes the labels of a plan; empty values are left out

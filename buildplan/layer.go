@@ -240,7 +240,7 @@ func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (strin
 			continue
 		}
 		if isLoopback(v) {
-			warnings = append(warnings, fmt.Sprintf("%s = %s in %s points at the container itself; pass --server-address unless that is intended", k, v, c.Path))
+			warnings = append(warnings, fmt.Sprintf("%s = %s in %s points at the container itself: the agent reaches a data server only on the same host network (docker run --network host); use the server's address otherwise", k, v, c.Path))
 		}
 	}
 	return content, warnings, errors.Join(errs...)
@@ -322,4 +322,29 @@ func BundleVersion(prof *Profile, agent Agent) string {
 		return ""
 	}
 	return bundleVersion(prof.VersionFrom, agent)
+}
+
+// settingsLayer returns the entries of the final view that the agent layer
+// does not already have exactly (same type, mode, owner and content source).
+// Applied on top of the agent layer they give precisely the final view:
+// every path of the agent layer is also in the final view, and each entry
+// that differs is overridden by its settings entry.
+func settingsLayer(final, agent []LayerEntry) []LayerEntry {
+	have := make(map[string]LayerEntry, len(agent))
+	for _, e := range agent {
+		have[e.Path] = e
+	}
+	var out []LayerEntry
+	for _, e := range final {
+		if a, ok := have[e.Path]; ok && sameEntry(a, e) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func sameEntry(a, b LayerEntry) bool {
+	return a.Type == b.Type && a.Mode == b.Mode && a.UID == b.UID && a.GID == b.GID &&
+		a.From == b.From && a.Link == b.Link && a.Content == nil && b.Content == nil
 }

@@ -60,3 +60,57 @@ func TestBundleEntryEscapingIsRejected(t *testing.T) {
 		}
 	}
 }
+
+// The settings layer applied over the agent layer must give exactly the
+// one-layer view buildLayer computes: same paths, owners, modes, contents.
+func TestSettingsOverAgentLayerIsTheFinalView(t *testing.T) {
+	prof := &Profile{Name: "t", Agent: "T", Runtime: RuntimeJava, InstallDir: "/opt/t/agent",
+		WritableDirs: []string{"logs", "conf"},
+		Config:       &ConfigSpec{Path: "conf/t.conf", Format: FormatKeyValue, Values: map[string]string{"server_address": "${SERVER_ADDRESS}"}}}
+	agent := Agent{
+		Files: []AgentFile{
+			{Path: "conf", Mode: fs.ModeDir | 0o755},
+			{Path: "conf/t.conf", Mode: 0o644, Size: 9},
+			{Path: "conf/other.xml", Mode: 0o644, Size: 3},
+			{Path: "t.jar", Mode: 0o644, Size: 3},
+		},
+		ReadFile: func(rel string) ([]byte, error) { return []byte("a = b\n"), nil },
+	}
+	user := User{UID: 1001, GID: 1002}
+	final, _, _, err := buildLayer(prof, agent, user, map[string]string{VarServerAddress: "10.0.0.5", VarInstallDir: prof.InstallDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := BundleLayer(prof, agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := settingsLayer(final, base)
+	merged := map[string]LayerEntry{}
+	for _, e := range base {
+		merged[e.Path] = e
+	}
+	for _, e := range settings {
+		merged[e.Path] = e
+	}
+	if len(merged) != len(final) {
+		t.Fatalf("merged view has %d paths, final %d", len(merged), len(final))
+	}
+	for _, e := range final {
+		m := merged[e.Path]
+		if m.Type != e.Type || m.Mode != e.Mode || m.UID != e.UID || m.GID != e.GID || m.From != e.From || string(m.Content) != string(e.Content) {
+			t.Errorf("%s: merged %+v, final %+v", e.Path, m, e)
+		}
+	}
+	// The jar stays out of the settings layer; the user-owned conf dir,
+	// the generated config and the re-owned bundle file are in it.
+	inSettings := map[string]bool{}
+	for _, e := range settings {
+		inSettings[e.Path] = true
+	}
+	for p, want := range map[string]bool{"/opt/t/agent/t.jar": false, "/opt/t/agent/conf": true, "/opt/t/agent/conf/t.conf": true, "/opt/t/agent/conf/other.xml": true, "/opt/t/agent/logs": true} {
+		if inSettings[p] != want {
+			t.Errorf("%s in settings layer = %v, want %v", p, inSettings[p], want)
+		}
+	}
+}

@@ -242,7 +242,11 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if err != nil {
 		return nil, err
 	}
-	plan.Layer, plan.ConfigFile = layer, configFile
+	plan.ConfigFile = configFile
+	if plan.Layer, err = BundleLayer(prof, agent); err != nil {
+		return nil, err
+	}
+	plan.Settings = settingsLayer(layer, plan.Layer)
 	plan.Warnings = append(plan.Warnings, warnings...)
 
 	changes, err := envChanges(prof, vars, img.Config.Env)

@@ -60,20 +60,20 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 	}
 	tw.line("")
-	tw.line("Layer:     %s (%d files, %d directories, %d symlinks, %s)", p.InstallDir, files, dirs, links, humanSize(size))
-	tw.line("           root:root, directories 0755, files 0644 (0755 executables)")
-	for _, e := range p.Layer {
-		if e.UID != 0 || e.GID != 0 || e.Mode&0o020 != 0 {
-			tw.line("           %-5s %04o %d:%d %s", e.Type, e.Mode, e.UID, e.GID, e.Path)
-		}
+	tw.line("Agent layer:    %s (%d files, %d directories, %d symlinks, %s)", p.InstallDir, files, dirs, links, humanSize(size))
+	tw.line("                the agent as shipped: root:root, directories 0755, files 0644 (0755 executables);")
+	tw.line("                the same bytes for every image wrapped with this agent")
+	tw.line("Settings layer: %d entries for this image", len(p.Settings))
+	for _, e := range p.Settings {
+		tw.line("                %-7s %04o %d:%d %s", e.Type, e.Mode, e.UID, e.GID, e.Path)
 	}
-	for _, e := range p.Layer {
+	for _, e := range p.Settings {
 		if e.Type == TypeFile && e.Content != nil && e.Path != p.ConfigFile {
 			tw.block("Generated "+e.Path, string(e.Content))
 		}
 	}
 	if p.ConfigFile != "" {
-		for _, e := range p.Layer {
+		for _, e := range p.Settings {
 			if e.Path == p.ConfigFile {
 				tw.block("Config "+e.Path, string(e.Content))
 			}

@@ -196,9 +196,19 @@ type Plan struct {
 	InstallDir     string  `json:"installDir"`
 	// ConfigFile is the absolute path of the agent config file the layer
 	// carries with generated content ("" when the profile has none).
-	ConfigFile string            `json:"configFile,omitempty"`
-	Layer      []LayerEntry      `json:"layer"`
-	Env        []EnvChange       `json:"env"`
-	Labels     map[string]string `json:"labels"`
-	Warnings   []string          `json:"warnings,omitempty"`
+	ConfigFile string `json:"configFile,omitempty"`
+	// Layer is the agent layer: the bundle as shipped under InstallDir,
+	// root-owned, with fixed modes. It depends on the agent alone, so it is
+	// byte-identical for every image wrapped with the same agent, whichever
+	// path built it (wrap, the frontend, `jbuild agent push`): registries
+	// store it once and nodes pull it once.
+	Layer []LayerEntry `json:"layer"`
+	// Settings is the small per-image layer on top: the generated agent
+	// config, generated files, and the writable directories owned by the
+	// image's user. It is exactly what differs between the final view of the
+	// install dir and the agent layer.
+	Settings []LayerEntry      `json:"settings"`
+	Env      []EnvChange       `json:"env"`
+	Labels   map[string]string `json:"labels"`
+	Warnings []string          `json:"warnings,omitempty"`
 }

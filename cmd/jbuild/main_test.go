@@ -192,6 +192,16 @@ func TestRegistryWrapAndAgentImage(t *testing.T) {
 	if w1.code != 0 || w2.code != 0 {
 		t.Fatalf("wrap: %d %s / %d %s", w1.code, w1.stderr, w2.code, w2.stderr)
 	}
+	// The agent image's layer is the very agent layer of the wrapped image.
+	agentImg := testenv.Image(t, reg+"/cli/jennifer-agent:java")
+	agentLayers, _ := agentImg.Layers()
+	wrapped := testenv.Image(t, reg+"/cli/app:from-dir")
+	wl, _ := wrapped.Layers()
+	al, _ := agentLayers[0].Digest()
+	wd, _ := wl[len(wl)-2].Digest()
+	if len(agentLayers) != 1 || al != wd {
+		t.Errorf("agent image layer %s != wrapped image's agent layer %s", al, wd)
+	}
 	d1 := strings.TrimSpace(w1.stdout[strings.Index(w1.stdout, "@")+1:])
 	d2 := strings.TrimSpace(w2.stdout[strings.Index(w2.stdout, "@")+1:])
 	if d1 != d2 {

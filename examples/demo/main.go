@@ -15,7 +15,7 @@ const (
 	agentDir  = "examples/agents/jennifer-java-sample/agent.java"
 	sourceTag = "app-1.0"
 	targetTag = "app-1.0-jennifer"
-	server    = "127.0.0.1"
+	server    = "10.0.0.5"
 )
 
 func main() {

@@ -10,50 +10,64 @@ import (
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
 )
 
-// build applies one platform's plan to its base image: the agent layer on
-// top, env and labels merged into the config. Nothing else changes: the
-// config's created time and every other field stay as they were, so the same
-// base and agent give the same image digest on every run (wrapping is
-// reproducible, and re-wrapping an up-to-date target writes nothing).
-func build(p *planned, opts *Options) (v1.Image, v1.Layer, error) {
+// build applies one platform's plan to its base image: the agent layer (the
+// same bytes for every image wrapped with this agent) and the small settings
+// layer on top, env and labels merged into the config. Nothing else
+// changes: the config's created time and every other field stay as they
+// were, so the same base and agent give the same image digest on every run
+// (wrapping is reproducible, and re-wrapping an up-to-date target writes
+// nothing).
+func build(p *planned, opts *Options) (v1.Image, builtLayers, error) {
+	var out builtLayers
 	lo := opts.Layer
 	lo.ContentDigest = p.bundle.Digest // lets a cache hit skip reading the agent files
-	layer, err := agentlayer.Build(p.plan.Layer, p.bundle.Open, lo)
-	if err != nil {
-		return nil, nil, fmt.Errorf("building agent layer for %s: %w", p.platform.String(), err)
+	var err error
+	if out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, lo); err != nil {
+		return nil, out, fmt.Errorf("building agent layer for %s: %w", p.platform.String(), err)
 	}
-	diffID, err := layer.DiffID()
-	if err != nil {
-		return nil, nil, err
+	if out.settings, err = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo); err != nil {
+		return nil, out, fmt.Errorf("building settings layer for %s: %w", p.platform.String(), err)
 	}
 	mt, err := p.image.MediaType()
 	if err != nil {
-		return nil, nil, err
+		return nil, out, err
 	}
 	cf, err := p.image.ConfigFile()
 	if err != nil {
-		return nil, nil, err
-	}
-	add := mutate.Addendum{
-		Layer: layer,
-		History: v1.History{
-			Created:   cf.Created,
-			CreatedBy: fmt.Sprintf("jbuild: %s agent %s into %s", p.plan.Profile, agentVersion(p.plan), p.plan.InstallDir),
-			Comment:   "jbuild",
-		},
+		return nil, out, err
 	}
 	// A Docker schema 2 manifest must list Docker layer media types; the
-	// bytes (and so the digest) are the same either way.
+	// bytes (and so the digests) are the same either way.
+	var layerType types.MediaType
 	if mt == types.DockerManifestSchema2 {
-		add.MediaType = types.DockerLayer
+		layerType = types.DockerLayer
 	}
-	img, err := mutate.Append(p.image, add)
+	img, err := mutate.Append(p.image,
+		mutate.Addendum{Layer: out.agent, MediaType: layerType, History: v1.History{
+			Created:   cf.Created,
+			CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", p.plan.Profile, agentVersion(p.plan), p.plan.InstallDir),
+			Comment:   "jbuild agent layer",
+		}},
+		mutate.Addendum{Layer: out.settings, MediaType: layerType, History: v1.History{
+			Created:   cf.Created,
+			CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", p.plan.Profile, p.plan.User.UID, p.plan.User.GID),
+			Comment:   "jbuild settings layer",
+		}},
+	)
 	if err != nil {
-		return nil, nil, err
+		return nil, out, err
+	}
+	agentDiff, err := out.agent.DiffID()
+	if err != nil {
+		return nil, out, err
+	}
+	settingsDiff, err := out.settings.DiffID()
+	if err != nil {
+		return nil, out, err
 	}
 	ncf, err := img.ConfigFile()
 	if err != nil {
-		return nil, nil, err
+		return nil, out, err
 	}
 	ncf = ncf.DeepCopy()
 	// Only env and labels change; Docker-only fields such as Healthcheck
@@ -63,10 +77,11 @@ func build(p *planned, opts *Options) (v1.Image, v1.Layer, error) {
 	if ncf.Config.Labels == nil {
 		ncf.Config.Labels = map[string]string{}
 	}
-	ncf.Config.Labels[buildplan.LabelLayer] = diffID.String()
+	ncf.Config.Labels[buildplan.LabelLayer] = agentDiff.String()
+	ncf.Config.Labels[buildplan.LabelSettingsLayer] = settingsDiff.String()
 	img, err = mutate.ConfigFile(img, ncf)
 	if err != nil {
-		return nil, nil, err
+		return nil, out, err
 	}
 	if mt == types.OCIManifestSchema1 {
 		img = mutate.Annotations(img, map[string]string{
@@ -74,7 +89,12 @@ func build(p *planned, opts *Options) (v1.Image, v1.Layer, error) {
 			buildplan.LabelBaseDigest: p.plan.Labels[buildplan.LabelBaseDigest],
 		}).(v1.Image)
 	}
-	return img, layer, nil
+	return img, out, nil
+}
+
+// builtLayers are the two layers wrap adds.
+type builtLayers struct {
+	agent, settings v1.Layer
 }
 
 func agentVersion(p *buildplan.Plan) string {

@@ -43,9 +43,10 @@ type PlatformResult struct {
 	Plan     *buildplan.Plan `json:"plan"`
 	// Digest of the wrapped platform manifest (wrap only).
 	Digest v1.Hash `json:"digest,omitempty"`
-	// Layer is the agent layer's digest (compressed) and DiffID.
-	Layer  v1.Hash `json:"layerDigest,omitempty"`
-	DiffID v1.Hash `json:"layerDiffID,omitempty"`
+	// Layer is the agent layer's digest (the same for every image wrapped
+	// with this agent); SettingsLayer the per-image settings layer's.
+	Layer         v1.Hash `json:"agentLayer,omitempty"`
+	SettingsLayer v1.Hash `json:"settingsLayer,omitempty"`
 }
 
 // Result describes what a plan or a wrap did.

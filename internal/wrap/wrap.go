@@ -102,7 +102,7 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 func assemble(s *source, ps []*planned, res *Result, opts *Options) (*transport.Artifact, error) {
 	var adds []mutate.IndexAddendum
 	for _, p := range ps {
-		img, layer, err := build(p, opts)
+		img, layers, err := build(p, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -110,10 +110,10 @@ func assemble(s *source, ps []*planned, res *Result, opts *Options) (*transport.
 		if pr.Digest, err = img.Digest(); err != nil {
 			return nil, err
 		}
-		if pr.Layer, err = layer.Digest(); err != nil {
+		if pr.Layer, err = layers.agent.Digest(); err != nil {
 			return nil, err
 		}
-		if pr.DiffID, err = layer.DiffID(); err != nil {
+		if pr.SettingsLayer, err = layers.settings.Digest(); err != nil {
 			return nil, err
 		}
 		res.Platforms = append(res.Platforms, pr)

@@ -28,7 +28,7 @@ func TestWrapLayoutNamedUser(t *testing.T) {
 	}
 	img := getImage(t, "oci:"+dir+":app-1.0-jennifer")
 	layers, _ := img.Layers()
-	files := layerFiles(t, layers[len(layers)-1])
+	files := layerFiles(t, layers[len(layers)-1]) // the settings layer
 	for _, d := range []string{"opt/jennifer/agent.java/logs", "opt/jennifer/agent.java/conf"} {
 		if h := files[d]; h == nil || h.Uid != 1000 || h.Gid != 1000 {
 			t.Errorf("%s = %+v, want owned by 1000:1000", d, h)

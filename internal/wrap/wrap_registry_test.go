@@ -43,8 +43,8 @@ func TestWrapRegistryMergesEnvAndNeverDownloadsBase(t *testing.T) {
 		t.Errorf("target digest %s, result says %s", d, res.TargetDigest)
 	}
 	layers, _ := out.Layers()
-	if len(layers) != len(baseLayers)+1 {
-		t.Fatalf("wrapped image has %d layers, want %d", len(layers), len(baseLayers)+1)
+	if len(layers) != len(baseLayers)+2 {
+		t.Fatalf("wrapped image has %d layers, want %d (agent layer + settings layer)", len(layers), len(baseLayers)+2)
 	}
 	for i, l := range baseLayers {
 		want, _ := l.Digest()
@@ -65,24 +65,35 @@ func TestWrapRegistryMergesEnvAndNeverDownloadsBase(t *testing.T) {
 	if labels[buildplan.LabelBaseDigest] != baseDigest.String() || labels[buildplan.LabelBaseName] != reg+"/envmerge/app:1" {
 		t.Errorf("base labels = %q, %q", labels[buildplan.LabelBaseName], labels[buildplan.LabelBaseDigest])
 	}
-	top, _ := layers[len(layers)-1].DiffID()
-	if labels[buildplan.LabelLayer] != top.String() {
-		t.Errorf("label %s = %q, want the agent layer's diffID %s", buildplan.LabelLayer, labels[buildplan.LabelLayer], top)
+	agentDiff, _ := layers[len(layers)-2].DiffID()
+	settingsDiff, _ := layers[len(layers)-1].DiffID()
+	if labels[buildplan.LabelLayer] != agentDiff.String() || labels[buildplan.LabelSettingsLayer] != settingsDiff.String() {
+		t.Errorf("labels %s=%q %s=%q, want the layers' diffIDs %s %s", buildplan.LabelLayer, labels[buildplan.LabelLayer],
+			buildplan.LabelSettingsLayer, labels[buildplan.LabelSettingsLayer], agentDiff, settingsDiff)
 	}
 	if labels[buildplan.LabelRuntime] != "java" {
 		t.Errorf("runtime label = %q", labels[buildplan.LabelRuntime])
 	}
-	files := layerFiles(t, layers[len(layers)-1])
-	jar, ok := files["opt/jennifer/agent.java/jennifer.jar"]
-	if !ok {
+	files := layerFiles(t, layers[len(layers)-2])
+	if _, ok := files["opt/jennifer/agent.java/jennifer.jar"]; !ok {
 		t.Fatalf("agent layer lacks opt/jennifer/agent.java/jennifer.jar; has %v", keys(files))
 	}
-	if jar.Uid != 0 || jar.Gid != 0 || jar.Mode&0o7022 != 0 {
-		t.Errorf("jennifer.jar owner %d:%d mode %o: want root-owned, not group/world-writable, no setuid", jar.Uid, jar.Gid, jar.Mode)
+	for name, h := range files {
+		if h.Uid != 0 || h.Gid != 0 || h.Mode&0o7022 != 0 {
+			t.Errorf("agent layer %s: owner %d:%d mode %o: want root-owned, not group/world-writable, no setuid", name, h.Uid, h.Gid, h.Mode)
+		}
 	}
-	logs, ok := files["opt/jennifer/agent.java/logs"]
+	settings := layerFiles(t, layers[len(layers)-1])
+	logs, ok := settings["opt/jennifer/agent.java/logs"]
 	if !ok || logs.Uid != 1000 || logs.Gid != 1000 {
 		t.Errorf("logs dir = %+v: want owned by the image user 1000:1000", logs)
+	}
+	conf, ok := settings["opt/jennifer/agent.java/conf/jennifer.conf"]
+	if !ok || conf.Uid != 1000 {
+		t.Errorf("settings layer conf/jennifer.conf = %+v: want the generated config, owned by 1000", conf)
+	}
+	if _, ok := settings["opt/jennifer/agent.java/jennifer.jar"]; ok {
+		t.Error("the settings layer repeats jennifer.jar; it belongs to the agent layer only")
 	}
 
 	// Wrapping again changes nothing: same digest, nothing written.
@@ -103,23 +114,29 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// The same agent gives the same layer digest on two runs with separate
-// caches (nothing shared but the inputs).
+// The same agent gives the same agent layer digest on two runs with
+// separate caches, even for images with different users and different
+// server settings: only the small settings layer differs.
 func TestWrapSameAgentLayerDigestTwice(t *testing.T) {
 	reg := testenv.Registry(t)
 	ctx := context.Background()
 	testenv.PushRandomImage(t, reg+"/samelayer/a:1", 1, 1024, javaConfig(""))
-	testenv.PushRandomImage(t, reg+"/samelayer/b:1", 2, 2048, javaConfig(""))
+	testenv.PushRandomImage(t, reg+"/samelayer/b:1", 2, 2048, javaConfig("1000:1000"))
 	r1, err := Wrap(ctx, store(t, reg+"/samelayer/a:1"), store(t, reg+"/samelayer/a:1-jennifer"), javaOptions(t, sampleAgent(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := Wrap(ctx, store(t, reg+"/samelayer/b:1"), store(t, reg+"/samelayer/b:1-jennifer"), javaOptions(t, copyAgent(t, nil)))
+	opts := javaOptions(t, copyAgent(t, nil))
+	opts.Plan.ServerAddress = "10.9.8.7"
+	r2, err := Wrap(ctx, store(t, reg+"/samelayer/b:1"), store(t, reg+"/samelayer/b:1-jennifer"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r1.Platforms[0].Layer != r2.Platforms[0].Layer {
 		t.Errorf("agent layer digests differ: %s vs %s", r1.Platforms[0].Layer, r2.Platforms[0].Layer)
+	}
+	if r1.Platforms[0].SettingsLayer == r2.Platforms[0].SettingsLayer {
+		t.Errorf("settings layers are equal (%s) for different users and servers", r1.Platforms[0].SettingsLayer)
 	}
 }
 
@@ -149,7 +166,7 @@ func TestWrapUpgradeAndUnwrap(t *testing.T) {
 	if len(upLayers) != len(firstLayers) {
 		t.Fatalf("upgrade has %d layers, first wrap %d: the agent layer must be replaced, not stacked", len(upLayers), len(firstLayers))
 	}
-	if _, ok := layerFiles(t, upLayers[len(upLayers)-1])["opt/jennifer/agent.java/lib/jennifer-extra-5.7.0.jar"]; !ok {
+	if _, ok := layerFiles(t, upLayers[len(upLayers)-2])["opt/jennifer/agent.java/lib/jennifer-extra-5.7.0.jar"]; !ok {
 		t.Error("upgraded layer lacks the newer agent's file")
 	}
 	cf, _ := up.ConfigFile()
