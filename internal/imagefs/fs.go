@@ -109,7 +109,9 @@ func (f *FS) applyLayer(l v1.Layer) error {
 			f.removeChildren(dir, added)
 			continue
 		case strings.HasPrefix(base, ".wh."):
-			f.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			if name := strings.TrimPrefix(base, ".wh."); name != "" { // ".wh." alone names nothing
+				f.remove(path.Join(dir, name))
+			}
 			continue
 		}
 		e := &entry{mode: h.FileInfo().Mode(), size: h.Size}
@@ -159,15 +161,20 @@ func (f *FS) ensureParents(p string) {
 	}
 }
 
+// remove deletes p and everything below it. The root is never deleted (an
+// opaque marker or a ".wh." entry at the top of a layer must not leave the
+// filesystem without "/").
 func (f *FS) remove(p string) {
-	delete(f.entries, p)
+	if p != "/" {
+		delete(f.entries, p)
+	}
 	f.removeChildren(p, nil)
 }
 
 func (f *FS) removeChildren(dir string, keep map[string]bool) {
 	prefix := strings.TrimSuffix(dir, "/") + "/"
 	for q := range f.entries {
-		if strings.HasPrefix(q, prefix) && !keep[q] {
+		if q != "/" && strings.HasPrefix(q, prefix) && !keep[q] {
 			delete(f.entries, q)
 		}
 	}

@@ -47,23 +47,34 @@ func (s *archiveStore) layout(create bool) (*layoutStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.tmp = tmp
-		f, err := os.Open(s.ref.Path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && create:
-		case errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("reading %s: %s does not exist: %w", s.ref, s.ref.Path, ErrNotFound)
-		case err != nil:
-			return nil, fmt.Errorf("reading %s: %w", s.ref, err)
-		default:
-			err = untarLayout(f, tmp)
-			f.Close()
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", s.ref, err)
-			}
+		if err := extractArchive(s.ref, tmp, create); err != nil {
+			// Drop what was extracted so far: a later call must read the
+			// archive again (and fail again), never use half of it.
+			os.RemoveAll(tmp)
+			return nil, err
 		}
+		s.tmp = tmp
 	}
 	return &layoutStore{ref: s.ref, dir: s.tmp}, nil
+}
+
+// extractArchive unpacks ref's archive into tmp; a missing archive is an
+// empty layout when create is set, else ErrNotFound.
+func extractArchive(ref Ref, tmp string, create bool) error {
+	f, err := os.Open(ref.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && create:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("reading %s: %s does not exist: %w", ref, ref.Path, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", ref, err)
+	}
+	defer f.Close()
+	if err := untarLayout(f, tmp); err != nil {
+		return fmt.Errorf("reading %s: %w", ref, err)
+	}
+	return nil
 }
 
 func (s *archiveStore) Get(ctx context.Context) (*Artifact, error) {

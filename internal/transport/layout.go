@@ -184,12 +184,14 @@ func (s *layoutStore) updateIndex(kept []v1.Descriptor, tagged v1.Descriptor) er
 		im.MediaType = types.OCIImageIndex
 	}
 	out := im.Manifests[:0:0]
-	have := map[v1.Hash]bool{}
+	have := map[v1.Hash]bool{} // digests already kept; a tag does not count, it may move
 	for _, d := range im.Manifests {
 		if d.Annotations[AnnotationRefName] == s.ref.Tag {
 			continue // the tag moves to the new manifest
 		}
-		have[d.Digest] = true
+		if d.Annotations[annotationKept] != "" {
+			have[d.Digest] = true
+		}
 		out = append(out, d)
 	}
 	for _, d := range kept {

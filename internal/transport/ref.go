@@ -38,7 +38,7 @@ func Parse(s string) (Ref, error) {
 			return parseFileRef(k, rest, s)
 		}
 	}
-	if i := strings.Index(s, ":"); i > 0 && knownButUnsupported(s[:i]) {
+	if i := strings.Index(s, ":"); i > 0 && knownButUnsupported(s[:i], s[i+1:]) {
 		return Ref{}, fmt.Errorf("image reference %q: the %s: transport is not supported yet; use a registry reference, oci:DIR[:TAG] or oci-archive:FILE[:TAG]", s, s[:i])
 	}
 	r, err := name.ParseReference(s, name.WeakValidation)
@@ -50,11 +50,15 @@ func Parse(s string) (Ref, error) {
 
 // knownButUnsupported lists skopeo-style transports jbuild recognises but
 // has no store for in this build, so they fail with a clear message instead
-// of being parsed as a registry host called "docker-daemon".
-func knownButUnsupported(prefix string) bool {
+// of being parsed as a registry host called "docker-daemon". skopeo's
+// registry transport is written docker://NAME; plain docker:TAG is the
+// official docker image on Docker Hub, a registry reference.
+func knownButUnsupported(prefix, rest string) bool {
 	switch prefix {
-	case "docker-daemon", "containerd", "docker-archive", "docker", "dir":
+	case "docker-daemon", "containerd", "docker-archive", "dir":
 		return true
+	case "docker":
+		return strings.HasPrefix(rest, "//")
 	}
 	return false
 }

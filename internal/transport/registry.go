@@ -92,8 +92,14 @@ func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact,
 func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
 	opts := s.opts.remoteOptions(ctx)
 	// One pusher for every write: it remembers which blobs it has already
-	// uploaded or found, so each blob crosses the network once.
-	pusher, err := remote.NewPusher(opts...)
+	// uploaded or found, so each blob crosses the network once. A write
+	// that reuses a pusher uploads with the pusher's options, so progress
+	// must be set on the pusher itself to be reported at all.
+	pusherOpts := opts
+	if s.opts.Progress != nil {
+		pusherOpts = append(opts[:len(opts):len(opts)], remote.WithProgress(s.opts.Progress))
+	}
+	pusher, err := remote.NewPusher(pusherOpts...)
 	if err != nil {
 		return fmt.Errorf("pushing %s: %w", s.ref, err)
 	}
@@ -109,6 +115,7 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 		}
 	}
 	if s.opts.Progress != nil {
+		// On the last write only: ggcr closes the channel when it ends.
 		opts = append(opts, remote.WithProgress(s.opts.Progress))
 	}
 	return s.write(s.ref.Registry, a, opts)
