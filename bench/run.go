@@ -126,15 +126,20 @@ func (b *bench) once(i int) error {
 // verifyOutputs checks after the warm-up that each tool wrote a complete
 // monitored image.
 func (b *bench) verifyOutputs() error {
-	pairs := [][2]string{{b.big, b.big + "-crane"}}
+	type pair struct {
+		src, out string
+		added    int
+	}
+	pairs := []pair{{b.big, b.big + "-crane", 1}}
 	if b.haveJbuild {
-		pairs = append(pairs, [2]string{b.big, b.big + "-jennifer"}, [2]string{b.small, b.small + "-jennifer"})
+		// jbuild adds the shared agent layer and the per-image settings layer.
+		pairs = append(pairs, pair{b.big, b.big + "-jennifer", 2}, pair{b.small, b.small + "-jennifer", 2})
 	}
 	for _, p := range pairs {
-		if err := verify(p[0], p[1]); err != nil {
+		if err := verify(p.src, p.out, p.added); err != nil {
 			return fmt.Errorf("output check: %w", err)
 		}
-		logf("output check: %s ok", p[1])
+		logf("output check: %s ok", p.out)
 	}
 	return nil
 }

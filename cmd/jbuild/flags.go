@@ -145,7 +145,9 @@ func openAgent(ctx context.Context, spec string, prof *buildplan.Profile, g *glo
 	if g.cacheDir != "" {
 		opts.CacheDir = g.cacheDir
 	}
-	return agent.Open(ctx, spec, opts)
+	// Hashing the agent overlaps with reading the image to wrap; errors
+	// surface on first use, unchanged.
+	return agent.OpenAsync(ctx, spec, opts), nil
 }
 
 func bundleRoots(prof *buildplan.Profile) ([]string, error) {

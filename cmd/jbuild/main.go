@@ -20,25 +20,31 @@ var version = "dev"
 
 // Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong.
 const (
+	exitOK    = 0
 	exitError = 1
 	exitUsage = 2
 )
 
-func main() {
+func main() { os.Exit(realMain()) }
+
+func realMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if stopProfile := startProfile(); stopProfile != nil {
+		defer stopProfile()
+	}
 	cmd, g := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
 	g.cleanup()
 	if err == nil {
-		return
+		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "jbuild:", err)
 	var ue usageError
 	if errors.As(err, &ue) {
-		os.Exit(exitUsage)
+		return exitUsage
 	}
-	os.Exit(exitError)
+	return exitError
 }
 
 // usageError marks a wrong command line (exit code 2).

@@ -40,12 +40,16 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 		return l, nil
 	}
 	write := func(w io.Writer) (digest, diffID v1.Hash, size int64, err error) {
+		up := startUpload(opts.Upload)
 		zh, th := sha256.New(), sha256.New()
-		cw := &countingWriter{w: io.MultiWriter(w, zh)}
+		cw := &countingWriter{w: io.MultiWriter(w, zh, up)}
 		if err := writeLayer(cw, th, entries, open, opts.Epoch); err != nil {
+			up.abort()
 			return v1.Hash{}, v1.Hash{}, 0, err
 		}
-		return sum(zh), sum(th), cw.n, nil
+		digest = sum(zh)
+		up.commit(digest)
+		return digest, sum(th), cw.n, nil
 	}
 	l, err := store(opts.CacheDir, key, write)
 	if !errors.Is(err, errCacheUnusable) {

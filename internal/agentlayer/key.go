@@ -12,7 +12,7 @@ import (
 // formatVersion is part of every cache key. Bump it whenever the bytes
 // writeLayer produces for the same input change (header fields, gzip level,
 // ordering), so an old cache entry is never served for the new format.
-const formatVersion = "jbuild-agentlayer-v1"
+const formatVersion = "jbuild-agentlayer-v2"
 
 // contentKey identifies the layer that Build would write, without writing
 // it: the format version, the epoch, and for every entry its metadata plus

@@ -1,7 +1,10 @@
 package agentlayer
 
 import (
+	"io"
+
 	"fmt"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,6 +32,22 @@ type Options struct {
 	// A wrong value serves a stale layer: pass only a digest that really
 	// covers the files.
 	ContentDigest string
+	// Upload, when set, starts an upload that receives the compressed layer
+	// while Build writes it (a registry blob upload), so compressing and
+	// uploading overlap instead of running one after the other. It is only
+	// called when the layer is not cached. An upload that fails is
+	// abandoned without failing Build: the caller's push then uploads the
+	// finished layer the ordinary way.
+	Upload func() (Upload, error)
+}
+
+// Upload is a blob upload in progress.
+type Upload interface {
+	io.Writer
+	// Commit completes the upload under the digest of what was written.
+	Commit(digest v1.Hash) error
+	// Abort gives the upload up.
+	Abort()
 }
 
 // EpochFromEnv returns the time named by SOURCE_DATE_EPOCH (whole seconds

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -47,6 +48,20 @@ func (o RegistryOptions) remoteOptions(ctx context.Context) []remote.Option {
 type registryStore struct {
 	ref  Ref
 	opts RegistryOptions
+
+	mu sync.Mutex
+	// uploaded are blobs this store streamed and the registry confirmed
+	// (StartBlob); Put does not ask about them again.
+	uploaded map[v1.Hash]bool
+}
+
+func (s *registryStore) markUploaded(h v1.Hash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uploaded == nil {
+		s.uploaded = map[v1.Hash]bool{}
+	}
+	s.uploaded[h] = true
 }
 
 func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
@@ -77,7 +92,7 @@ func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact,
 		if err != nil {
 			return nil, fmt.Errorf("reading index %s: %w", ref, err)
 		}
-		return &Artifact{Index: idx}, nil
+		return &Artifact{Index: idx, Origin: s.ref}, nil
 	}
 	if !desc.MediaType.IsImage() {
 		return nil, fmt.Errorf("reading %s: %s is not an image or an image index", ref, desc.MediaType)
@@ -86,10 +101,34 @@ func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("reading image %s: %w", ref, err)
 	}
-	return &Artifact{Image: img}, nil
+	return &Artifact{Image: img, Origin: s.ref}, nil
 }
 
 func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
+	// A kept artifact read from this very repository is already here by
+	// digest, and so is every blob it references: nothing to push for it,
+	// and no need to ask the registry about those blobs again. This is the
+	// common case (wrapping app:1 into app:1-jennifer) and saves a HEAD per
+	// base layer.
+	known := map[v1.Hash]bool{}
+	s.mu.Lock()
+	for h := range s.uploaded {
+		known[h] = true
+	}
+	s.mu.Unlock()
+	var push []*Artifact
+	for _, k := range keep {
+		if k.Origin.Kind == KindRegistry && SameStore(k.Origin, s.ref) {
+			if err := addBlobs(known, k); err != nil {
+				return fmt.Errorf("pushing %s: %w", s.ref, err)
+			}
+			continue
+		}
+		push = append(push, k)
+	}
+	if len(push) == 0 && len(known) > 0 {
+		return s.putKnown(ctx, a, known)
+	}
 	opts := s.opts.remoteOptions(ctx)
 	// One pusher for every write: it remembers which blobs it has already
 	// uploaded or found, so each blob crosses the network once. A write
@@ -105,7 +144,7 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 	}
 	opts = append(opts, remote.Reuse(pusher))
 	repo := s.ref.Registry.Context()
-	for _, k := range keep {
+	for _, k := range push {
 		h, err := k.Digest()
 		if err != nil {
 			return err

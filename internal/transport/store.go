@@ -18,6 +18,10 @@ var ErrNotFound = errors.New("image not found")
 type Artifact struct {
 	Image v1.Image
 	Index v1.ImageIndex
+	// Origin is the store it was read from (zero when built in memory). A
+	// registry store uses it to know, without asking, which manifests and
+	// blobs a repository already holds.
+	Origin Ref
 }
 
 // Digest of the artifact's manifest.

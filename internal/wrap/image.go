@@ -1,6 +1,7 @@
 package wrap
 
 import (
+	"context"
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
+	"github.com/jbuild-dev/jbuild/internal/transport"
 )
 
 // build applies one platform's plan to its base image: the agent layer (the
@@ -17,12 +19,20 @@ import (
 // were, so the same base and agent give the same image digest on every run
 // (wrapping is reproducible, and re-wrapping an up-to-date target writes
 // nothing).
-func build(p *planned, opts *Options) (v1.Image, builtLayers, error) {
+//
+// dst, when it can take a blob while it is being made (a registry), receives
+// a new agent layer as it is compressed: the upload runs alongside
+// compression, and the later push finds the blob already there.
+func build(ctx context.Context, p *planned, opts *Options, dst transport.Store) (v1.Image, builtLayers, error) {
 	var out builtLayers
 	lo := opts.Layer
 	lo.ContentDigest = p.bundle.Digest // lets a cache hit skip reading the agent files
+	agentOpts := lo
+	if bs, ok := dst.(transport.BlobStreamer); ok {
+		agentOpts.Upload = func() (agentlayer.Upload, error) { return bs.StartBlob(ctx) }
+	}
 	var err error
-	if out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, lo); err != nil {
+	if out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, agentOpts); err != nil {
 		return nil, out, fmt.Errorf("building agent layer for %s: %w", p.platform.String(), err)
 	}
 	if out.settings, err = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo); err != nil {

@@ -62,7 +62,7 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 	}
 	res := s.result(dropped)
 	res.Target = dst.Ref().String()
-	out, err := assemble(s, ps, res, &opts)
+	out, err := assemble(ctx, s, ps, res, &opts, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +99,10 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 }
 
 // assemble builds every platform and, for an index source, the new index.
-func assemble(s *source, ps []*planned, res *Result, opts *Options) (*transport.Artifact, error) {
+func assemble(ctx context.Context, s *source, ps []*planned, res *Result, opts *Options, dst transport.Store) (*transport.Artifact, error) {
 	var adds []mutate.IndexAddendum
 	for _, p := range ps {
-		img, layers, err := build(p, opts)
+		img, layers, err := build(ctx, p, opts, dst)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,50 @@
+package agentlayer
+
+import (
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// upload feeds an optional Upload and turns its failures into "not
+// uploaded": the layer itself never depends on the upload succeeding.
+type upload struct {
+	u      Upload
+	failed bool
+}
+
+func startUpload(begin func() (Upload, error)) *upload {
+	if begin == nil {
+		return &upload{failed: true}
+	}
+	u, err := begin()
+	if err != nil {
+		return &upload{failed: true}
+	}
+	return &upload{u: u}
+}
+
+// Write never fails: a failed upload is aborted and further bytes dropped,
+// so compression and the cache file carry on.
+func (u *upload) Write(p []byte) (int, error) {
+	if !u.failed {
+		if _, err := u.u.Write(p); err != nil {
+			u.abort()
+		}
+	}
+	return len(p), nil
+}
+
+func (u *upload) abort() {
+	if u.u != nil && !u.failed {
+		u.u.Abort()
+	}
+	u.failed = true
+}
+
+func (u *upload) commit(digest v1.Hash) {
+	if u.failed {
+		return
+	}
+	if err := u.u.Commit(digest); err != nil {
+		u.failed = true
+	}
+}

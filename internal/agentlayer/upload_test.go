@@ -1,0 +1,71 @@
+package agentlayer
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+type recordingUpload struct {
+	buf       bytes.Buffer
+	committed v1.Hash
+	aborted   bool
+	failAfter int // fail Write once this many bytes were taken (0: never)
+}
+
+func (r *recordingUpload) Write(p []byte) (int, error) {
+	if r.failAfter > 0 && r.buf.Len()+len(p) > r.failAfter {
+		return 0, errors.New("connection reset")
+	}
+	return r.buf.Write(p)
+}
+func (r *recordingUpload) Commit(d v1.Hash) error { r.committed = d; return nil }
+func (r *recordingUpload) Abort()                 { r.aborted = true }
+
+// The upload receives exactly the layer's compressed bytes and is
+// committed under the layer digest; a cache hit starts no upload.
+func TestBuildStreamsToUpload(t *testing.T) {
+	entries, b := sampleEntries(t)
+	up := &recordingUpload{}
+	started := 0
+	opts := Options{CacheDir: t.TempDir(), Upload: func() (Upload, error) { started++; return up, nil }}
+	l, err := Build(entries, b.open, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := l.Compressed()
+	want, _ := io.ReadAll(rc)
+	rc.Close()
+	d, _ := l.Digest()
+	if !bytes.Equal(up.buf.Bytes(), want) || up.committed != d || up.aborted {
+		t.Errorf("upload got %d bytes committed %s aborted %v; want the %d layer bytes under %s", up.buf.Len(), up.committed, up.aborted, len(want), d)
+	}
+	if _, err := Build(entries, b.open, opts); err != nil || started != 1 {
+		t.Errorf("second build: err %v, uploads started %d; a cache hit must not upload", err, started)
+	}
+}
+
+// A failing upload is abandoned; the layer is still built and correct.
+func TestBuildSurvivesFailingUpload(t *testing.T) {
+	entries, b := sampleEntries(t)
+	up := &recordingUpload{failAfter: 10}
+	l, err := Build(entries, b.open, Options{CacheDir: t.TempDir(), Upload: func() (Upload, error) { return up, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up.aborted || up.committed != (v1.Hash{}) {
+		t.Errorf("aborted %v committed %s: a failed upload must be aborted, never committed", up.aborted, up.committed)
+	}
+	plain, err := Build(entries, b.open, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := l.Digest()
+	d2, _ := plain.Digest()
+	if d1 != d2 {
+		t.Errorf("digest with a failed upload %s != without upload %s", d1, d2)
+	}
+}

@@ -1,0 +1,165 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"golang.org/x/sync/errgroup"
+)
+
+// uploadJobs is how many blobs are uploaded at once, as ggcr's default.
+const uploadJobs = 4
+
+// addBlobs records every manifest and blob a (and its children) references.
+func addBlobs(known map[v1.Hash]bool, a *Artifact) error {
+	if a.Index != nil {
+		return addIndexBlobs(known, a.Index)
+	}
+	return addImageBlobs(known, a.Image)
+}
+
+func addIndexBlobs(known map[v1.Hash]bool, idx v1.ImageIndex) error {
+	d, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	known[d] = true
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	for _, desc := range im.Manifests {
+		known[desc.Digest] = true
+		if !desc.MediaType.IsImage() {
+			continue
+		}
+		img, err := idx.Image(desc.Digest)
+		if err != nil {
+			return err
+		}
+		if err := addImageBlobs(known, img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addImageBlobs(known map[v1.Hash]bool, img v1.Image) error {
+	m, err := img.Manifest()
+	if err != nil {
+		return err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return err
+	}
+	known[d] = true
+	known[m.Config.Digest] = true
+	for _, l := range m.Layers {
+		known[l.Digest] = true
+	}
+	return nil
+}
+
+// putKnown writes a when the repository is known to hold the blobs in
+// known: only the other blobs are uploaded (each checked and uploaded once),
+// then child manifests by digest, then the manifest under the reference,
+// last. Upload progress is reported per blob through ggcr's log lines; the
+// byte counter channel is closed here since ggcr never sees it.
+func (s *registryStore) putKnown(ctx context.Context, a *Artifact, known map[v1.Hash]bool) (err error) {
+	if s.opts.Progress != nil {
+		defer close(s.opts.Progress)
+	}
+	opts := s.opts.remoteOptions(ctx)
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return fmt.Errorf("pushing %s: %w", s.ref, err)
+	}
+	opts = append(opts, remote.Reuse(pusher))
+	if a.Index != nil {
+		return s.putIndexKnown(ctx, s.ref.Registry, a.Index, known, opts)
+	}
+	return s.putImageKnown(ctx, s.ref.Registry, a.Image, known, opts)
+}
+
+func (s *registryStore) putIndexKnown(ctx context.Context, ref name.Reference, idx v1.ImageIndex, known map[v1.Hash]bool, opts []remote.Option) error {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	repo := s.ref.Registry.Context()
+	for _, desc := range im.Manifests {
+		if known[desc.Digest] {
+			continue
+		}
+		if !desc.MediaType.IsImage() {
+			return fmt.Errorf("pushing %s: index entry %s is a %s; only images can be written here", ref, desc.Digest, desc.MediaType)
+		}
+		img, err := idx.Image(desc.Digest)
+		if err != nil {
+			return err
+		}
+		if err := s.putImageKnown(ctx, repo.Digest(desc.Digest.String()), img, known, opts); err != nil {
+			return err
+		}
+	}
+	if err := remote.Put(ref, idx, opts...); err != nil {
+		return fmt.Errorf("pushing %s: %w%s", ref, err, authHint(err, ref))
+	}
+	return nil
+}
+
+func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, img v1.Image, known map[v1.Hash]bool, opts []remote.Option) error {
+	repo := s.ref.Registry.Context()
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(uploadJobs)
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if known[d] {
+			continue
+		}
+		l := l
+		g.Go(func() error {
+			if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(gctx))...); err != nil {
+				return fmt.Errorf("pushing layer %s to %s: %w%s", d, repo, err, authHint(err, ref))
+			}
+			return nil
+		})
+	}
+	if cfgName, err := img.ConfigName(); err != nil {
+		return err
+	} else if !known[cfgName] {
+		raw, err := img.RawConfigFile()
+		if err != nil {
+			return err
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			return err
+		}
+		g.Go(func() error {
+			if err := remote.WriteLayer(repo, static.NewLayer(raw, m.Config.MediaType), append(opts, remote.WithContext(gctx))...); err != nil {
+				return fmt.Errorf("pushing config %s to %s: %w%s", cfgName, repo, err, authHint(err, ref))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := remote.Put(ref, img, opts...); err != nil {
+		return fmt.Errorf("pushing %s: %w%s", ref, err, authHint(err, ref))
+	}
+	return nil
+}

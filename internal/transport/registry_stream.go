@@ -1,0 +1,210 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// BlobUpload is a blob upload that receives its bytes while they are being
+// produced, before their digest is known.
+type BlobUpload interface {
+	io.Writer
+	// Commit completes the upload under the digest of what was written.
+	Commit(digest v1.Hash) error
+	// Abort gives the upload up; the registry discards what it received.
+	Abort()
+}
+
+// BlobStreamer is implemented by stores that can take a blob while it is
+// being made. The wrap engine streams a new agent layer through it as it
+// compresses, so compression and upload overlap. ggcr's stream.Layer does
+// the same for its own gzip stream, but it cannot also write the bytes to
+// jbuild's layer cache, hence this small client of the distribution
+// spec's chunked upload (POST, PATCH with the streamed body, PUT ?digest=),
+// on ggcr's authenticating transport.
+type BlobStreamer interface {
+	StartBlob(ctx context.Context) (BlobUpload, error)
+}
+
+var _ BlobStreamer = (*registryStore)(nil)
+
+var errUploadAborted = errors.New("upload aborted")
+
+// StartBlob implements BlobStreamer.
+func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
+	repo := s.ref.Registry.Context()
+	kc := s.opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := authn.Resolve(ctx, kc, repo)
+	if err != nil {
+		return nil, err
+	}
+	base := s.opts.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, base, []string{repo.Scope(transport.PushScope)})
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Transport: rt}
+	start := &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/uploads/"}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, start.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
+		return nil, err
+	}
+	loc, err := location(resp)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	u := &blobUpload{ctx: ctx, client: client, pw: pw, done: make(chan patchResult, 1),
+		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), committed: s.markUploaded}
+	go u.patch(loc, pr)
+	go u.pump()
+	return u, nil
+}
+
+// uploadQueue is how many written chunks may wait for the network: the
+// producer (compression) then never waits on a slow registry round trip,
+// and the registry never waits on a compression stall, up to this much.
+const uploadQueue = 256
+
+type patchResult struct {
+	next *url.URL
+	err  error
+}
+
+type blobUpload struct {
+	ctx    context.Context
+	client *http.Client
+	pw     *io.PipeWriter
+	done   chan patchResult
+	chunks chan []byte
+	pumped chan error
+	closed bool
+	err    error // first failure seen by the pump
+	// committed records a blob the registry has confirmed.
+	committed func(v1.Hash)
+}
+
+// pump moves queued chunks into the PATCH body.
+func (u *blobUpload) pump() {
+	var err error
+	for c := range u.chunks {
+		if err == nil {
+			_, err = u.pw.Write(c)
+		}
+	}
+	u.pumped <- err
+}
+
+// finish stops the queue and waits for the pump.
+func (u *blobUpload) finish() error {
+	if u.closed {
+		return u.err
+	}
+	u.closed = true
+	close(u.chunks)
+	u.err = <-u.pumped
+	return u.err
+}
+
+// patch sends everything written to the pipe as one PATCH body.
+func (u *blobUpload) patch(loc *url.URL, body *io.PipeReader) {
+	res := patchResult{}
+	defer func() {
+		// Unblock the writer whatever happened to the request.
+		body.CloseWithError(errUploadAborted)
+		u.done <- res
+	}()
+	req, err := http.NewRequestWithContext(u.ctx, http.MethodPatch, loc.String(), body)
+	if err != nil {
+		res.err = err
+		return
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := u.client.Do(req)
+	if err != nil {
+		res.err = err
+		return
+	}
+	defer resp.Body.Close()
+	if res.err = transport.CheckError(resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); res.err != nil {
+		return
+	}
+	res.next, res.err = location(resp)
+}
+
+// Write queues a copy of p; it blocks only when the queue is full. A
+// failed request does not block it either (the pump drains the queue), and
+// the failure is reported by Commit.
+func (u *blobUpload) Write(p []byte) (int, error) {
+	u.chunks <- append([]byte(nil), p...)
+	return len(p), nil
+}
+
+func (u *blobUpload) Commit(digest v1.Hash) error {
+	if err := u.finish(); err != nil {
+		u.pw.CloseWithError(err)
+		<-u.done
+		return fmt.Errorf("streaming blob upload: %w", err)
+	}
+	u.pw.Close()
+	res := <-u.done
+	if res.err != nil {
+		return fmt.Errorf("streaming blob upload: %w", res.err)
+	}
+	q := res.next.Query()
+	q.Set("digest", digest.String())
+	res.next.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(u.ctx, http.MethodPut, res.next.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := u.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("committing blob %s: %w", digest, err)
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusCreated); err != nil {
+		return err
+	}
+	u.committed(digest)
+	return nil
+}
+
+func (u *blobUpload) Abort() {
+	u.pw.CloseWithError(errUploadAborted) // unblocks the pump, which drains the queue
+	u.finish()
+	<-u.done
+}
+
+// location resolves the Location header of an upload response against the
+// request URL (registries may answer with a relative path).
+func location(resp *http.Response) (*url.URL, error) {
+	l := resp.Header.Get("Location")
+	if l == "" {
+		return nil, fmt.Errorf("%s %s: registry sent no Location for the upload", resp.Request.Method, resp.Request.URL.Redacted())
+	}
+	return resp.Request.URL.Parse(l)
+}

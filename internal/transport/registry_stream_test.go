@@ -1,0 +1,107 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+)
+
+func streamStore(t *testing.T, ref string) *registryStore {
+	t.Helper()
+	r, err := Parse(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newRegistryStore(r, RegistryOptions{})
+}
+
+func blobBytes(t *testing.T, repo string, h v1.Hash) ([]byte, error) {
+	t.Helper()
+	d, err := name.NewDigest(repo + "@" + h.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := remote.Layer(d)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// Bytes written in many small pieces arrive whole under their digest, and
+// the store then knows the blob without asking.
+func TestStreamBlobCommit(t *testing.T) {
+	reg := testenv.Registry(t)
+	s := streamStore(t, reg+"/stream/a:1")
+	data := make([]byte, 3<<20+17)
+	rand.Read(data)
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off < len(data); off += 4096 {
+		end := min(off+4096, len(data))
+		if _, err := u.Write(data[off:end]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}
+	if err := u.Commit(h); err != nil {
+		t.Fatal(err)
+	}
+	got, err := blobBytes(t, reg+"/stream/a", h)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("blob after commit: %d bytes, err %v; want the %d bytes written", len(got), err, len(data))
+	}
+	if !s.uploaded[h] {
+		t.Error("the store does not remember the committed blob")
+	}
+}
+
+// A wrong digest is refused by the registry and nothing is stored; an
+// aborted upload stores nothing either.
+func TestStreamBlobWrongDigestAndAbort(t *testing.T) {
+	reg := testenv.Registry(t)
+	s := streamStore(t, reg+"/stream/b:1")
+	data := []byte("the real content")
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	wrong := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256([]byte("something else")))}
+	if err := u.Commit(wrong); err == nil {
+		t.Fatal("commit under a wrong digest succeeded")
+	}
+	if _, err := blobBytes(t, reg+"/stream/b", wrong); err == nil {
+		t.Error("a blob exists under the wrong digest")
+	}
+	if s.uploaded[wrong] {
+		t.Error("the store remembers a blob the registry refused")
+	}
+
+	u, err = s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	u.Abort()
+	right := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}
+	if _, err := blobBytes(t, reg+"/stream/b", right); err == nil {
+		t.Error("an aborted upload left a blob")
+	}
+}
