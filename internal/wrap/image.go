@@ -21,22 +21,30 @@ import (
 // nothing).
 //
 // dst, when it can take a blob while it is being made (a registry), receives
-// a new agent layer as it is compressed: the upload runs alongside
-// compression, and the later push finds the blob already there.
+// new layers as they are compressed: the uploads run alongside compression
+// (the small settings layer alongside the agent layer), and the later push
+// finds the blobs already there.
 func build(ctx context.Context, p *planned, opts *Options, dst transport.Store) (v1.Image, builtLayers, error) {
 	var out builtLayers
 	lo := opts.Layer
 	lo.ContentDigest = p.bundle.Digest // lets a cache hit skip reading the agent files
-	agentOpts := lo
 	if bs, ok := dst.(transport.BlobStreamer); ok {
-		agentOpts.Upload = func() (agentlayer.Upload, error) { return bs.StartBlob(ctx) }
+		lo.Upload = func() (agentlayer.Upload, error) { return bs.StartBlob(ctx) }
 	}
+	var settingsErr error
+	settingsDone := make(chan struct{})
+	go func() {
+		defer close(settingsDone)
+		out.settings, settingsErr = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo)
+	}()
 	var err error
-	if out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, agentOpts); err != nil {
+	out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, lo)
+	<-settingsDone
+	if err != nil {
 		return nil, out, fmt.Errorf("building agent layer for %s: %w", p.platform.String(), err)
 	}
-	if out.settings, err = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo); err != nil {
-		return nil, out, fmt.Errorf("building settings layer for %s: %w", p.platform.String(), err)
+	if settingsErr != nil {
+		return nil, out, fmt.Errorf("building settings layer for %s: %w", p.platform.String(), settingsErr)
 	}
 	mt, err := p.image.MediaType()
 	if err != nil {
