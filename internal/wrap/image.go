@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 )
@@ -24,13 +25,9 @@ import (
 // new layers as they are compressed: the uploads run alongside compression
 // (the small settings layer alongside the agent layer), and the later push
 // finds the blobs already there.
-func build(ctx context.Context, p *planned, opts *Options, dst transport.Store) (v1.Image, builtLayers, error) {
+func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, early *earlyLayer) (v1.Image, builtLayers, error) {
 	var out builtLayers
-	lo := opts.Layer
-	lo.ContentDigest = p.bundle.Digest // lets a cache hit skip reading the agent files
-	if bs, ok := dst.(transport.BlobStreamer); ok {
-		lo.Upload = func() (agentlayer.Upload, error) { return bs.StartBlob(ctx) }
-	}
+	lo := layerOptions(ctx, opts, p.bundle, dst)
 	var settingsErr error
 	settingsDone := make(chan struct{})
 	go func() {
@@ -38,7 +35,11 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store) 
 		out.settings, settingsErr = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo)
 	}()
 	var err error
-	out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, lo)
+	if l, ok := early.result(p); ok {
+		out.agent = l
+	} else {
+		out.agent, err = agentlayer.Build(p.plan.Layer, p.bundle.Open, lo)
+	}
 	<-settingsDone
 	if err != nil {
 		return nil, out, fmt.Errorf("building agent layer for %s: %w", p.platform.String(), err)
@@ -120,4 +121,16 @@ func agentVersion(p *buildplan.Plan) string {
 		return "(version unknown)"
 	}
 	return p.Agent.Version
+}
+
+// layerOptions are the agentlayer options for one bundle: its digest stands
+// in for the file contents in the cache key, and a destination that takes
+// blobs while they are made receives each new layer as it is compressed.
+func layerOptions(ctx context.Context, opts *Options, b *agent.Bundle, dst transport.Store) agentlayer.Options {
+	lo := opts.Layer
+	lo.ContentDigest = b.Digest // lets a cache hit skip reading the agent files
+	if bs, ok := dst.(transport.BlobStreamer); ok {
+		lo.Upload = func() (agentlayer.Upload, error) { return bs.StartBlob(ctx) }
+	}
+	return lo
 }

@@ -3,6 +3,7 @@ package wrap
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/jbuild-dev/jbuild/buildplan"
@@ -23,10 +24,14 @@ type planned struct {
 type bundles struct {
 	src   agent.Source
 	multi bool
+	mu    sync.Mutex // get runs from the early agent layer goroutine too
 	cache map[string]*agent.Bundle
 }
 
 func newBundles(ctx context.Context, src agent.Source) (*bundles, error) {
+	if src == nil {
+		return nil, fmt.Errorf("no agent given: pass --agent with an agent folder, .zip/.tar.gz, download URL or agent image")
+	}
 	ps, err := src.Platforms(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading agent %s: %w", src, err)
@@ -40,6 +45,8 @@ func (b *bundles) get(ctx context.Context, p v1.Platform) (*agent.Bundle, error)
 	if b.multi {
 		key, want = p.String(), &p
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if bu, ok := b.cache[key]; ok {
 		return bu, nil
 	}
@@ -51,15 +58,8 @@ func (b *bundles) get(ctx context.Context, p v1.Platform) (*agent.Bundle, error)
 	return bu, nil
 }
 
-func planAll(ctx context.Context, s *source, opts *Options) ([]*planned, []string, error) {
-	if opts.Agent == nil {
-		return nil, nil, fmt.Errorf("no agent given: pass --agent with an agent folder, .zip/.tar.gz, download URL or agent image")
-	}
+func planAll(ctx context.Context, s *source, opts *Options, bs *bundles) ([]*planned, []string, error) {
 	imgs, dropped, err := s.platformImages(opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	bs, err := newBundles(ctx, opts.Agent)
 	if err != nil {
 		return nil, nil, err
 	}

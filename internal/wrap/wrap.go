@@ -19,7 +19,11 @@ func Plan(ctx context.Context, src transport.Store, opts Options) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	ps, dropped, err := planAll(ctx, s, &opts)
+	bs, err := newBundles(ctx, opts.Agent)
+	if err != nil {
+		return nil, err
+	}
+	ps, dropped, err := planAll(ctx, s, &opts, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +47,14 @@ func (s *source) result(dropped []string) *Result {
 
 // Wrap writes the monitored variant of src to dst.
 func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
+	bs, err := newBundles(ctx, opts.Agent)
+	if err != nil {
+		return nil, err
+	}
+	// The agent layer depends on the agent alone: start it (and its upload)
+	// now, while the image is read and planned.
+	early := startEarlyAgentLayer(ctx, bs, &opts, dst)
+	defer early.wait()
 	s, err := loadSource(ctx, src, &opts)
 	if err != nil {
 		return nil, err
@@ -50,7 +62,7 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 	if transport.SameLocation(src.Ref(), dst.Ref()) && !s.upgrade {
 		return nil, fmt.Errorf("target %s is the source: jbuild never overwrites the image it wraps; pick another tag with -t", dst.Ref())
 	}
-	ps, dropped, err := planAll(ctx, s, &opts)
+	ps, dropped, err := planAll(ctx, s, &opts, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +74,7 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 	}
 	res := s.result(dropped)
 	res.Target = dst.Ref().String()
-	out, err := assemble(ctx, s, ps, res, &opts, dst)
+	out, err := assemble(ctx, s, ps, res, &opts, dst, early)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +111,10 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 }
 
 // assemble builds every platform and, for an index source, the new index.
-func assemble(ctx context.Context, s *source, ps []*planned, res *Result, opts *Options, dst transport.Store) (*transport.Artifact, error) {
+func assemble(ctx context.Context, s *source, ps []*planned, res *Result, opts *Options, dst transport.Store, early *earlyLayer) (*transport.Artifact, error) {
 	var adds []mutate.IndexAddendum
 	for _, p := range ps {
-		img, layers, err := build(ctx, p, opts, dst)
+		img, layers, err := build(ctx, p, opts, dst, early)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,77 @@
+package wrap
+
+import (
+	"context"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/agentlayer"
+	"github.com/jbuild-dev/jbuild/internal/transport"
+	"github.com/jbuild-dev/jbuild/templates"
+)
+
+// earlyLayer is the agent layer built before the image is read. The agent
+// layer depends only on the agent bundle and its profile, so when both are
+// known up front (one platform-independent bundle, and a profile forced or
+// recognised from the bundle's marker files) it is compressed and streamed
+// to the registry while the source image is fetched and planned. build uses
+// it when the plan turns out to need exactly that layer; otherwise it is
+// just a warm cache entry.
+type earlyLayer struct {
+	done         chan struct{}
+	profile      string
+	bundleDigest string
+	layer        v1.Layer
+	err          error
+}
+
+func startEarlyAgentLayer(ctx context.Context, bs *bundles, opts *Options, dst transport.Store) *earlyLayer {
+	if bs.multi {
+		return nil
+	}
+	e := &earlyLayer{done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		b, err := bs.get(ctx, v1.Platform{})
+		if err != nil {
+			e.err = err
+			return
+		}
+		prof := opts.Profile
+		if prof == nil {
+			p, ok := templates.MatchBundle(b.Files)
+			if !ok {
+				return // the image decides the profile: nothing to do early
+			}
+			prof = p
+		}
+		entries, err := buildplan.BundleLayer(prof, b.Agent)
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.profile, e.bundleDigest = prof.Name, b.Digest
+		e.layer, e.err = agentlayer.Build(entries, b.Open, layerOptions(ctx, opts, b, dst))
+	}()
+	return e
+}
+
+// result returns the early layer if it is the one p needs.
+func (e *earlyLayer) result(p *planned) (v1.Layer, bool) {
+	if e == nil {
+		return nil, false
+	}
+	<-e.done
+	if e.err != nil || e.layer == nil || e.profile != p.plan.Profile || e.bundleDigest != p.bundle.Digest {
+		return nil, false
+	}
+	return e.layer, true
+}
+
+// wait lets the early build finish before Wrap returns, so no upload is
+// left running behind the caller's back.
+func (e *earlyLayer) wait() {
+	if e != nil {
+		<-e.done
+	}
+}
