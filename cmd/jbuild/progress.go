@@ -37,7 +37,11 @@ func newProgress(w *os.File, quiet bool) *progress {
 			if u.Error != nil {
 				continue
 			}
-			fmt.Fprintf(p.w, "\ruploaded %s / %s ", humanBytes(u.Complete), humanBytes(u.Total))
+			if u.Total > 0 {
+				fmt.Fprintf(p.w, "\ruploaded %s / %s ", humanBytes(u.Complete), humanBytes(u.Total))
+			} else {
+				fmt.Fprintf(p.w, "\ruploaded %s ", humanBytes(u.Complete))
+			}
 		}
 		fmt.Fprintln(p.w)
 	}()

@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/logs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -78,7 +79,8 @@ func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
 	}
 	pr, pw := io.Pipe()
 	u := &blobUpload{ctx: ctx, client: client, pw: pw, done: make(chan patchResult, 1),
-		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), committed: s.markUploaded}
+		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), committed: s.markUploaded,
+		progress: s.opts.Progress}
 	go u.patch(loc, pr)
 	go u.pump()
 	return u, nil
@@ -105,6 +107,12 @@ type blobUpload struct {
 	err    error // first failure seen by the pump
 	// committed records a blob the registry has confirmed.
 	committed func(v1.Hash)
+	// progress, when set, gets the running byte count (Total 0: the size
+	// is not known while the blob is still being made). Every upload ends
+	// before the store's Put, which closes the channel.
+	progress chan<- v1.Update
+	written  int64
+	reported int64
 }
 
 // pump moves queued chunks into the PATCH body.
@@ -160,6 +168,14 @@ func (u *blobUpload) patch(loc *url.URL, body *io.PipeReader) {
 // the failure is reported by Commit.
 func (u *blobUpload) Write(p []byte) (int, error) {
 	u.chunks <- append([]byte(nil), p...)
+	u.written += int64(len(p))
+	if u.progress != nil && u.written-u.reported >= 1<<20 {
+		u.reported = u.written
+		select {
+		case u.progress <- v1.Update{Complete: u.written}:
+		default: // never slow the upload down for the display
+		}
+	}
 	return len(p), nil
 }
 
@@ -190,6 +206,7 @@ func (u *blobUpload) Commit(digest v1.Hash) error {
 		return err
 	}
 	u.committed(digest)
+	logs.Progress.Printf("pushed blob: %s (%d bytes, streamed while compressing)", digest, u.written)
 	return nil
 }
 
