@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 )
 
@@ -21,9 +22,27 @@ func openDir(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading agent folder %s: %w", dir, err)
 	}
+	abs, _ := filepath.Abs(dir)
+	return readFS(ctx, root.FS(), dir, spec, filepath.Base(abs), opts)
+}
+
+// OpenFS reads an agent folder from any file system that can list
+// directories, stat without following links and read links (fs.ReadDirFS,
+// fs.ReadLinkFS), with the same checks and the same Digest as a folder on
+// disk. The BuildKit frontend uses it on a build context. what names the
+// folder in messages; source is recorded as the bundle's Source.
+func OpenFS(ctx context.Context, fsys fs.FS, what, source string, opts Options) (*Bundle, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return readFS(ctx, fsys, what, source, path.Base(what), opts)
+}
+
+func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Options) (*Bundle, error) {
 	lim := newLimits(dir, opts)
 	var raw []*entry
-	err = fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading agent folder %s: %w", dir, err)
 		}
@@ -55,12 +74,12 @@ func openDir(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 		switch {
 		case mode.IsDir():
 		case mode&fs.ModeSymlink != 0:
-			if e.link, err = root.Readlink(name); err != nil {
+			if e.link, err = fs.ReadLink(fsys, name); err != nil {
 				return fmt.Errorf("reading agent folder %s: %w", dir, err)
 			}
 		case mode.IsRegular():
-			e.open = func() (io.ReadCloser, error) { return root.Open(name) }
-			if e.sum, err = hashFile(root, name, size); err != nil {
+			e.open = func() (io.ReadCloser, error) { return fsys.Open(name) }
+			if e.sum, err = hashFile(fsys, name, size); err != nil {
 				return fmt.Errorf("reading agent folder %s: %q: %w", dir, name, err)
 			}
 		default:
@@ -76,8 +95,7 @@ func openDir(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	abs, _ := filepath.Abs(dir)
-	return newBundle(spec, filepath.Base(abs), "", files), nil
+	return newBundle(spec, name, "", files), nil
 }
 
 // agentDir picks the agent folder: dir itself when it is named like one or
@@ -103,8 +121,8 @@ func agentDir(dir string, roots []string) string {
 	return dir
 }
 
-func hashFile(root *os.Root, name string, size int64) ([32]byte, error) {
-	f, err := root.Open(name)
+func hashFile(fsys fs.FS, name string, size int64) ([32]byte, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
 		return [32]byte{}, err
 	}

@@ -94,7 +94,7 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	if err != nil {
 		return nil, err
 	}
-	prof, err := chooseProfile(img, bundle, opts)
+	prof, err := templates.Choose(img, bundle.Files, opts.Profile, opts.Plan.Runtime)
 	if err != nil {
 		return nil, err
 	}
@@ -105,26 +105,4 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 		return nil, err
 	}
 	return &planned{platformImage: pi, plan: plan, bundle: bundle}, nil
-}
-
-// chooseProfile picks, in order: the profile the user forced, the profile
-// whose marker files the agent bundle has (an agent.java folder means the
-// Java profile whatever the image looks like), the profile for the runtime
-// the user named or jbuild detected.
-func chooseProfile(img buildplan.Image, bundle *agent.Bundle, opts *Options) (*buildplan.Profile, error) {
-	if opts.Profile != nil {
-		return opts.Profile, nil
-	}
-	if p, ok := templates.MatchBundle(bundle.Files); ok {
-		return p, nil
-	}
-	rt := opts.Plan.Runtime
-	if rt == buildplan.RuntimeUnknown {
-		f, err := buildplan.DetectRuntime(img)
-		if err != nil {
-			return nil, err
-		}
-		rt = buildplan.Runtime(f.Value)
-	}
-	return templates.ForRuntime(rt)
 }

@@ -1,0 +1,165 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/jbuild-dev/jbuild/internal/agent"
+	"github.com/jbuild-dev/jbuild/templates"
+)
+
+// agentInput is the agent as the frontend sees it: the bundle (file list,
+// contents, digest, read through the gateway) and where its files are in LLB.
+type agentInput struct {
+	bundle *agent.Bundle
+	state  llb.State
+	dir    string // the agent folder inside state
+	// imageRoot is set when state is an agent image (`jbuild agent push`):
+	// its only layer is the agent layer for that install dir, which a
+	// MergeOp reuses byte for byte.
+	imageRoot string
+	// diffID of that layer, recorded in the io.jbuild.layer label.
+	diffID string
+}
+
+func bundleRoots() []string {
+	all, err := templates.Profiles()
+	if err != nil {
+		return nil
+	}
+	var roots []string
+	for _, p := range all {
+		if p.BundleRoot != "" {
+			roots = append(roots, p.BundleRoot)
+		}
+	}
+	return roots
+}
+
+// loadAgent finds the agent for one platform: the JENNIFER_AGENT image, or
+// the jennifer-agent named context (a local folder or docker-image://).
+func loadAgent(ctx context.Context, c gwclient.Client, s *Settings, p ocispecs.Platform) (*agentInput, error) {
+	if s.AgentRef != "" {
+		return loadAgentImage(ctx, c, s.AgentRef, p)
+	}
+	dc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := dc.NamedContext(AgentContext, dockerui.ContextOpt{Platform: &p})
+	if err != nil {
+		return nil, fmt.Errorf("build context %s: %w", AgentContext, err)
+	}
+	if nc == nil {
+		return nil, fmt.Errorf("no agent: set --build-arg %s=<agent image> (see `jbuild agent push`) or pass --build-context %s=./agent.java", ArgAgent, AgentContext)
+	}
+	st, img, err := nc.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("build context %s: %w", AgentContext, err)
+	}
+	if img != nil {
+		root := img.Config.Labels[agent.LabelRoot]
+		if root == "" {
+			return nil, fmt.Errorf("build context %s is an image without the %s label: it is not an agent image; publish the agent with `jbuild agent push`", AgentContext, agent.LabelRoot)
+		}
+		in := &agentInput{state: *st, dir: root, imageRoot: root}
+		if len(img.RootFS.DiffIDs) == 1 {
+			in.diffID = img.RootFS.DiffIDs[0].String()
+		}
+		return in, readBundle(ctx, c, in, p, "build context "+AgentContext, img.Config.Labels[agent.LabelVersion])
+	}
+	in := &agentInput{state: *st, dir: "/"}
+	return in, readBundle(ctx, c, in, p, "build context "+AgentContext, "")
+}
+
+func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispecs.Platform) (*agentInput, error) {
+	_, _, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p}})
+	if err != nil {
+		return nil, fmt.Errorf("agent image %s (%s=%s): %w (check the reference, that it has %s, and the registry credentials BuildKit uses)", ref, ArgAgent, ref, err, platformString(p))
+	}
+	var img ocispecs.Image
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, fmt.Errorf("agent image %s: %w", ref, err)
+	}
+	root := img.Config.Labels[agent.LabelRoot]
+	if root == "" {
+		return nil, fmt.Errorf("agent image %s has no %s label: it is not an agent image; publish the agent with `jbuild agent push`", ref, agent.LabelRoot)
+	}
+	in := &agentInput{state: llb.Image(ref, llb.Platform(p)), dir: root, imageRoot: root}
+	if len(img.RootFS.DiffIDs) == 1 {
+		in.diffID = img.RootFS.DiffIDs[0].String()
+	}
+	return in, readBundle(ctx, c, in, p, "agent image "+ref, img.Config.Labels[agent.LabelVersion])
+}
+
+// readBundle solves the agent's state and reads the agent folder through
+// the gateway, with the same checks and digest as a folder on disk.
+func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs.Platform, what, version string) error {
+	def, err := in.state.Marshal(ctx, llb.Platform(p))
+	if err != nil {
+		return err
+	}
+	res, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return err
+	}
+	fsys := &refFS{ctx: ctx, ref: ref, dir: in.dir}
+	if in.imageRoot == "" {
+		// A context holding the agent folder (agent.java/) rather than
+		// being it: use that one folder.
+		if sub, ok := singleAgentDir(fsys); ok {
+			in.dir = path.Join(in.dir, sub)
+			fsys.dir = in.dir
+		}
+	}
+	b, err := agent.OpenFS(ctx, fsys, what, what, agent.Options{BundleRoot: bundleRoots()})
+	if err != nil {
+		return err
+	}
+	if b.Version == "" {
+		b.Version = version
+	}
+	in.bundle = b
+	return nil
+}
+
+func singleAgentDir(fsys *refFS) (string, bool) {
+	des, err := fsys.ReadDir(".")
+	if err != nil {
+		return "", false
+	}
+	roots := bundleRoots()
+	var found []string
+	for _, d := range des {
+		for _, r := range roots {
+			if d.IsDir() && d.Name() == r {
+				found = append(found, d.Name())
+			}
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return "", false
+}
+
+func platformString(p ocispecs.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+

@@ -1,0 +1,74 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Version is recorded in the io.jbuild.version label; cmd/jbuild-frontend
+// sets it at build time.
+var Version = "dev"
+
+// Build is the frontend's gateway BuildFunc.
+func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
+	s, err := ParseSettings(c.BuildOpts().Opts, Version)
+	if err != nil {
+		return nil, err
+	}
+	res, err := builder.Build(ctx, c)
+	if err != nil || s.Disable {
+		// Disabled: exactly what BuildKit's own Dockerfile frontend returns,
+		// so the image digest is the same.
+		return res, err
+	}
+	ps, err := exptypes.ParsePlatforms(res.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	multi := len(res.Refs) > 0
+	for _, p := range ps.Platforms {
+		ref, key := res.Ref, exptypes.ExporterImageConfigKey
+		if multi {
+			ref, key = res.Refs[p.ID], exptypes.ExporterImageConfigKey+"/"+p.ID
+		}
+		if ref == nil {
+			return nil, fmt.Errorf("the build has no result for %s", platformString(p.Platform))
+		}
+		out, err := Inject(ctx, c, Target{Ref: ref, Config: res.Metadata[key], Platform: p.Platform, Name: "Dockerfile build (" + platformString(p.Platform) + ")"}, s)
+		if err != nil {
+			return nil, err
+		}
+		if out.Unchanged {
+			continue
+		}
+		newRef, err := solve(ctx, c, out.State, p.Platform)
+		if err != nil {
+			return nil, err
+		}
+		if multi {
+			res.Refs[p.ID] = newRef
+		} else {
+			res.Ref = newRef
+		}
+		res.Metadata[key] = out.Config
+	}
+	return res, nil
+}
+
+func solve(ctx context.Context, c gwclient.Client, st llb.State, p ocispecs.Platform) (gwclient.Reference, error) {
+	def, err := st.Marshal(ctx, llb.Platform(p))
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	return r.SingleRef()
+}

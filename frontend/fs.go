@@ -1,0 +1,228 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	fstypes "github.com/tonistiigi/fsutil/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+)
+
+// maxSymlinkHops mirrors the kernel's ELOOP limit.
+const maxSymlinkHops = 40
+
+// refFS reads a solved gateway reference. It serves two views: the image
+// view buildplan detects runtimes with (absolute paths, symlinks followed
+// inside the root), and an fs.FS rooted at dir for reading an agent folder
+// out of a build context or an agent image.
+type refFS struct {
+	ctx context.Context
+	ref gwclient.Reference
+	dir string // root of the fs.FS view, "/" for the whole reference
+}
+
+var (
+	_ buildplan.ImageFS = (*refFS)(nil)
+	_ fs.ReadDirFS      = (*refFS)(nil)
+	_ fs.ReadLinkFS     = (*refFS)(nil)
+)
+
+func notExist(op, p string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "no such file or directory") || strings.Contains(err.Error(), "not found") {
+		return &fs.PathError{Op: op, Path: p, Err: fs.ErrNotExist}
+	}
+	return err
+}
+
+func (f *refFS) lstat(p string) (*fstypes.Stat, error) {
+	st, err := f.ref.StatFile(f.ctx, gwclient.StatRequest{Path: p})
+	return st, notExist("stat", p, err)
+}
+
+// resolve follows symlinks in every component of p, keeping ".." at the
+// root as a container runtime does.
+func (f *refFS) resolve(p string) (string, *fstypes.Stat, error) {
+	hops := 0
+	cur := "/"
+	rest := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
+	var st *fstypes.Stat
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		if c == "" || c == "." {
+			continue
+		}
+		next := path.Join(cur, c)
+		s, err := f.lstat(next)
+		if err != nil {
+			return "", nil, err
+		}
+		if fs.FileMode(s.Mode)&fs.ModeSymlink != 0 {
+			if hops++; hops > maxSymlinkHops {
+				return "", nil, &fs.PathError{Op: "stat", Path: p, Err: errors.New("too many levels of symbolic links")}
+			}
+			target := s.Linkname
+			if !path.IsAbs(target) {
+				target = path.Join(cur, target)
+			}
+			rest = append(strings.Split(strings.Trim(path.Clean(target), "/"), "/"), rest...)
+			cur = "/"
+			st = nil
+			continue
+		}
+		cur, st = next, s
+	}
+	if st == nil { // the root itself
+		s, err := f.lstat("/")
+		if err != nil {
+			return "", nil, err
+		}
+		st = s
+	}
+	return cur, st, nil
+}
+
+// Stat implements buildplan.ImageFS (follows symlinks).
+func (f *refFS) Stat(p string) (fs.FileInfo, error) {
+	rp, st, err := f.resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	return statInfo{name: path.Base(rp), st: st}, nil
+}
+
+// ReadDir implements buildplan.ImageFS and fs.ReadDirFS.
+func (f *refFS) ReadDir(p string) ([]fs.DirEntry, error) {
+	full, err := f.abs(p)
+	if err != nil {
+		return nil, err
+	}
+	rp, _, err := f.resolve(full)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := f.ref.ReadDir(f.ctx, gwclient.ReadDirRequest{Path: rp})
+	if err != nil {
+		return nil, notExist("readdir", p, err)
+	}
+	out := make([]fs.DirEntry, 0, len(sts))
+	for _, st := range sts {
+		out = append(out, fs.FileInfoToDirEntry(statInfo{name: path.Base(st.Path), st: st}))
+	}
+	return out, nil
+}
+
+// ReadFile implements buildplan.ImageFS.
+func (f *refFS) ReadFile(p string, limit int64) ([]byte, error) {
+	rp, st, err := f.resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fs.FileMode(st.Mode).IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
+	}
+	req := gwclient.ReadRequest{Filename: rp}
+	if limit >= 0 {
+		req.Range = &gwclient.FileRange{Length: int(limit)}
+	}
+	b, err := f.ref.ReadFile(f.ctx, req)
+	return b, notExist("read", p, err)
+}
+
+// abs maps an fs.FS name (relative to dir) to a path in the reference.
+func (f *refFS) abs(name string) (string, error) {
+	if strings.HasPrefix(name, "/") {
+		return name, nil // buildplan.ImageFS callers use absolute paths
+	}
+	if !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	return path.Join(f.dir, name), nil
+}
+
+// Open implements fs.FS: the whole file is read on open (agent files are
+// read once, to hash and to copy the config file).
+func (f *refFS) Open(name string) (fs.File, error) {
+	full, err := f.abs(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.lstat(full)
+	if err != nil {
+		return nil, err
+	}
+	info := statInfo{name: path.Base(full), st: st}
+	if !info.Mode().IsRegular() {
+		return &openFile{info: info, r: bytes.NewReader(nil)}, nil
+	}
+	b, err := f.ref.ReadFile(f.ctx, gwclient.ReadRequest{Filename: full})
+	if err != nil {
+		return nil, notExist("open", name, err)
+	}
+	return &openFile{info: info, r: bytes.NewReader(b)}, nil
+}
+
+// Lstat implements fs.ReadLinkFS.
+func (f *refFS) Lstat(name string) (fs.FileInfo, error) {
+	full, err := f.abs(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.lstat(full)
+	if err != nil {
+		return nil, err
+	}
+	return statInfo{name: path.Base(full), st: st}, nil
+}
+
+// ReadLink implements fs.ReadLinkFS.
+func (f *refFS) ReadLink(name string) (string, error) {
+	full, err := f.abs(name)
+	if err != nil {
+		return "", err
+	}
+	st, err := f.lstat(full)
+	if err != nil {
+		return "", err
+	}
+	if fs.FileMode(st.Mode)&fs.ModeSymlink == 0 {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	return st.Linkname, nil
+}
+
+type openFile struct {
+	info statInfo
+	r    *bytes.Reader
+}
+
+func (o *openFile) Stat() (fs.FileInfo, error) { return o.info, nil }
+func (o *openFile) Read(p []byte) (int, error) { return o.r.Read(p) }
+func (o *openFile) Close() error               { return nil }
+
+var _ io.Reader = (*openFile)(nil)
+
+type statInfo struct {
+	name string
+	st   *fstypes.Stat
+}
+
+func (s statInfo) Name() string       { return s.name }
+func (s statInfo) Size() int64        { return s.st.Size }
+func (s statInfo) Mode() fs.FileMode  { return fs.FileMode(s.st.Mode) }
+func (s statInfo) ModTime() time.Time { return time.Unix(0, s.st.ModTime) }
+func (s statInfo) IsDir() bool        { return s.Mode().IsDir() }
+func (s statInfo) Sys() any           { return s.st }

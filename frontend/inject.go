@@ -1,0 +1,116 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/templates"
+)
+
+// Target is one platform of a build result: its root filesystem and config.
+type Target struct {
+	Ref      gwclient.Reference
+	Config   []byte // the image config JSON (exptypes.ExporterImageConfigKey)
+	Platform ocispecs.Platform
+	// Name is how messages and labels call the image ("Dockerfile build"
+	// for the frontend, the source reference for `wrap --builder`).
+	Name string
+	// BaseDigest is the source manifest digest when there is one.
+	BaseDigest string
+}
+
+// Injected is the monitored variant of one Target.
+type Injected struct {
+	State  llb.State
+	Config []byte
+	Plan   *buildplan.Plan
+	// Unchanged: the target already carries jbuild's agent (a second pass
+	// of the frontend, see DESIGN.md); State and Config are the target's own.
+	Unchanged bool
+}
+
+// Inject plans one target with buildplan and returns the LLB state that adds
+// the agent layer and the settings layer on top of it (a MergeOp: no RUN
+// step, so images without a shell work), with the config that activates the
+// agent.
+func Inject(ctx context.Context, c gwclient.Client, t Target, s *Settings) (*Injected, error) {
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(t.Config, &img); err != nil {
+		return nil, fmt.Errorf("reading the image config of %s: %w", t.Name, err)
+	}
+	base, err := t.Ref.ToState()
+	if err != nil {
+		return nil, err
+	}
+	if injected(img.Config.Labels) {
+		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
+	}
+	in, err := loadAgent(ctx, c, s, t.Platform)
+	if err != nil {
+		return nil, err
+	}
+	bimg := buildplan.Image{
+		Reference: t.Name,
+		Digest:    t.BaseDigest,
+		Platform:  t.Platform,
+		Config:    img.Config.ImageConfig,
+		FS:        &refFS{ctx: ctx, ref: t.Ref, dir: "/"},
+	}
+	prof, err := templates.Choose(bimg, in.bundle.Files, s.Profile, s.Plan.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := buildplan.Make(bimg, prof, in.bundle.Agent, s.Plan)
+	if err != nil {
+		return nil, err
+	}
+
+	agentLayer := layerState(plan.Layer, in.state, in.dir, s.Epoch)
+	if in.imageRoot == plan.InstallDir {
+		// The agent image's only layer is exactly plan.Layer (both come from
+		// buildplan.BundleLayer): merging the image reuses its blob, so the
+		// agent layer is byte-identical to the one `jbuild wrap` adds.
+		agentLayer = in.state
+	}
+	settingsLayer := layerState(plan.Settings, in.state, in.dir, s.Epoch)
+	st := llb.Merge([]llb.State{base, agentLayer, settingsLayer}, llb.WithCustomName("[jbuild] add the "+prof.Agent+" agent"))
+
+	img.Config.Env = plan.ApplyEnv(img.Config.Env)
+	img.Config.Labels = plan.ApplyLabels(img.Config.Labels)
+	if in.imageRoot == plan.InstallDir && in.diffID != "" {
+		img.Config.Labels[buildplan.LabelLayer] = in.diffID
+	}
+	created := img.Created
+	if created == nil {
+		created = &time.Time{}
+	}
+	img.History = append(img.History,
+		ocispecs.History{Created: created, CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", plan.Profile, orUnknown(plan.Agent.Version), plan.InstallDir), Comment: "jbuild agent layer"},
+		ocispecs.History{Created: created, CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", plan.Profile, plan.User.UID, plan.User.GID), Comment: "jbuild settings layer"},
+	)
+	cfg, err := json.Marshal(img)
+	if err != nil {
+		return nil, err
+	}
+	return &Injected{State: st, Config: cfg, Plan: plan}, nil
+}
+
+// injected reports whether an image already carries jbuild's agent.
+func injected(labels map[string]string) bool {
+	return labels[buildplan.LabelVersion] != "" && labels[buildplan.LabelProfile] != ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(version unknown)"
+	}
+	return s
+}

@@ -1,0 +1,77 @@
+package frontend
+
+import (
+	"os"
+	"path"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+)
+
+// layerState writes plan entries onto scratch as one FileOp, which BuildKit
+// exports as one layer. Files come from src (the agent's folder srcDir);
+// generated content and directories are made in place. Owners and modes
+// are the plan's, and every entry gets the fixed epoch, so the layer does not
+// depend on when it was built.
+func layerState(entries []buildplan.LayerEntry, src llb.State, srcDir string, epoch time.Time) llb.State {
+	// A chain of actions in one FileOp: fa.Mkdir(...).Copy(...)...; the
+	// first action starts the chain.
+	var fa *llb.FileAction
+	created := llb.WithCreatedTime(epoch)
+	for _, e := range entries {
+		owner := llb.WithUIDGID(e.UID, e.GID)
+		switch {
+		case e.Type == buildplan.TypeDir:
+			fa = chain(fa).Mkdir(e.Path, e.Mode, llb.WithParents(true), owner, created)
+		case e.Type == buildplan.TypeSymlink:
+			fa = chain(fa).Symlink(e.Link, e.Path, owner, created)
+		case e.Type == buildplan.TypeFile && e.From == "":
+			fa = chain(fa).Mkfile(e.Path, e.Mode, e.Content, owner, created)
+		case e.Type == buildplan.TypeFile:
+			t := epoch
+			fa = chain(fa).Copy(src, path.Join(srcDir, e.From), e.Path, &llb.CopyInfo{
+				Mode:           &llb.ChmodOpt{Mode: e.Mode},
+				ChownOpt:       &llb.ChownOpt{User: &llb.UserOpt{UID: e.UID}, Group: &llb.UserOpt{UID: e.GID}},
+				CreatedTime:    &t,
+				CreateDestPath: true,
+			})
+		}
+	}
+	if fa == nil {
+		return llb.Scratch()
+	}
+	return llb.Scratch().File(fa, llb.WithCustomName("[jbuild] agent files"))
+}
+
+// chain lets the first action start a FileOp chain: a nil *FileAction's
+// methods are the package-level constructors.
+type starter struct{}
+
+func (starter) Mkdir(p string, m os.FileMode, o ...llb.MkdirOption) *llb.FileAction {
+	return llb.Mkdir(p, m, o...)
+}
+func (starter) Mkfile(p string, m os.FileMode, dt []byte, o ...llb.MkfileOption) *llb.FileAction {
+	return llb.Mkfile(p, m, dt, o...)
+}
+func (starter) Symlink(oldpath, newpath string, o ...llb.SymlinkOption) *llb.FileAction {
+	return llb.Symlink(oldpath, newpath, o...)
+}
+func (starter) Copy(in llb.CopyInput, src, dest string, o ...llb.CopyOption) *llb.FileAction {
+	return llb.Copy(in, src, dest, o...)
+}
+
+type fileActions interface {
+	Mkdir(p string, m os.FileMode, o ...llb.MkdirOption) *llb.FileAction
+	Mkfile(p string, m os.FileMode, dt []byte, o ...llb.MkfileOption) *llb.FileAction
+	Symlink(oldpath, newpath string, o ...llb.SymlinkOption) *llb.FileAction
+	Copy(in llb.CopyInput, src, dest string, o ...llb.CopyOption) *llb.FileAction
+}
+
+func chain(fa *llb.FileAction) fileActions {
+	if fa == nil {
+		return starter{}
+	}
+	return fa
+}

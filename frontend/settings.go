@@ -1,0 +1,110 @@
+package frontend
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/templates"
+)
+
+// Build arguments that configure the frontend; each mirrors a `jbuild wrap`
+// flag (see the README).
+const (
+	ArgServerAddress = "JENNIFER_SERVER_ADDRESS" // --server-address
+	ArgServerPort    = "JENNIFER_SERVER_PORT"    // --server-port
+	ArgDomainID      = "JENNIFER_DOMAIN_ID"      // --domain-id
+	ArgAgent         = "JENNIFER_AGENT"          // --agent (an agent image)
+	ArgRuntime       = "JENNIFER_RUNTIME"        // --runtime
+	ArgProfile       = "JENNIFER_PROFILE"        // --profile (built-in name)
+	ArgDisable       = "JENNIFER_DISABLE"        // build exactly as the plain Dockerfile frontend
+	// AgentContext is the named build context that can carry the agent:
+	// --build-context jennifer-agent=./agent.java or =docker-image://REF.
+	AgentContext = "jennifer-agent"
+
+	buildArgPrefix = "build-arg:"
+)
+
+// Settings are the frontend's options, read from build args.
+type Settings struct {
+	Disable bool
+	// AgentRef is an agent image reference (JENNIFER_AGENT); empty means
+	// the jennifer-agent named context.
+	AgentRef string
+	Profile  *buildplan.Profile
+	Plan     buildplan.Options
+	// Epoch stamps the files the frontend creates (SOURCE_DATE_EPOCH).
+	Epoch time.Time
+}
+
+// ParseSettings reads the JENNIFER_* build args (and SOURCE_DATE_EPOCH)
+// from the frontend options. Invalid values are errors naming the arg.
+func ParseSettings(opts map[string]string, version string) (*Settings, error) {
+	arg := func(name string) (string, bool) {
+		v, ok := opts[buildArgPrefix+name]
+		return strings.TrimSpace(v), ok
+	}
+	s := &Settings{Plan: buildplan.Options{ServerPort: 5000, DomainID: 1000, JbuildVersion: version}, Epoch: time.Unix(0, 0).UTC()}
+	if v, ok := arg(ArgDisable); ok {
+		b, err := parseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("build-arg %s=%q: %w", ArgDisable, v, err)
+		}
+		s.Disable = b
+	}
+	if v, _ := arg(ArgServerAddress); v != "" {
+		if strings.ContainsAny(v, " \t\r\n\x00=") {
+			return nil, fmt.Errorf("build-arg %s=%q: an address has no spaces, newlines or '='", ArgServerAddress, v)
+		}
+		s.Plan.ServerAddress = v
+	}
+	for _, n := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{ArgServerPort, &s.Plan.ServerPort, 1, 65535}, {ArgDomainID, &s.Plan.DomainID, 0, 1<<31 - 1}} {
+		if v, _ := arg(n.name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < n.min || i > n.max {
+				return nil, fmt.Errorf("build-arg %s=%q: want a whole number from %d to %d", n.name, v, n.min, n.max)
+			}
+			*n.dst = i
+		}
+	}
+	if v, _ := arg(ArgRuntime); v != "" {
+		switch rt := buildplan.Runtime(v); rt {
+		case buildplan.RuntimeJava, buildplan.RuntimeDotnet, buildplan.RuntimeNodejs, buildplan.RuntimePython, buildplan.RuntimePHP:
+			s.Plan.Runtime = rt
+		default:
+			return nil, fmt.Errorf("build-arg %s=%q: use java, dotnet, nodejs, python or php", ArgRuntime, v)
+		}
+	}
+	if v, _ := arg(ArgProfile); v != "" {
+		p, err := templates.Lookup(v)
+		if err != nil {
+			return nil, fmt.Errorf("build-arg %s: %w", ArgProfile, err)
+		}
+		s.Profile = p
+	}
+	s.AgentRef, _ = arg(ArgAgent)
+	if v, _ := arg("SOURCE_DATE_EPOCH"); v != "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs < 0 {
+			return nil, fmt.Errorf("build-arg SOURCE_DATE_EPOCH=%q: want whole seconds since 1970", v)
+		}
+		s.Epoch = time.Unix(secs, 0).UTC()
+	}
+	return s, nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "0", "false", "no", "off":
+		return false, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	}
+	return false, fmt.Errorf("want 1/true or 0/false")
+}
