@@ -162,4 +162,3 @@ func platformString(p ocispecs.Platform) string {
 	}
 	return s
 }
-
