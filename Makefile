@@ -4,7 +4,7 @@
 #   make test       install test packages if missing, go vet, go test (integration tests included)
 #   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
 #
-# Variables: GO, GOTESTFLAGS (e.g. -v, -short, -run X), BENCHFLAGS (e.g. -n 3), TEST_DEBS.
+# Variables: GO, GOTESTFLAGS (e.g. -v, -short, -run X), GOTESTTIMEOUT, BENCHFLAGS (e.g. -n 3), TEST_DEBS.
 
 GO          ?= go
 BIN         ?= bin
@@ -17,7 +17,9 @@ BENCHFLAGS  ?=
 # needing it; `make test-deps` installs the missing ones only.
 #   docker-registry  the loopback registry integration tests start (internal/testenv)
 #   zip, unzip       agent archives (.zip downloads from the JENNIFER view server)
-TEST_DEBS ?= docker-registry zip unzip
+#   runc             the OCI runtime of the test buildkitd (internal/testenv)
+#   busybox-static   /bin/sh for test base images without a public registry
+TEST_DEBS ?= docker-registry zip unzip runc busybox-static
 
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
@@ -50,9 +52,13 @@ test-deps:
 vet:
 	$(GO) vet ./...
 
-# Integration tests start their own registry on loopback (internal/testenv).
+# Integration tests start their own registry and buildkitd on loopback
+# (internal/testenv). On a cold machine the first run also builds buildkitd
+# from the pinned module (~4 minutes, cached in ~/.cache/jbuild-test/bin),
+# hence the generous timeout.
+GOTESTTIMEOUT ?= 30m
 test: test-deps vet
-	$(GO) test -count=1 $(GOTESTFLAGS) ./...
+	$(GO) test -count=1 -timeout $(GOTESTTIMEOUT) $(GOTESTFLAGS) ./...
 
 fmt:
 	gofmt -s -w $$(git ls-files '*.go')
