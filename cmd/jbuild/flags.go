@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/frontend"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
 	"github.com/jbuild-dev/jbuild/internal/transport"
@@ -189,4 +190,53 @@ func resolveImage(g *globalFlags, stores transport.Options) func(ctx context.Con
 		}
 		return a.Index, a.Image, nil
 	}
+}
+
+// remoteSettings turns the flags into the frontend's settings for
+// `wrap --builder`: the agent is an agent image, or a local folder sent to
+// BuildKit as the jennifer-agent build context.
+func (f *planFlags) remoteSettings() (*frontend.Settings, string, error) {
+	if f.agent == "" {
+		return nil, "", usageError{fmt.Errorf("--agent is required: an agent folder or an agent image")}
+	}
+	prof, err := loadProfile(f.profile)
+	if err != nil {
+		return nil, "", err
+	}
+	epoch, err := agentlayer.EpochFromEnv()
+	if err != nil {
+		return nil, "", err
+	}
+	params := map[string]string{}
+	for _, p := range f.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, "", usageError{fmt.Errorf("--param %q: write NAME=VALUE", p)}
+		}
+		params[k] = v
+	}
+	s := &frontend.Settings{
+		Profile: prof,
+		Epoch:   epoch,
+		Plan: buildplan.Options{
+			Runtime:        buildplan.Runtime(f.runtime),
+			ServerAddress:  f.serverAddress,
+			ServerPort:     f.serverPort,
+			DomainID:       f.domainID,
+			JbuildVersion:  version,
+			Params:         params,
+			RuntimeVersion: f.runtimeVer,
+		},
+	}
+	if st, err := os.Stat(f.agent); err == nil {
+		if !st.IsDir() {
+			return nil, "", usageError{fmt.Errorf("--agent %s: with --builder give an agent folder or an agent image (unpack archives first, or publish them with `jbuild agent push`)", f.agent)}
+		}
+		return s, f.agent, nil
+	}
+	if strings.Contains(f.agent, "://") {
+		return nil, "", usageError{fmt.Errorf("--agent %s: with --builder give an agent folder or an agent image (publish downloads with `jbuild agent push`)", f.agent)}
+	}
+	s.AgentRef = f.agent
+	return s, "", nil
 }

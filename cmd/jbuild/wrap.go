@@ -12,6 +12,7 @@ func newWrapCmd(g *globalFlags) *cobra.Command {
 	var pf planFlags
 	var target string
 	var dryRun, force bool
+	var builder string
 	var output string
 	c := &cobra.Command{
 		Use:   "wrap SOURCE",
@@ -36,6 +37,10 @@ of the same source is refused unless --force.`,
   # OCI layout in, OCI layout out; show the plan only
   jbuild wrap oci:./layout:app-1.0 --agent agent.java.zip --server-address 10.0.0.5 --dry-run
 
+  # on a (remote) BuildKit daemon, with BuildKit's progress display
+  jbuild wrap registry.example.com/shop/api:1.2 --builder tcp://buildkitd:1234 \
+      --agent registry.example.com/jennifer/agent:java-5.6.4 --server-address 10.0.0.5
+
   # upgrade the agent of an already wrapped image in place
   jbuild wrap registry.example.com/shop/api:1.2-jennifer --agent ./agent.java-5.7`,
 		Args: exactArgs(1, "one SOURCE image"),
@@ -45,6 +50,21 @@ of the same source is refused unless --force.`,
 			src, err := openStore(g, args[0], stores)
 			if err != nil {
 				return err
+			}
+			if builder == "" {
+				builder = os.Getenv("BUILDKIT_HOST")
+			}
+			if builder != "" && !dryRun {
+				if target == "" {
+					if target, err = defaultTarget(src.Ref()); err != nil {
+						return err
+					}
+				}
+				dst, err := openStore(g, target, stores)
+				if err != nil {
+					return err
+				}
+				return wrapOnBuilder(ctx, g, builder, &pf, src, dst, force, cmd.OutOrStdout())
 			}
 			opts, err := pf.options(ctx, g, stores)
 			if err != nil {
@@ -84,6 +104,7 @@ of the same source is refused unless --force.`,
 	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: source tag + \"-jennifer\")")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing (same as `jbuild plan`)")
 	c.Flags().BoolVar(&force, "force", false, "replace a target that is not jbuild's output of this source")
+	c.Flags().StringVar(&builder, "builder", "", "run the wrap on this BuildKit daemon (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock; default $BUILDKIT_HOST); it pulls the source and pushes the target itself")
 	c.Flags().StringVarP(&output, "output", "o", "text", "plan format with --dry-run: text or json")
 	return c
 }

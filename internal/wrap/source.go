@@ -75,11 +75,18 @@ func wrappedBase(a *transport.Artifact) (name, digest string, ok bool, err error
 		}
 		m = cf.Config.Labels
 	}
-	if m[buildplan.LabelVersion] == "" || m[buildplan.LabelBaseDigest] == "" {
+	if m[buildplan.LabelVersion] == "" {
 		return "", "", false, nil
+	}
+	if m[buildplan.LabelBaseDigest] == "" {
+		// The frontend's outputs carry the agent but no base digest: the
+		// image without the agent was never pushed anywhere to go back to.
+		return "", "", false, errFrontendOutput
 	}
 	return m[buildplan.LabelBaseName], m[buildplan.LabelBaseDigest], true, nil
 }
+
+var errFrontendOutput = errors.New("it already carries the agent, added by the jbuild BuildKit frontend; to change the agent, rebuild it (the frontend records no base image to go back to)")
 
 // findBase looks for the base by digest next to the wrapped image first (wrap
 // keeps it there for exactly this), then where its name points.

@@ -1,0 +1,75 @@
+package wrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jbuild-dev/jbuild/internal/transport"
+)
+
+// CheckTarget applies wrap's rules for the target without writing, for
+// engines that write through someone else (a BuildKit daemon pushing the
+// result of `wrap --builder`): the source is never the target, and an
+// existing target must be jbuild's output of this source unless force.
+func CheckTarget(ctx context.Context, src, dst transport.Store, force bool) error {
+	if transport.SameLocation(src.Ref(), dst.Ref()) {
+		return fmt.Errorf("target %s is the source: jbuild never overwrites the image it wraps; pick another tag with -t", dst.Ref())
+	}
+	s, err := src.Get(ctx)
+	if err != nil {
+		return err
+	}
+	existing, err := dst.Get(ctx)
+	switch {
+	case errors.Is(err, transport.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking target %s: %w", dst.Ref(), err)
+	}
+	if force || outputOfAny(existing, s) {
+		return nil
+	}
+	return fmt.Errorf("target %s already exists and is not jbuild's output of %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), src.Ref())
+}
+
+// outputOfAny: existing was made from src itself or, for an index, from
+// one of its platform images.
+func outputOfAny(existing, src *transport.Artifact) bool {
+	if d, err := src.Digest(); err == nil && isOutputOf(existing, d) {
+		return true
+	}
+	if src.Index == nil || existing.Index == nil {
+		if src.Index != nil && existing.Image != nil {
+			im, err := src.Index.IndexManifest()
+			if err != nil {
+				return false
+			}
+			for _, m := range im.Manifests {
+				if isOutputOf(existing, m.Digest) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	// Both indexes: the first wrapped platform tells.
+	im, err := existing.Index.IndexManifest()
+	if err != nil || len(im.Manifests) == 0 {
+		return false
+	}
+	img, err := existing.Index.Image(im.Manifests[0].Digest)
+	if err != nil {
+		return false
+	}
+	sim, err := src.Index.IndexManifest()
+	if err != nil {
+		return false
+	}
+	for _, m := range sim.Manifests {
+		if isOutputOf(&transport.Artifact{Image: img}, m.Digest) {
+			return true
+		}
+	}
+	return false
+}
