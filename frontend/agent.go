@@ -83,7 +83,9 @@ func loadAgent(ctx context.Context, c gwclient.Client, s *Settings, p ocispecs.P
 func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispecs.Platform) (*agentInput, error) {
 	_, _, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p}})
 	if err != nil {
-		return nil, fmt.Errorf("agent image %s (%s=%s): %w (check the reference, that it has %s, and the registry credentials BuildKit uses)", ref, ArgAgent, ref, err, platformString(p))
+		// %v, not %w: BuildKit sends an error that wraps a gRPC status with
+		// that status's message alone, which would drop what to fix.
+		return nil, fmt.Errorf("agent image %s (%s=%s): %v (check the reference, that it has %s, and the registry credentials BuildKit uses)", ref, ArgAgent, ref, err, platformString(p))
 	}
 	var img ocispecs.Image
 	if err := json.Unmarshal(dt, &img); err != nil {

@@ -73,14 +73,14 @@ func Inject(ctx context.Context, c gwclient.Client, t Target, s *Settings) (*Inj
 		return nil, err
 	}
 
-	agentLayer := layerState(plan.Layer, in.state, in.dir, s.Epoch)
-	if in.imageRoot == plan.InstallDir {
-		// The agent image's only layer is exactly plan.Layer (both come from
-		// buildplan.BundleLayer): merging the image reuses its blob, so the
-		// agent layer is byte-identical to the one `jbuild wrap` adds.
-		agentLayer = in.state
+	// The agent image's only layer is exactly plan.Layer (both come from
+	// buildplan.BundleLayer): merging the image reuses its blob, so the
+	// agent layer is byte-identical to the one `jbuild wrap` adds.
+	agentLayer := in.state
+	if in.imageRoot != plan.InstallDir {
+		agentLayer = layerState("agent layer", plan.Layer, in.state, in.dir, s.Epoch)
 	}
-	settingsLayer := layerState(plan.Settings, in.state, in.dir, s.Epoch)
+	settingsLayer := layerState("settings layer", plan.Settings, in.state, in.dir, s.Epoch)
 	st := llb.Merge([]llb.State{base, agentLayer, settingsLayer}, llb.WithCustomName("[jbuild] add the "+prof.Agent+" agent"))
 
 	img.Config.Env = plan.ApplyEnv(img.Config.Env)

@@ -15,7 +15,7 @@ import (
 // generated content and directories are made in place. Owners and modes
 // are the plan's, and every entry gets the fixed epoch, so the layer does not
 // depend on when it was built.
-func layerState(entries []buildplan.LayerEntry, src llb.State, srcDir string, epoch time.Time) llb.State {
+func layerState(name string, entries []buildplan.LayerEntry, src llb.State, srcDir string, epoch time.Time) llb.State {
 	// A chain of actions in one FileOp: fa.Mkdir(...).Copy(...)...; the
 	// first action starts the chain.
 	var fa *llb.FileAction
@@ -42,7 +42,7 @@ func layerState(entries []buildplan.LayerEntry, src llb.State, srcDir string, ep
 	if fa == nil {
 		return llb.Scratch()
 	}
-	return llb.Scratch().File(fa, llb.WithCustomName("[jbuild] agent files"))
+	return llb.Scratch().File(fa, llb.WithCustomName("[jbuild] "+name))
 }
 
 // chain lets the first action start a FileOp chain: a nil *FileAction's

@@ -1,0 +1,199 @@
+package frontend
+
+import (
+	"archive/tar"
+	"io"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+)
+
+// lastLayerFiles lists the tar headers of an image's n-th layer from the top
+// (0 = the last).
+func layerHeaders(t *testing.T, img v1.Image, fromTop int) map[string]*tar.Header {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := layers[len(layers)-1-fromTop].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	out := map[string]*tar.Header{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")] = h
+	}
+}
+
+// Multi-stage with --target, a non-root USER, the agent from a local named
+// context: the target stage is wrapped, the agent's writable dirs belong to
+// the stage's user.
+func TestFrontendTargetUserAndLocalAgent(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:2")
+	out := reg + "/fe/app:target"
+	df := "FROM " + reg + "/fe/javabase:2 AS build\nCOPY app.jar /out/app.jar\n" +
+		"FROM " + reg + "/fe/javabase:2 AS runtime\nCOPY --from=build /out/app.jar /app/app.jar\nUSER app\n" +
+		"FROM runtime AS debug\nENV DEBUG=1\n"
+	build{
+		dockerfile: df,
+		files:      map[string]string{"app.jar": "jar"},
+		args:       map[string]string{ArgServerAddress: "10.0.0.5"},
+		attrs:      map[string]string{"target": "runtime"},
+		agentDir:   sampleAgentDir(t),
+		push:       out,
+	}.mustRun(t)
+	img := image(t, out)
+	cf, _ := img.ConfigFile()
+	if envOf(cf, "DEBUG") != "" {
+		t.Error("the debug stage was built: --target runtime must stop at runtime")
+	}
+	if cf.Config.User != "app" || !strings.Contains(envOf(cf, "JAVA_TOOL_OPTIONS"), "-javaagent:") {
+		t.Errorf("user %q, JAVA_TOOL_OPTIONS %q", cf.Config.User, envOf(cf, "JAVA_TOOL_OPTIONS"))
+	}
+	settings := layerHeaders(t, img, 0)
+	logs := settings["opt/jennifer/agent.java/logs"]
+	if logs == nil || logs.Uid != 1000 || logs.Gid != 1000 {
+		t.Errorf("logs dir in the settings layer = %+v, want owned by app (1000:1000)", logs)
+	}
+	agentFiles := layerHeaders(t, img, 1)
+	jar := agentFiles["opt/jennifer/agent.java/jennifer.jar"]
+	if jar == nil || jar.Uid != 0 || jar.Mode&0o022 != 0 {
+		t.Errorf("jennifer.jar in the agent layer = %+v, want root-owned, not group/world-writable", jar)
+	}
+}
+
+// Multi-platform from a FROM scratch stage: every platform is wrapped.
+func TestFrontendMultiPlatformScratch(t *testing.T) {
+	reg := testenv.Registry(t)
+	pushAgentImage(t, reg+"/fe/agent:java-mp")
+	out := reg + "/fe/app:multi"
+	build{
+		dockerfile: "FROM scratch\nCOPY app.jar /app/app.jar\nENTRYPOINT [\"java\", \"-jar\", \"/app/app.jar\"]\n",
+		files:      map[string]string{"app.jar": "jar"},
+		args:       map[string]string{ArgAgent: reg + "/fe/agent:java-mp", ArgServerAddress: "10.0.0.5"},
+		attrs:      map[string]string{"platform": "linux/amd64,linux/arm64"},
+		push:       out,
+	}.mustRun(t)
+	a, err := openStore(t, out).Get(t.Context())
+	if err != nil || a.Index == nil {
+		t.Fatalf("want an index at %s: %v", out, err)
+	}
+	im, _ := a.Index.IndexManifest()
+	seen := map[string]bool{}
+	for _, d := range im.Manifests {
+		if d.Platform == nil || d.Platform.OS == "unknown" {
+			continue
+		}
+		img, _ := a.Index.Image(d.Digest)
+		cf, _ := img.ConfigFile()
+		if !strings.Contains(envOf(cf, "JAVA_TOOL_OPTIONS"), "-javaagent:") {
+			t.Errorf("%s not wrapped", d.Platform)
+		}
+		seen[d.Platform.Architecture] = true
+	}
+	if !seen["amd64"] || !seen["arm64"] {
+		t.Errorf("platforms wrapped: %v", seen)
+	}
+}
+
+// JENNIFER_DISABLE=1 gives exactly what BuildKit's own Dockerfile frontend
+// gives: the same image digest.
+func TestFrontendDisableIsPlainDockerfile(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:3")
+	df := "FROM " + reg + "/fe/javabase:3\nCOPY app.jar /app/app.jar\n"
+	args := map[string]string{"SOURCE_DATE_EPOCH": "0"}
+	plain := build{dockerfile: df, files: map[string]string{"app.jar": "x"}, args: args, frontend: "dockerfile.v0", push: reg + "/fe/app:plain-v0"}.mustRun(t)
+	disabled := build{dockerfile: df, files: map[string]string{"app.jar": "x"}, args: map[string]string{"SOURCE_DATE_EPOCH": "0", ArgDisable: "1"}, push: reg + "/fe/app:disabled"}.mustRun(t)
+	if plain.digest == "" || plain.digest != disabled.digest {
+		t.Errorf("JENNIFER_DISABLE=1 digest %s, plain dockerfile.v0 digest %s: want equal", disabled.digest, plain.digest)
+	}
+}
+
+// A second build with no change is answered from the cache entirely.
+func TestFrontendSecondBuildCached(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:4")
+	pushAgentImage(t, reg+"/fe/agent:java-cache")
+	b := build{
+		dockerfile: "FROM " + reg + "/fe/javabase:4\nCOPY app.jar /app/app.jar\n",
+		files:      map[string]string{"app.jar": "cached"},
+		args:       map[string]string{ArgAgent: reg + "/fe/agent:java-cache", ArgServerAddress: "10.0.0.5"},
+	}
+	b.mustRun(t)
+	second := b.mustRun(t)
+	// A vertex is reported several times. Its result came from the cache
+	// if a report says so. Inputs of a cached MergeOp are not loaded at
+	// all, so they only show their cache-key pass (never "cached"): what
+	// must be cached is the merge itself and every Dockerfile step.
+	cached, names := map[string]bool{}, map[string]string{}
+	for _, s := range second.statuses {
+		for _, v := range s.Vertexes {
+			names[v.Digest.String()] = v.Name
+			cached[v.Digest.String()] = cached[v.Digest.String()] || v.Cached
+		}
+	}
+	var merge, steps int
+	for d, name := range names {
+		isStep := strings.HasPrefix(name, "[") && strings.Contains(name, "/") && !strings.Contains(name, "] FROM ") && !strings.HasPrefix(name, "[internal]") && !strings.HasPrefix(name, "[jbuild]")
+		isMerge := strings.HasPrefix(name, "[jbuild] add the")
+		if isStep {
+			steps++
+		}
+		if isMerge {
+			merge++
+		}
+		if (isStep || isMerge) && !cached[d] {
+			t.Errorf("second build ran %q again instead of using the cache", name)
+		}
+	}
+	if merge != 1 || steps == 0 {
+		t.Errorf("second build shows %d merge and %d Dockerfile steps; want 1 and some", merge, steps)
+	}
+}
+
+// Errors fail the build with a message that says what to fix.
+func TestFrontendErrors(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:5")
+	java := "FROM " + reg + "/fe/javabase:5\n"
+	for _, tc := range []struct {
+		name, dockerfile string
+		args             map[string]string
+		agentDir         bool
+		want             string
+	}{
+		{"missing agent image", java, map[string]string{ArgAgent: reg + "/fe/no-such-agent:1", ArgServerAddress: "10.0.0.5"}, false, "agent image " + reg + "/fe/no-such-agent:1"},
+		{"no agent at all", java, map[string]string{ArgServerAddress: "10.0.0.5"}, false, "no agent"},
+		{"bad port", java, map[string]string{ArgServerPort: "http"}, true, ArgServerPort},
+		{"bad runtime", java, map[string]string{ArgRuntime: "cobol"}, true, ArgRuntime},
+		{"unsupported runtime", "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n", map[string]string{ArgServerAddress: "10.0.0.5"}, true, "runtime"},
+		{"missing server address", java, nil, true, "server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := build{dockerfile: tc.dockerfile, files: map[string]string{"app": "x"}, args: tc.args}
+			if tc.agentDir {
+				b.agentDir = sampleAgentDir(t)
+			}
+			_, err := b.run(t)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+

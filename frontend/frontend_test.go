@@ -1,0 +1,72 @@
+package frontend
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/wrap"
+)
+
+// A single-stage build on a Java image with its own JAVA_TOOL_OPTIONS, the
+// agent from an agent image: the result has the build's layers plus the
+// agent layer (the agent image's very blob) and the settings layer, env
+// merged, labels set; and `jbuild wrap` of the same build gives the same
+// agent layer.
+func TestFrontendSingleStageAgentImage(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:1")
+	pushAgentImage(t, reg+"/fe/agent:java")
+	out := reg + "/fe/app:single"
+	b := build{
+		dockerfile: "FROM " + reg + "/fe/javabase:1\nENV JAVA_TOOL_OPTIONS=\"-Xss1m\"\nCOPY app.jar /app/app.jar\n",
+		files:      map[string]string{"app.jar": "not really a jar"},
+		args:       map[string]string{ArgAgent: reg + "/fe/agent:java", ArgServerAddress: "10.0.0.5"},
+		push:       out,
+	}
+	b.mustRun(t)
+	img := image(t, out)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jto := envOf(cf, "JAVA_TOOL_OPTIONS")
+	if !strings.HasPrefix(jto, "-Xss1m ") || strings.Count(jto, "-javaagent:") != 1 {
+		t.Errorf("JAVA_TOOL_OPTIONS = %q: want the Dockerfile's -Xss1m kept and one -javaagent", jto)
+	}
+	if cf.Config.Labels[buildplan.LabelProfile] != "jennifer-java" || cf.Config.Labels[buildplan.LabelRuntime] != "java" {
+		t.Errorf("labels = %v", cf.Config.Labels)
+	}
+	layers, _ := img.Layers()
+	agentImg := image(t, reg+"/fe/agent:java")
+	al, _ := agentImg.Layers()
+	want, _ := al[0].Digest()
+	got, _ := layers[len(layers)-2].Digest()
+	if got != want {
+		t.Errorf("agent layer %s, want the agent image's layer %s (byte-identical)", got, want)
+	}
+	t.Logf("layers: %d, history: %d, env: %v", len(layers), len(cf.History), cf.Config.Env)
+	if cf.Config.Labels[buildplan.LabelLayer] == "" {
+		t.Error("no io.jbuild.layer label")
+	}
+
+	// The same agent through `jbuild wrap` of the unwrapped build.
+	plain := reg + "/fe/app:plain"
+	b2 := b
+	b2.args = map[string]string{ArgDisable: "1"}
+	b2.push = plain
+	b2.mustRun(t)
+	res, err := wrap.Wrap(context.Background(), openStore(t, plain), openStore(t, plain+"-jennifer"), wrapOptions(t, reg+"/fe/agent:java"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Platforms[0].Layer != want {
+		t.Errorf("jbuild wrap's agent layer %s != the frontend's %s", res.Platforms[0].Layer, want)
+	}
+	wplan, fplan := res.Platforms[0].Plan, planOf(t, cf)
+	if wplan.Env[0].After != fplan {
+		t.Errorf("wrap's JAVA_TOOL_OPTIONS %q != frontend's %q", wplan.Env[0].After, fplan)
+	}
+}
