@@ -1,0 +1,77 @@
+package frontend
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/wrap"
+)
+
+// `wrap --builder`: the frontend's injection on a BuildKit daemon against a
+// registry image. The result is a regular wrap output (base labels, so
+// unwrap works), with the same agent layer and the same environment as
+// `jbuild wrap` gives for the same image.
+func TestWrapOnBuilderMatchesWrap(t *testing.T) {
+	reg := testenv.Registry(t)
+	addr := testenv.Buildkitd(t)
+	base := testenv.PushJavaLike(t, reg+"/remote/app:1")
+	pushAgentImage(t, reg+"/remote/agent:java")
+	ctx := context.Background()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := &Settings{AgentRef: reg + "/remote/agent:java", Plan: buildplanOptions()}
+	digest, err := WrapOnBuilder(ctx, c, RemoteWrap{
+		Source:    reg + "/remote/app:1",
+		Target:    reg + "/remote/app:1-remote",
+		Platforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}},
+		Settings:  s,
+		Insecure:  true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("digest %q", digest)
+	}
+	remote := image(t, reg+"/remote/app:1-remote")
+	rcf, _ := remote.ConfigFile()
+	if rcf.Config.Labels[buildplan.LabelBaseDigest] != base.String() {
+		t.Errorf("base digest label %q, want %s", rcf.Config.Labels[buildplan.LabelBaseDigest], base)
+	}
+
+	res, err := wrap.Wrap(ctx, openStore(t, reg+"/remote/app:1"), openStore(t, reg+"/remote/app:1-jennifer"), wrapOptions(t, reg+"/remote/agent:java"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := image(t, reg+"/remote/app:1-jennifer")
+	lcf, _ := local.ConfigFile()
+	rl, _ := remote.Layers()
+	ll, _ := local.Layers()
+	rd, _ := rl[len(rl)-2].Digest()
+	if rd != res.Platforms[0].Layer {
+		t.Errorf("agent layer on BuildKit %s, with jbuild wrap %s", rd, res.Platforms[0].Layer)
+	}
+	if len(rl) != len(ll) {
+		t.Errorf("%d layers on BuildKit, %d with jbuild wrap", len(rl), len(ll))
+	}
+	if strings.Join(rcf.Config.Env, "\n") != strings.Join(lcf.Config.Env, "\n") {
+		t.Errorf("env differs:\nbuildkit: %v\nwrap:     %v", rcf.Config.Env, lcf.Config.Env)
+	}
+
+	// Unwrap finds the base by the recorded name and digest.
+	if _, err := wrap.Unwrap(ctx, openStore(t, reg+"/remote/app:1-remote"), openStore(t, reg+"/remote/app:orig"), wrap.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := image(t, reg+"/remote/app:orig").Digest(); d != base {
+		t.Errorf("unwrap of the BuildKit output gave %s, want %s", d, base)
+	}
+}
