@@ -8,6 +8,11 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client"
+	// Addresses as buildctl takes them: kube-pod://POD (buildx's kubernetes
+	// driver), docker-container://NAME, ssh://HOST, besides tcp:// and unix://.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/jbuild-dev/jbuild/frontend"
