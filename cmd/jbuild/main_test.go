@@ -218,3 +218,27 @@ func TestStaticBinaryRefused(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 1 explaining no runtime was found", r.code, r.stderr)
 	}
 }
+
+// `wrap --builder` with the agent folder sent through the session.
+func TestWrapBuilderLocalAgent(t *testing.T) {
+	reg := testenv.Registry(t)
+	addr := testenv.Buildkitd(t)
+	testenv.PushJavaLike(t, reg+"/cli/remote:1")
+	r := jbuild(t, "wrap", reg+"/cli/remote:1", "--builder", addr, "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5", "-q")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, reg+"/cli/remote:1-jennifer@sha256:") {
+		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	cf, err := testenv.Image(t, reg+"/cli/remote:1-jennifer").ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(cf.Config.Env, " "), "-javaagent:/opt/jennifer/agent.java/jennifer.jar") {
+		t.Errorf("env %v", cf.Config.Env)
+	}
+	// A foreign target is refused before BuildKit is asked to push.
+	testenv.PushJavaLike(t, reg+"/cli/remote:other")
+	r = jbuild(t, "wrap", reg+"/cli/remote:1", "-t", reg+"/cli/remote:other", "--builder", addr, "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5")
+	if r.code != 1 || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("foreign target: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
