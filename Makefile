@@ -3,6 +3,8 @@
 #   make demo       build bin/jbuild, wrap a sample Java image in an OCI layout (no daemon, no network)
 #   make test       install test packages if missing, go vet, go test (integration tests included)
 #   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
+#   make frontend-image FRONTEND_REF=<ref>
+#                   build the BuildKit frontend image (linux/amd64+arm64, no Docker) and push it to <ref>
 #
 # Variables: GO, GOTESTFLAGS (e.g. -v, -short, -run X), GOTESTTIMEOUT, BENCHFLAGS (e.g. -n 3), TEST_DEBS.
 
@@ -24,7 +26,7 @@ TEST_DEBS ?= docker-registry zip unzip runc busybox-static
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench clean
+.PHONY: all build demo test test-deps vet fmt bench clean frontend-image
 
 all: build
 
@@ -59,6 +61,14 @@ vet:
 GOTESTTIMEOUT ?= 30m
 test: test-deps vet
 	$(GO) test -count=1 -timeout $(GOTESTTIMEOUT) $(GOTESTFLAGS) ./...
+
+# The `# syntax=` image of the jbuild frontend, built with the project's
+# own code (internal/frontendimage) and pushed with the credentials of
+# ~/.docker/config.json. FRONTEND_PLATFORMS defaults to linux/amd64,linux/arm64.
+FRONTEND_PLATFORMS ?= linux/amd64,linux/arm64
+frontend-image:
+	@test -n "$(FRONTEND_REF)" || { echo 'frontend-image: set FRONTEND_REF, e.g. make frontend-image FRONTEND_REF=registry.example.com/jbuild/frontend:1' >&2; exit 2; }
+	$(GO) run ./internal/frontendimage/cmd/mkfrontend -ref '$(FRONTEND_REF)' -platform '$(FRONTEND_PLATFORMS)' -version '$(VERSION)'
 
 fmt:
 	gofmt -s -w $$(git ls-files '*.go')
