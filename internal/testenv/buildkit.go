@@ -146,6 +146,14 @@ func StartBuildkitd(registryAddr string) (addr string, stop func(), err error) {
 	return addr, stop, nil
 }
 
+// BuildkitdLog returns at most the last n bytes of the log of the
+// buildkitd listening on addr (as StartBuildkitd returned it), for a test
+// to print when a solve fails. The log is removed by stop.
+func BuildkitdLog(addr string, n int) string {
+	sock := strings.TrimPrefix(addr, "unix://")
+	return logTail(filepath.Join(filepath.Dir(sock), "buildkitd.log"), n)
+}
+
 // waitBuildkitd polls ListWorkers until buildkitd answers with at least
 // one worker, the process exits or buildkitdReadyTimeout passes.
 func waitBuildkitd(addr string, exited <-chan struct{}) error {

@@ -47,7 +47,10 @@ func TestBuildkitdSolveAndPush(t *testing.T) {
 		}},
 	}, nil)
 	if err != nil {
-		t.Fatalf("solve: %v", err)
+		t.Fatalf("solve: %v\nbuildkitd log:\n%s", err, BuildkitdLog(addr, 4096))
+	}
+	if log := BuildkitdLog(addr, 1<<20); !strings.Contains(log, "running server on") {
+		t.Errorf("buildkitd log lacks its start line:\n%s", log)
 	}
 
 	img := Image(t, ref)
