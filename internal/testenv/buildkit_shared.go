@@ -25,7 +25,7 @@ func stopBuildkitd() {
 // buildkitd shared by every test of this binary, starting it (and the
 // shared registry, which it trusts over plain HTTP) on first use. Main stops
 // it. It skips the test under -short and fails it when buildkitd cannot
-// start; the first call may build buildkitd (~4 minutes cold, see
+// start; the first call may build buildkitd (minutes when cold, see
 // BuildkitdBinary).
 func Buildkitd(t testing.TB) string {
 	t.Helper()
