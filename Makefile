@@ -56,7 +56,7 @@ vet:
 
 # Integration tests start their own registry and buildkitd on loopback
 # (internal/testenv). On a cold machine the first run also builds buildkitd
-# from the pinned module (~4 minutes, cached in ~/.cache/jbuild-test/bin),
+# from the pinned module (a few minutes, cached in ~/.cache/jbuild-test/bin),
 # hence the generous timeout.
 GOTESTTIMEOUT ?= 30m
 test: test-deps vet
