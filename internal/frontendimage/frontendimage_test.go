@@ -22,8 +22,13 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // on the state of cmd/jbuild-frontend.
 const echoFrontend = "./internal/frontendimage/testdata/echofrontend"
 
+// buildEcho cross-compiles the echo frontend (a minute per platform with a
+// cold Go build cache, so it is skipped with -short).
 func buildEcho(t *testing.T, platforms ...v1.Platform) v1.ImageIndex {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("compiles the frontend: skipped with -short")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	idx, err := frontendimage.Build(ctx, frontendimage.Options{
