@@ -197,3 +197,41 @@ func TestFrontendErrors(t *testing.T) {
 	}
 }
 
+
+// RUN steps with a secret and a cache mount build as with BuildKit's own
+// frontend, and the result is wrapped.
+func TestFrontendSecretsAndCacheMounts(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:run")
+	out := reg + "/fe/app:run"
+	df := "FROM " + reg + "/fe/javabase:run\n" +
+		"RUN --mount=type=secret,id=token test \"$(cat /run/secrets/token)\" = s3cret && touch /secret-was-readable\n" +
+		"RUN --mount=type=cache,target=/var/cache/app echo cached > /var/cache/app/x && cp /var/cache/app/x /cache-was-mounted\n"
+	build{
+		dockerfile: df,
+		args:       map[string]string{ArgServerAddress: "10.0.0.5"},
+		agentDir:   sampleAgentDir(t),
+		secrets:    map[string][]byte{"token": []byte("s3cret")},
+		push:       out,
+	}.mustRun(t)
+	img := image(t, out)
+	layers, _ := img.Layers()
+	found := map[string]bool{}
+	for i := 2; i < len(layers); i++ { // the RUN layers sit below agent + settings
+		for name := range layerHeaders(t, img, i) {
+			found[name] = true
+		}
+	}
+	for _, f := range []string{"secret-was-readable", "cache-was-mounted"} {
+		if !found[f] {
+			t.Errorf("no /%s in the image: the RUN step did not see its mount", f)
+		}
+	}
+	if found["run/secrets/token"] {
+		t.Error("the secret leaked into a layer")
+	}
+	cf, _ := img.ConfigFile()
+	if !strings.Contains(envOf(cf, "JAVA_TOOL_OPTIONS"), "-javaagent:") {
+		t.Error("not wrapped")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/tonistiigi/fsutil"
 
@@ -80,6 +81,7 @@ type build struct {
 	attrs      map[string]string // other frontend attributes (target, platform)
 	agentDir   string            // local jennifer-agent context
 	push       string            // image to push the result to
+	secrets    map[string][]byte // RUN --mount=type=secret,id=...
 	// frontend "" runs this package's Build in-process (as BuildKit's own
 	// tests run frontends); "dockerfile.v0" runs BuildKit's built-in one.
 	frontend string
@@ -131,6 +133,9 @@ func (b build) run(t testing.TB) (*buildResult, error) {
 		}
 		opt.LocalMounts[AgentContext] = afs
 		opt.FrontendAttrs["context:"+AgentContext] = "local:" + AgentContext
+	}
+	if len(b.secrets) > 0 {
+		opt.Session = append(opt.Session, secretsprovider.FromMap(b.secrets))
 	}
 	if b.push != "" {
 		opt.Exports = []client.ExportEntry{{Type: client.ExporterImage, Attrs: map[string]string{"name": b.push, "push": "true", "registry.insecure": "true"}}}
@@ -198,8 +203,6 @@ func wrapOptions(t testing.TB, agentRef string) wrap.Options {
 	}
 	return wrap.Options{Agent: src, Plan: buildplanOptions(), Layer: agentlayer.Options{CacheDir: t.TempDir()}}
 }
-
-func planOf(t testing.TB, cf *v1.ConfigFile) string { return envOf(cf, "JAVA_TOOL_OPTIONS") }
 
 func buildplanOptions() buildplan.Options {
 	return buildplan.Options{ServerAddress: "10.0.0.5", ServerPort: 5000, DomainID: 1000, JbuildVersion: "test"}
