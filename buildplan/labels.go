@@ -29,6 +29,9 @@ const (
 	// LabelSettingsLayer is the diffID of the per-image settings layer
 	// (generated config, writable dirs) that sits on top of the agent layer.
 	LabelSettingsLayer = "io.jbuild.settings-layer"
+	// LabelVolumes lists, comma-separated, the directories that need a
+	// writable mount under a read-only root filesystem (Plan.Volumes).
+	LabelVolumes = "io.jbuild.volumes"
 )
 
 // planLabels computes the labels of a plan; empty values are left out

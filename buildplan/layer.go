@@ -348,3 +348,25 @@ func sameEntry(a, b LayerEntry) bool {
 	return a.Type == b.Type && a.Mode == b.Mode && a.UID == b.UID && a.GID == b.GID &&
 		a.From == b.From && a.Link == b.Link && a.Content == nil && b.Content == nil
 }
+
+// volumes lists the writable dirs of the final view that hold no file (a
+// mount over them hides nothing), then the profile's own volumes, sorted.
+func volumes(prof *Profile, final []LayerEntry) []string {
+	var out []string
+	for _, d := range prof.WritableDirs {
+		dir := path.Join(prof.InstallDir, d)
+		empty := true
+		for _, e := range final {
+			if e.Type != TypeDir && strings.HasPrefix(e.Path, dir+"/") {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			out = append(out, dir)
+		}
+	}
+	out = append(out, prof.Volumes...)
+	sort.Strings(out)
+	return out
+}

@@ -247,6 +247,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		return nil, err
 	}
 	plan.Settings = settingsLayer(layer, plan.Layer)
+	plan.Volumes = volumes(prof, layer)
 	plan.Warnings = append(plan.Warnings, warnings...)
 
 	changes, err := envChanges(prof, vars, img.Config.Env)
@@ -266,6 +267,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 
 	plan.Agent = agent
 	plan.Labels = planLabels(img, prof, agent, rt, opts)
+	if len(plan.Volumes) > 0 {
+		plan.Labels[LabelVolumes] = strings.Join(plan.Volumes, ",")
+	}
 	return plan, nil
 }
 

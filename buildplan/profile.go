@@ -62,6 +62,11 @@ type Profile struct {
 	// by the image's runtime user (dirs 0775, files 0664) and created when the
 	// bundle lacks them. Everything else is root:root and read-only.
 	WritableDirs []string `json:"writableDirs,omitempty"`
+	// Volumes are absolute directories outside the install dir that the
+	// agent writes at run time (the Python agent's temp dir for its socket).
+	// Under a read-only root filesystem they need a writable mount, like the
+	// writable dirs that ship no files (see Plan.Volumes).
+	Volumes []string `json:"volumes,omitempty"`
 	// Executables are path.Match globs of bundle files that get mode 0755;
 	// other files get 0644 and directories 0755. The bundle's own modes are
 	// ignored on purpose: the same agent unpacked from a zip made on Windows
@@ -241,6 +246,11 @@ func (p *Profile) Validate() error {
 	}
 	for i, d := range p.WritableDirs {
 		v.relPath(fmt.Sprintf("writableDirs[%d]", i), d)
+	}
+	for i, d := range p.Volumes {
+		if !path.IsAbs(d) || path.Clean(d) != d || d == "/" {
+			v.fail(fmt.Sprintf("volumes[%d]", i), "%q is not a clean absolute directory", d)
+		}
 	}
 	for i, g := range p.Executables {
 		if _, err := path.Match(g, ""); err != nil {

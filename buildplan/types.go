@@ -210,5 +210,12 @@ type Plan struct {
 	Settings []LayerEntry      `json:"settings"`
 	Env      []EnvChange       `json:"env"`
 	Labels   map[string]string `json:"labels"`
-	Warnings []string          `json:"warnings,omitempty"`
+	// Volumes are the absolute directories that must be writable at run
+	// time and hold nothing from the image, so a read-only root filesystem
+	// can give each one a tmpfs or an emptyDir without hiding files: the
+	// writable dirs that ship no files (Java's logs/, not conf/, which
+	// carries jennifer.conf) plus the profile's volumes. Recorded in the
+	// io.jbuild.volumes label for `jbuild verify --run` and `jbuild k8s`.
+	Volumes  []string `json:"volumes,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
