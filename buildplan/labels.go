@@ -32,6 +32,9 @@ const (
 	// LabelVolumes lists, comma-separated, the directories that need a
 	// writable mount under a read-only root filesystem (Plan.Volumes).
 	LabelVolumes = "io.jbuild.volumes"
+	// LabelConfig is the absolute path of the agent config file the
+	// settings layer writes (Plan.ConfigFile), for `jbuild verify --run`.
+	LabelConfig = "io.jbuild.config"
 )
 
 // planLabels computes the labels of a plan; empty values are left out

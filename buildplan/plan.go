@@ -270,6 +270,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if len(plan.Volumes) > 0 {
 		plan.Labels[LabelVolumes] = strings.Join(plan.Volumes, ",")
 	}
+	if plan.ConfigFile != "" {
+		plan.Labels[LabelConfig] = plan.ConfigFile
+	}
 	return plan, nil
 }
 
