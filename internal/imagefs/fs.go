@@ -37,11 +37,12 @@ type FS struct {
 }
 
 type entry struct {
-	mode    fs.FileMode
-	size    int64
-	link    string // symlink target as stored
-	content []byte
-	kept    bool
+	uid, gid int
+	mode     fs.FileMode
+	size     int64
+	link     string // symlink target as stored
+	content  []byte
+	kept     bool
 }
 
 // New returns the filesystem of img; name is used in error messages. Files
@@ -114,7 +115,7 @@ func (f *FS) applyLayer(l v1.Layer) error {
 			}
 			continue
 		}
-		e := &entry{mode: h.FileInfo().Mode(), size: h.Size}
+		e := &entry{mode: h.FileInfo().Mode(), size: h.Size, uid: h.Uid, gid: h.Gid}
 		switch h.Typeflag {
 		case tar.TypeSymlink:
 			e.link = h.Linkname
@@ -278,4 +279,8 @@ func (i info) Size() int64        { return i.e.size }
 func (i info) Mode() fs.FileMode  { return i.e.mode }
 func (i info) ModTime() time.Time { return time.Time{} }
 func (i info) IsDir() bool        { return i.e.mode.IsDir() }
-func (i info) Sys() any           { return nil }
+func (i info) Sys() any           { return Owner{UID: i.e.uid, GID: i.e.gid} }
+
+// Owner is what FileInfo.Sys returns: the numeric owner recorded in the
+// layer (the merged view's last writer).
+type Owner struct{ UID, GID int }

@@ -259,7 +259,7 @@ func TestLayerRules(t *testing.T) {
 		t.Errorf("ReadFile(/etc/passwd) = %q, %v", b, err)
 	}
 	fi, _ = f.Stat("/etc/passwd")
-	if fi.Size() != int64(len(b)) || fi.Name() != "passwd" || fi.IsDir() || fi.Sys() != nil || !fi.ModTime().IsZero() {
+	if fi.Size() != int64(len(b)) || fi.Name() != "passwd" || fi.IsDir() || fi.Sys() != (Owner{}) || !fi.ModTime().IsZero() {
 		t.Errorf("Stat(/etc/passwd) = name %q size %d", fi.Name(), fi.Size())
 	}
 	// Deleted, then added again in a higher layer.
