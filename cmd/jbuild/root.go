@@ -48,7 +48,7 @@ for an OCI image layout, or oci-archive:FILE[:TAG] for a tar of one.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newAgentCmd(g), newProfilesCmd(g))
+	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newVerifyCmd(g), newAgentCmd(g), newProfilesCmd(g))
 	return root, g
 }
 

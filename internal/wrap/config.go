@@ -5,11 +5,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// ociConfig converts ggcr's config to the OCI type buildplan works on. Only
+// OCIConfig converts ggcr's config to the OCI type buildplan works on. Only
 // the fields detection reads are carried; applyToConfig copies back only env
 // and labels, so Docker-only fields (Healthcheck, Shell, OnBuild) survive
 // untouched.
-func ociConfig(c v1.Config) ocispec.ImageConfig {
+func OCIConfig(c v1.Config) ocispec.ImageConfig {
 	out := ocispec.ImageConfig{
 		User:       c.User,
 		Env:        append([]string(nil), c.Env...),

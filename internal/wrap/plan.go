@@ -87,7 +87,7 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 		Reference: s.baseName,
 		Digest:    d.String(),
 		Platform:  ociPlatform(pi.platform),
-		Config:    ociConfig(cf.Config),
+		Config:    OCIConfig(cf.Config),
 		FS:        imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths()),
 	}
 	bundle, err := bs.get(ctx, pi.platform)

@@ -49,7 +49,7 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 	if err != nil {
 		return nil, fmt.Errorf("%s: label %s=%q is not a digest: %w", st.Ref(), buildplan.LabelBaseDigest, digest, err)
 	}
-	base, err := findBase(ctx, st, name, h, opts)
+	base, err := FindBase(ctx, st, name, h, opts.Stores)
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +88,9 @@ func wrappedBase(a *transport.Artifact) (name, digest string, ok bool, err error
 
 var errFrontendOutput = errors.New("it already carries the agent, added by the jbuild BuildKit frontend; to change the agent, rebuild it (the frontend records no base image to go back to)")
 
-// findBase looks for the base by digest next to the wrapped image first (wrap
+// FindBase looks for the base by digest next to the wrapped image first (wrap
 // keeps it there for exactly this), then where its name points.
-func findBase(ctx context.Context, st transport.Store, name string, h v1.Hash, opts *Options) (*transport.Artifact, error) {
+func FindBase(ctx context.Context, st transport.Store, name string, h v1.Hash, stores transport.Options) (*transport.Artifact, error) {
 	a, err := st.GetDigest(ctx, h)
 	if err == nil {
 		return a, nil
@@ -101,7 +101,7 @@ func findBase(ctx context.Context, st transport.Store, name string, h v1.Hash, o
 	tried := st.Ref().String()
 	if name != "" {
 		if ref, perr := transport.Parse(name); perr == nil {
-			bs, oerr := transport.Open(ref, opts.Stores)
+			bs, oerr := transport.Open(ref, stores)
 			if oerr == nil {
 				defer bs.Close()
 				a, err = bs.GetDigest(ctx, h)

@@ -172,7 +172,7 @@ func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	if err != nil {
 		return nil, fmt.Errorf("%s: label %s=%q is not a digest: %w", src.Ref(), buildplan.LabelBaseDigest, digest, err)
 	}
-	base, err := findBase(ctx, src, name, h, &opts)
+	base, err := FindBase(ctx, src, name, h, opts.Stores)
 	if err != nil {
 		return nil, err
 	}
