@@ -14,6 +14,13 @@ const (
 	KindRegistry   Kind = "registry"
 	KindOCILayout  Kind = "oci"
 	KindOCIArchive Kind = "oci-archive"
+	// KindDockerDaemon is an image in a Docker daemon (docker-daemon:NAME[:TAG]).
+	KindDockerDaemon Kind = "docker-daemon"
+	// KindContainerd is an image in containerd (containerd:NAME[:TAG]); the
+	// namespace and socket come from Options.Containerd.
+	KindContainerd Kind = "containerd"
+	// KindDockerArchive is a `docker save` archive (docker-archive:FILE[:NAME[:TAG]]).
+	KindDockerArchive Kind = "docker-archive"
 )
 
 // Ref is a parsed image reference.
@@ -21,6 +28,9 @@ type Ref struct {
 	Kind Kind
 	// Registry is set for KindRegistry.
 	Registry name.Reference
+	// Image is the image name for KindDockerDaemon and KindContainerd, and
+	// the optional NAME:TAG of a KindDockerArchive.
+	Image name.Reference
 	// Path and Tag are set for the file-based kinds; Tag may be empty, which
 	// means "the only image in the layout" on read and "untagged" is refused
 	// on write.
@@ -38,8 +48,16 @@ func Parse(s string) (Ref, error) {
 			return parseFileRef(k, rest, s)
 		}
 	}
+	for _, k := range []Kind{KindDockerDaemon, KindContainerd} {
+		if rest, ok := strings.CutPrefix(s, string(k)+":"); ok {
+			return parseDaemonRef(k, rest, s)
+		}
+	}
+	if rest, ok := strings.CutPrefix(s, string(KindDockerArchive)+":"); ok {
+		return parseDockerArchiveRef(rest, s)
+	}
 	if i := strings.Index(s, ":"); i > 0 && knownButUnsupported(s[:i], s[i+1:]) {
-		return Ref{}, fmt.Errorf("image reference %q: the %s: transport is not supported yet; use a registry reference, oci:DIR[:TAG] or oci-archive:FILE[:TAG]", s, s[:i])
+		return Ref{}, fmt.Errorf("image reference %q: the %s: transport is not supported yet; use a registry reference, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-daemon:NAME[:TAG], containerd:NAME[:TAG] or docker-archive:FILE[:NAME:TAG]", s, s[:i])
 	}
 	r, err := name.ParseReference(s, name.WeakValidation)
 	if err != nil {
@@ -55,7 +73,7 @@ func Parse(s string) (Ref, error) {
 // official docker image on Docker Hub, a registry reference.
 func knownButUnsupported(prefix, rest string) bool {
 	switch prefix {
-	case "docker-daemon", "containerd", "docker-archive", "dir":
+	case "dir":
 		return true
 	case "docker":
 		return strings.HasPrefix(rest, "//")
@@ -90,6 +108,13 @@ func (r Ref) String() string {
 	switch r.Kind {
 	case KindRegistry:
 		return r.Registry.String()
+	case KindDockerDaemon, KindContainerd:
+		return string(r.Kind) + ":" + r.Image.String()
+	case KindDockerArchive:
+		if r.Image == nil {
+			return string(r.Kind) + ":" + r.Path
+		}
+		return string(r.Kind) + ":" + r.Path + ":" + r.Image.String()
 	default:
 		if r.Tag == "" {
 			return string(r.Kind) + ":" + r.Path
@@ -111,6 +136,11 @@ func (r Ref) TagName() string {
 			return t.TagStr()
 		}
 		return ""
+	case KindDockerDaemon, KindContainerd, KindDockerArchive:
+		if t, ok := r.Image.(name.Tag); ok {
+			return t.TagStr()
+		}
+		return ""
 	default:
 		return r.Tag
 	}
@@ -125,6 +155,8 @@ func (r Ref) WithTag(tag string) (Ref, error) {
 			return Ref{}, fmt.Errorf("tag %q for %s: %w", tag, r.Registry.Context(), err)
 		}
 		return Ref{Kind: KindRegistry, Registry: t}, nil
+	case KindDockerDaemon, KindContainerd, KindDockerArchive:
+		return r.withImageTag(tag)
 	default:
 		out := r
 		out.Tag = tag
@@ -138,8 +170,13 @@ func SameLocation(a, b Ref) bool {
 	if a.Kind != b.Kind {
 		return false
 	}
-	if a.Kind == KindRegistry {
+	switch a.Kind {
+	case KindRegistry:
 		return a.Registry.Name() == b.Registry.Name()
+	case KindDockerDaemon, KindContainerd:
+		return daemonName(a.Image) == daemonName(b.Image)
+	case KindDockerArchive:
+		return cleanPath(a.Path) == cleanPath(b.Path) && daemonName(a.Image) == daemonName(b.Image)
 	}
 	return cleanPath(a.Path) == cleanPath(b.Path) && a.Tag == b.Tag
 }
@@ -150,8 +187,13 @@ func SameStore(a, b Ref) bool {
 	if a.Kind != b.Kind {
 		return false
 	}
-	if a.Kind == KindRegistry {
+	switch a.Kind {
+	case KindRegistry:
 		return a.Registry.Context().Name() == b.Registry.Context().Name()
+	case KindDockerDaemon, KindContainerd:
+		// One daemon (or one containerd namespace: a command opens every
+		// store with the same Options) holds every name.
+		return true
 	}
 	return cleanPath(a.Path) == cleanPath(b.Path)
 }

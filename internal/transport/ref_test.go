@@ -118,10 +118,13 @@ func TestParseErrors(t *testing.T) {
 		{"app@sha256:short", []string{`"app@sha256:short"`}},
 		// Recognised transports without a store: a clear message, never a
 		// registry called "docker-daemon".
-		{"docker-daemon:myapp:1.0", []string{"docker-daemon: transport is not supported yet", "oci:DIR[:TAG]"}},
-		{"containerd:docker.io/library/app:1", []string{"containerd: transport is not supported yet"}},
-		{"docker-archive:app.tar", []string{"docker-archive: transport is not supported yet"}},
-		{"docker://ghcr.io/org/app:1", []string{"docker: transport is not supported yet"}},
+		{"docker://ghcr.io/org/app:1", []string{"docker: transport is not supported yet", "docker-daemon:NAME[:TAG]"}},
+		{"docker-daemon:", []string{"missing image name", "docker-daemon:NAME[:TAG]"}},
+		{"docker-daemon:My/App:1", []string{`"docker-daemon:My/App:1"`, "docker-daemon:NAME[:TAG]"}},
+		{"containerd:", []string{"missing image name", "containerd:NAME[:TAG]"}},
+		{"docker-archive:", []string{"missing path", "docker-archive:FILE[:NAME:TAG]"}},
+		{"docker-archive::app:1", []string{"missing path"}},
+		{"docker-archive:app.tar:app@sha256:" + strings.Repeat("a", 64), []string{"is not a NAME[:TAG]"}},
 		{"dir:/tmp/x", []string{"dir: transport is not supported yet"}},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
@@ -254,7 +257,7 @@ func TestOpenKinds(t *testing.T) {
 			t.Errorf("Close of an unused store: %v", err)
 		}
 	}
-	if _, err := Open(Ref{Kind: "docker-daemon", Path: "x"}, Options{}); err == nil || !strings.Contains(err.Error(), `unknown transport "docker-daemon"`) {
-		t.Errorf("Open(docker-daemon) error = %v", err)
+	if _, err := Open(Ref{Kind: "dir", Path: "x"}, Options{}); err == nil || !strings.Contains(err.Error(), `unknown transport "dir"`) {
+		t.Errorf("Open(dir) error = %v", err)
 	}
 }

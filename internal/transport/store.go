@@ -61,6 +61,10 @@ type Store interface {
 type Options struct {
 	// Registry holds registry access (auth, transport, progress).
 	Registry RegistryOptions
+	// Docker is Docker daemon access (docker-daemon:).
+	Docker DockerOptions
+	// Containerd is containerd access (containerd:).
+	Containerd ContainerdOptions
 }
 
 // Open returns the Store for ref.
@@ -72,6 +76,12 @@ func Open(ref Ref, opts Options) (Store, error) {
 		return &layoutStore{ref: ref, dir: ref.Path}, nil
 	case KindOCIArchive:
 		return &archiveStore{ref: ref}, nil
+	case KindDockerDaemon:
+		return &dockerStore{ref: ref, opts: opts.Docker}, nil
+	case KindContainerd:
+		return &containerdStore{ref: ref, opts: opts.Containerd.withDefaults()}, nil
+	case KindDockerArchive:
+		return &dockerArchiveStore{ref: ref}, nil
 	}
 	return nil, fmt.Errorf("image reference %s: unknown transport %q", ref, ref.Kind)
 }

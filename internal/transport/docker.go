@@ -1,0 +1,217 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// DockerOptions configure Docker daemon access (docker-daemon: references).
+type DockerOptions struct {
+	// Host is the daemon address ("unix:///var/run/docker.sock",
+	// "tcp://host:2376"); empty means the environment, as the docker CLI
+	// reads it (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
+	// DOCKER_API_VERSION).
+	Host string
+}
+
+// dockerStore is an image in a Docker daemon (`docker-daemon:NAME[:TAG]`),
+// read with `docker save` and written with `docker load` through the Engine
+// API, so no registry is involved. The API version is negotiated, which
+// covers dockerd 20.10 (API 1.41) and later.
+//
+// What the daemon keeps is not a registry manifest: it stores an image as
+// its config (the image ID is the config digest) and uncompressed layers.
+// An image read back is recompressed by jbuild, so its manifest digest is
+// stable for the same image but is not the digest of the manifest that was
+// loaded; compare images in a daemon by config digest (image ID). For the
+// same reason the daemon has no place for images kept by digest: Put
+// ignores keep, and GetDigest only finds the image the reference names.
+type dockerStore struct {
+	ref  Ref
+	opts DockerOptions
+
+	cli  *client.Client
+	tmps []string // saved archives, removed by Close
+}
+
+var _ Store = (*dockerStore)(nil)
+
+func (s *dockerStore) Ref() Ref { return s.ref }
+
+func (s *dockerStore) Close() error {
+	var errs []error
+	for _, p := range s.tmps {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	s.tmps = nil
+	if s.cli != nil {
+		errs = append(errs, s.cli.Close())
+		s.cli = nil
+	}
+	return errors.Join(errs...)
+}
+
+// client connects on first use (creating a client does not dial).
+func (s *dockerStore) client() (*client.Client, error) {
+	if s.cli != nil {
+		return s.cli, nil
+	}
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if s.opts.Host != "" {
+		opts = append(opts, client.WithHost(s.opts.Host))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker client for %s: %w", s.ref, err)
+	}
+	s.cli = cli
+	return cli, nil
+}
+
+// dockerErr explains a failed daemon call: the daemon is not reachable, or
+// what was being done.
+func (s *dockerStore) dockerErr(doing string, err error) error {
+	if client.IsErrConnectionFailed(err) {
+		host := "the default socket"
+		if s.cli != nil {
+			host = s.cli.DaemonHost()
+		}
+		return fmt.Errorf("%s: cannot connect to the Docker daemon at %s: is dockerd running? start it or set DOCKER_HOST: %w", doing, host, err)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+func (s *dockerStore) Get(ctx context.Context) (*Artifact, error) {
+	cli, err := s.client()
+	if err != nil {
+		return nil, err
+	}
+	ref := s.ref.Image.String()
+	doing := fmt.Sprintf("reading %s from the Docker daemon", ref)
+	// Inspect first: a clean not-found, and saving by ID reads exactly
+	// the image inspected even if the tag moves meanwhile.
+	info, err := cli.ImageInspect(ctx, ref)
+	if client.IsErrNotFound(err) {
+		return nil, fmt.Errorf("%s: the daemon at %s has no image %s (list them with `docker images`): %w", doing, cli.DaemonHost(), ref, ErrNotFound)
+	}
+	if err != nil {
+		return nil, s.dockerErr(doing, err)
+	}
+	path, err := s.save(ctx, cli, info.ID)
+	if err != nil {
+		return nil, s.dockerErr(doing, err)
+	}
+	img, err := tarball.ImageFromPath(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the saved archive: %w", doing, err)
+	}
+	return &Artifact{Image: img, Origin: s.ref}, nil
+}
+
+// save writes `docker save ID` to a temp file Close removes.
+func (s *dockerStore) save(ctx context.Context, cli *client.Client, id string) (string, error) {
+	rc, err := cli.ImageSave(ctx, []string{id})
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp("", "jbuild-docker-save-*.tar")
+	if err != nil {
+		return "", err
+	}
+	s.tmps = append(s.tmps, f.Name())
+	_, err = io.Copy(f, rc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("docker save %s: %w", id, err)
+	}
+	return f.Name(), nil
+}
+
+// GetDigest returns the image the reference names when its digest is h:
+// the daemon keeps nothing by manifest digest (see dockerStore), so the
+// wrap engine finds a base through its name, whose tag must still point at
+// the same image.
+func (s *dockerStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, error) {
+	a, err := s.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.Digest()
+	if err != nil {
+		return nil, err
+	}
+	if d != h {
+		return nil, fmt.Errorf("%s is %s, not %s, and the Docker daemon keeps no images by manifest digest (load or pull the original image under its tag again): %w", s.ref, d, h, ErrNotFound)
+	}
+	return a, nil
+}
+
+// Put loads a into the daemon under the reference's tag with `docker
+// load`: the tag moves only when the daemon has the whole image (docker's
+// own atomicity). keep is ignored: the daemon has no untagged store by
+// manifest digest (see dockerStore).
+func (s *dockerStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
+	tag, ok := s.ref.Image.(name.Tag)
+	if !ok {
+		return fmt.Errorf("writing %s: a Docker daemon target needs a tag, not a digest: write docker-daemon:NAME:TAG", s.ref)
+	}
+	if a.Index != nil {
+		return fmt.Errorf("writing %s: the Docker daemon holds single-platform images and this is a multi-platform index: select one platform (--platform linux/amd64) or write to a registry or oci: layout", s.ref)
+	}
+	cli, err := s.client()
+	if err != nil {
+		return err
+	}
+	// RepoTags as Docker spells them (docker.io/library/x:1 loads as x:1).
+	loadTag, err := name.NewTag(daemonName(tag), name.WeakValidation)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.ref, err)
+	}
+	doing := fmt.Sprintf("loading %s into the Docker daemon", tag)
+	// The archive streams into the daemon as it is written; a failed
+	// write truncates it, and docker refuses a truncated archive before
+	// touching the tag.
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		err := tarball.Write(loadTag, a.Image, pw)
+		pw.CloseWithError(err)
+		written <- err
+	}()
+	err = s.load(ctx, cli, pr)
+	pr.CloseWithError(errLoadEnded) // unblocks the writer if docker stopped reading
+	if werr := <-written; werr != nil && !errors.Is(werr, errLoadEnded) {
+		return fmt.Errorf("%s: writing the archive: %w", doing, werr)
+	}
+	if err != nil {
+		return s.dockerErr(doing, err)
+	}
+	return nil
+}
+
+var errLoadEnded = errors.New("docker load ended")
+
+// load sends an archive to `docker load` and reads the daemon's answer,
+// which reports failures inside the stream.
+func (s *dockerStore) load(ctx context.Context, cli *client.Client, r io.Reader) error {
+	resp, err := cli.ImageLoad(ctx, r, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return jsonmessage.DisplayJSONMessagesStream(resp.Body, io.Discard, 0, false, nil)
+}
