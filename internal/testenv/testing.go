@@ -15,12 +15,13 @@ var shared struct {
 	err  error
 }
 
-// Main runs the tests and then stops the shared buildkitd and registry, if
+// Main runs the tests and then stops the shared dockerd, buildkitd and registry, if
 // they were started. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	stopDockerd()
 	stopBuildkitd()
 	if shared.stop != nil {
 		shared.stop()
