@@ -16,6 +16,8 @@ type options struct {
 	bigMB   int
 	smallMB int
 	agentMB int
+	only    string // "", "wrap" or "frontend"
+	appKB   int    // frontend section: size of app.jar in the sample build context
 }
 
 func main() {
@@ -26,6 +28,8 @@ func main() {
 	flag.IntVar(&o.bigMB, "big-mb", 500, "size of the big base image, MB")
 	flag.IntVar(&o.smallMB, "small-mb", 5, "size of the small base image, MB")
 	flag.IntVar(&o.agentMB, "agent-mb", 20, "size of the agent bundle, MB")
+	flag.StringVar(&o.only, "only", "", "run one section only: wrap (jbuild wrap vs crane) or frontend (BuildKit frontends); default both, wrap first")
+	flag.IntVar(&o.appKB, "app-kb", 1024, "frontend section: size of app.jar in the sample build context, KB")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -37,19 +41,9 @@ func run(o options) error {
 	if o.n < 1 {
 		return fmt.Errorf("-n must be at least 1")
 	}
-	haveJbuild := true
-	if _, err := os.Stat(o.jbuild); err != nil {
-		haveJbuild = false
-		logf("WARNING: %s not found (`make build`): timing the crane pipeline only", o.jbuild)
+	if o.only != "" && o.only != "wrap" && o.only != "frontend" {
+		return fmt.Errorf("-only %q: want wrap or frontend", o.only)
 	}
-	if o.crane == "" {
-		c, err := buildCrane()
-		if err != nil {
-			return err
-		}
-		o.crane = c
-	}
-
 	tmp, err := os.MkdirTemp("", "jbuild-bench-")
 	if err != nil {
 		return err
@@ -62,6 +56,32 @@ func run(o options) error {
 		return err
 	}
 	defer stop()
+
+	if o.only != "frontend" {
+		if err := runWrap(o, reg, tmp); err != nil {
+			return err
+		}
+	}
+	if o.only != "wrap" {
+		return runFrontend(o, reg, tmp)
+	}
+	return nil
+}
+
+// runWrap is the wrap section: jbuild wrap against the crane pipeline.
+func runWrap(o options, reg, tmp string) error {
+	haveJbuild := true
+	if _, err := os.Stat(o.jbuild); err != nil {
+		haveJbuild = false
+		logf("WARNING: %s not found (`make build`): timing the crane pipeline only", o.jbuild)
+	}
+	if o.crane == "" {
+		c, err := buildCrane()
+		if err != nil {
+			return err
+		}
+		o.crane = c
+	}
 
 	logf("pushing %d MB and %d MB base images to %s", o.bigMB, o.smallMB, reg)
 	big, small := reg+"/big:1", reg+"/small:1"
