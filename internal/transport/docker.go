@@ -194,7 +194,10 @@ func (s *dockerStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) e
 	}()
 	err = s.load(ctx, cli, pr)
 	pr.CloseWithError(errLoadEnded) // unblocks the writer if docker stopped reading
-	if werr := <-written; werr != nil && !errors.Is(werr, errLoadEnded) {
+	// The writer fails on its own (a layer cannot be read), or because
+	// the reading side went away (errLoadEnded, io.ErrClosedPipe): then
+	// the load error says why.
+	if werr := <-written; werr != nil && !errors.Is(werr, errLoadEnded) && !errors.Is(werr, io.ErrClosedPipe) {
 		return fmt.Errorf("%s: writing the archive: %w", doing, werr)
 	}
 	if err != nil {
