@@ -1,0 +1,127 @@
+package runcheck
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/templates"
+)
+
+// ServerOverride computes what points a wrapped image's agent at a server
+// at addr:port, from the image's jbuild labels: the agent config file
+// (io.jbuild.config) rewritten with server_address and server_port, for
+// profiles with a config file, and the environment variables the profile
+// fills with the server address or port (ARIES_SERVER_ADDRESS, ...), for
+// profiles configured through the environment. configContent is the
+// image's own file at the io.jbuild.config path; every other line of it is
+// kept. The profile is the embedded one named by io.jbuild.profile.
+func ServerOverride(labels map[string]string, configContent []byte, addr string, port int) (*ConfigOverride, []string, error) {
+	name := labels[buildplan.LabelProfile]
+	if name == "" {
+		return nil, nil, fmt.Errorf("runcheck: the image has no %s label: not made by jbuild", buildplan.LabelProfile)
+	}
+	prof, err := templates.Lookup(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("runcheck: %w", err)
+	}
+	return ProfileOverride(prof, labels[buildplan.LabelConfig], configContent, addr, port)
+}
+
+// ProfileOverride is ServerOverride with the profile given (a profile file
+// the image was wrapped with) and the config path (io.jbuild.config).
+func ProfileOverride(prof *buildplan.Profile, configPath string, configContent []byte, addr string, port int) (*ConfigOverride, []string, error) {
+	vars := map[string]string{"SERVER_ADDRESS": addr, "SERVER_PORT": strconv.Itoa(port)}
+	var env []string
+	for _, e := range prof.Env {
+		for v, val := range vars {
+			if strings.Contains(e.Value, "${"+v+"}") || strings.Contains(e.Value, "${"+v+":-") {
+				env = append(env, e.Name+"="+val)
+			}
+		}
+	}
+	if prof.Config == nil {
+		return nil, env, nil
+	}
+	if configPath == "" {
+		return nil, nil, fmt.Errorf("runcheck: profile %s has a config file but the image has no %s label", prof.Name, buildplan.LabelConfig)
+	}
+	values := map[string]string{}
+	for key, tmpl := range prof.Config.Values {
+		for v, val := range vars {
+			if tmpl == "${"+v+"}" {
+				values[key] = val
+			}
+		}
+	}
+	if len(values) == 0 {
+		return nil, nil, fmt.Errorf("runcheck: profile %s: no config key takes ${SERVER_ADDRESS} or ${SERVER_PORT}", prof.Name)
+	}
+	content := setValues(string(configContent), prof.Config.Format, prof.Config.Section, values)
+	return &ConfigOverride{Path: configPath, Content: []byte(content)}, env, nil
+}
+
+// setValues sets keys in a keyvalue or ini config (in section), replacing
+// the value of an existing "key = value" line in place and appending the
+// others (ini: at the end of the section, created when missing). Comments
+// and everything else are kept.
+func setValues(content string, format buildplan.ConfigFormat, section string, values map[string]string) string {
+	lines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(content, "\r\n", "\n"), "\n"), "\n")
+	if content == "" {
+		lines = nil
+	}
+	ini := format == buildplan.FormatINI
+	done := map[string]bool{}
+	in, end := !ini, -1
+	if !ini {
+		end = len(lines)
+	}
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if ini && strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+			in = strings.TrimSpace(t[1:len(t)-1]) == section
+			if in {
+				end = i + 1
+			}
+			continue
+		}
+		if !in || t == "" || t[0] == '#' || t[0] == ';' {
+			continue
+		}
+		if ini {
+			end = i + 1
+		}
+		sep := strings.IndexAny(t, "=:")
+		if !ini {
+			sep = strings.IndexByte(t, '=')
+		}
+		if sep < 0 {
+			continue
+		}
+		key := strings.TrimSpace(t[:sep])
+		for k, v := range values {
+			if key == k || (ini && strings.EqualFold(key, k)) {
+				lines[i] = key + " = " + v
+				done[k] = true
+			}
+		}
+	}
+	var add []string
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if !done[k] {
+			add = append(add, k+" = "+values[k])
+		}
+	}
+	if end < 0 { // ini without the section
+		if len(lines) > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, "["+section+"]")
+		end = len(lines)
+	}
+	lines = append(lines[:end], append(add, lines[end:]...)...)
+	return strings.Join(lines, "\n") + "\n"
+}

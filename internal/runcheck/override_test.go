@@ -1,0 +1,82 @@
+package runcheck
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
+)
+
+func TestServerOverrideJavaKeepsOtherLines(t *testing.T) {
+	conf := "# comment server_address = x\nserver_address = 10.0.0.1\nserver_port = 5000\ndomain_id = 1000\nlog_dir = /opt/jennifer/agent.java/logs\n"
+	labels := map[string]string{buildplan.LabelProfile: "jennifer-java", buildplan.LabelConfig: "/opt/jennifer/agent.java/conf/jennifer.conf"}
+	ov, env, err := ServerOverride(labels, []byte(conf), "127.0.0.1", 41234)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# comment server_address = x\nserver_address = 127.0.0.1\nserver_port = 41234\ndomain_id = 1000\nlog_dir = /opt/jennifer/agent.java/logs\n"
+	if ov.Path != labels[buildplan.LabelConfig] || string(ov.Content) != want {
+		t.Errorf("override %s:\n%s\nwant:\n%s", ov.Path, ov.Content, want)
+	}
+	if len(env) != 0 {
+		t.Errorf("env = %q, want none for the Java profile", env)
+	}
+}
+
+func TestServerOverridePythonINI(t *testing.T) {
+	conf := "[OTHER]\nserver_port = 1\n\n[JENNIFER]\nServer_Port: 5000\ndomain_id = 1000\n\n[LAST]\nx = y\n"
+	labels := map[string]string{buildplan.LabelProfile: "jennifer-python", buildplan.LabelConfig: "/opt/jennifer/agent.python/conf/jennifer.ini"}
+	ov, _, err := ServerOverride(labels, []byte(conf), "127.0.0.1", 40000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[OTHER]\nserver_port = 1\n\n[JENNIFER]\nServer_Port = 40000\ndomain_id = 1000\nserver_address = 127.0.0.1\n\n[LAST]\nx = y\n"
+	if string(ov.Content) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", ov.Content, want)
+	}
+	// No section at all: it is added.
+	ov, _, _ = ServerOverride(labels, nil, "127.0.0.1", 40000)
+	if want := "[JENNIFER]\nserver_address = 127.0.0.1\nserver_port = 40000\n"; string(ov.Content) != want {
+		t.Errorf("empty file: got %q, want %q", ov.Content, want)
+	}
+}
+
+func TestServerOverrideEnvProfiles(t *testing.T) {
+	for _, name := range []string{"jennifer-nodejs", "jennifer-dotnet"} {
+		ov, env, err := ServerOverride(map[string]string{buildplan.LabelProfile: name}, nil, "127.0.0.1", 40001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ov != nil {
+			t.Errorf("%s: config override %v, want none", name, ov)
+		}
+		slices.Sort(env)
+		if want := []string{"ARIES_SERVER_ADDRESS=127.0.0.1", "ARIES_SERVER_PORT=40001"}; !slices.Equal(env, want) {
+			t.Errorf("%s: env = %q, want %q", name, env, want)
+		}
+	}
+}
+
+func TestServerOverrideErrors(t *testing.T) {
+	if _, _, err := ServerOverride(map[string]string{}, nil, "127.0.0.1", 1); err == nil || !strings.Contains(err.Error(), "not made by jbuild") {
+		t.Errorf("no labels: err = %v", err)
+	}
+	if _, _, err := ServerOverride(map[string]string{buildplan.LabelProfile: "jennifer-java"}, nil, "127.0.0.1", 1); err == nil || !strings.Contains(err.Error(), buildplan.LabelConfig) {
+		t.Errorf("no config label: err = %v", err)
+	}
+}
+
+func TestTmpfsOptions(t *testing.T) {
+	for user, want := range map[string]string{
+		"":          "mode=0775,uid=0,gid=0",
+		"1000":      "mode=0775,uid=1000,gid=1000",
+		"1000:2000": "mode=0775,uid=1000,gid=2000",
+		"app":       "mode=1777",
+		"app:app":   "mode=1777",
+	} {
+		if got := strings.Join(tmpfsOptions(user), ","); got != want {
+			t.Errorf("tmpfsOptions(%q) = %s, want %s", user, got, want)
+		}
+	}
+}

@@ -1,0 +1,410 @@
+// Package runcheck runs an image once, the way a restricted Kubernetes pod
+// runs it, and reports whether the agent inside reached a throw-away data
+// server. It is the machinery behind `jbuild verify --run` and jbuild's
+// end-to-end tests.
+//
+// Run starts the image in Docker or in containerd with host networking, so
+// the agent reaches a listener on 127.0.0.1 of this machine; optionally as
+// another user, with a read-only root filesystem, tmpfs mounts for the
+// agent's writable directories and the agent config file replaced by one
+// that points at the listener (see ServerOverride). It waits, within a time
+// bound, until the agent connects (and the app answers its own HTTP probe,
+// when one is given), then kills the container and removes it, whatever
+// happened.
+package runcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Engines Run knows.
+const (
+	EngineDocker     = "docker"
+	EngineContainerd = "containerd"
+)
+
+// DefaultNamespace is the containerd namespace kubelet's images live in.
+const DefaultNamespace = "k8s.io"
+
+// Options say how to run the image.
+type Options struct {
+	// Engine is EngineDocker or EngineContainerd.
+	Engine string
+	// DockerHost is the Docker daemon address ("unix:///var/run/docker.sock");
+	// empty means DOCKER_HOST or Docker's default.
+	DockerHost string
+	// ContainerdAddress is containerd's socket; Namespace defaults to
+	// DefaultNamespace.
+	ContainerdAddress string
+	Namespace         string
+
+	// Image is the image name as the engine knows it (for containerd the
+	// full name, "docker.io/library/app:1").
+	Image string
+	// User overrides the image's USER ("1000:1000"); empty keeps it.
+	User string
+	// ReadOnlyRoot mounts the root filesystem read-only, as
+	// readOnlyRootFilesystem: true does in a pod.
+	ReadOnlyRoot bool
+	// Volumes are directories that get an empty tmpfs (emptyDir with
+	// medium: Memory) owned by the running user.
+	Volumes []string
+	// Env are KEY=VALUE overrides on top of the image's environment.
+	Env []string
+	// Config, when set, replaces one file of the image (the agent config)
+	// with new content, bind-mounted writable.
+	Config *ConfigOverride
+
+	// Listener is the agent's data server. Nil: Run listens on 127.0.0.1:0
+	// itself, which is only useful when the image already points there.
+	// Run closes it.
+	Listener net.Listener
+	// WaitFor bounds the wait for the agent (default 30s).
+	WaitFor time.Duration
+	// ProbeURL, when set, is fetched (GET) until it answers 200 within
+	// WaitFor: the app must still serve with the agent attached.
+	ProbeURL string
+	// Grace bounds how long Run keeps waiting for the agent once the app
+	// answered the probe (agents attach before the app serves); zero means
+	// until WaitFor. It keeps runs that must not connect short.
+	Grace time.Duration
+}
+
+// ConfigOverride replaces the file at Path in the container with Content.
+type ConfigOverride struct {
+	Path    string
+	Content []byte
+}
+
+// Result is what one run showed.
+type Result struct {
+	// Connected: something connected to the listener.
+	Connected bool
+	// FirstBytes is what the first connection sent (at most 4 KiB, read for
+	// up to 2 seconds).
+	FirstBytes []byte
+	// AppAnswered: ProbeURL answered 200; ProbeBody is its body.
+	AppAnswered bool
+	ProbeBody   string
+	// Exited: the container stopped on its own before the wait ended, with
+	// ExitCode.
+	Exited   bool
+	ExitCode int
+	// Logs are the container's stdout and stderr.
+	Logs string
+	// Duration from start to the end of the wait.
+	Duration time.Duration
+}
+
+// String summarizes the result in one line.
+func (r *Result) String() string {
+	var b strings.Builder
+	if r.Connected {
+		fmt.Fprintf(&b, "agent connected (sent %q)", r.FirstBytes)
+	} else {
+		b.WriteString("agent did not connect")
+	}
+	if r.AppAnswered {
+		b.WriteString("; app answered")
+	}
+	if r.Exited {
+		fmt.Fprintf(&b, "; container exited with code %d", r.ExitCode)
+	}
+	fmt.Fprintf(&b, " (%s)", r.Duration.Round(10*time.Millisecond))
+	return b.String()
+}
+
+// container is one started container of an engine.
+type instance interface {
+	// exited is closed when the container's main process ends.
+	exited() <-chan struct{}
+	exitCode() int
+	// stop kills the container, collects its logs and removes it.
+	stop(ctx context.Context) (logs string, err error)
+}
+
+// runSpec is what an engine needs to create a container, with the user's
+// options resolved.
+type runSpec struct {
+	Options
+	// configFile is the host file bind-mounted at Config.Path.
+	configFile string
+}
+
+// Run starts opts.Image, waits for its agent and removes the container.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Image == "" {
+		return nil, errors.New("runcheck: no image given")
+	}
+	if opts.WaitFor <= 0 {
+		opts.WaitFor = 30 * time.Second
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = DefaultNamespace
+	}
+	ln := opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = Listen(); err != nil {
+			return nil, err
+		}
+	}
+	srv := serve(ln)
+	defer srv.close()
+
+	spec := runSpec{Options: opts}
+	if opts.Config != nil {
+		dir, err := os.MkdirTemp("", "jbuild-runcheck-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if spec.configFile, err = writeConfig(dir, opts.Config); err != nil {
+			return nil, err
+		}
+	}
+
+	var start func(context.Context, runSpec) (instance, error)
+	switch opts.Engine {
+	case EngineDocker:
+		start = startDocker
+	case EngineContainerd:
+		start = startContainerd
+	default:
+		return nil, fmt.Errorf("runcheck: unknown engine %q (want %s or %s)", opts.Engine, EngineDocker, EngineContainerd)
+	}
+	began := time.Now()
+	c, err := start(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	// The container goes away whatever happens below, also when ctx is
+	// cancelled: cleanup gets its own bounded context.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		logs, serr := c.stop(cctx)
+		res.Logs = logs
+		if serr != nil && err == nil {
+			err = serr
+		}
+	}()
+
+	wait(ctx, c, srv, res, opts)
+	res.Duration = time.Since(began)
+	if res.Connected {
+		res.FirstBytes = srv.firstBytes()
+	}
+	return res, ctx.Err()
+}
+
+// wait returns when the run has shown what it can: the agent connected (and
+// the app answered, when probed), the container exited, Grace passed after
+// the app answered, or WaitFor passed.
+func wait(ctx context.Context, c instance, srv *server, res *Result, opts Options) {
+	deadline := time.NewTimer(opts.WaitFor)
+	defer deadline.Stop()
+	answered := make(chan string, 1)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if opts.ProbeURL != "" {
+		go probe(pctx, opts.ProbeURL, answered)
+	}
+	var grace <-chan time.Time
+	connected := srv.connected
+	for {
+		done := res.Connected && (opts.ProbeURL == "" || res.AppAnswered)
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-grace:
+			return
+		case <-connected:
+			res.Connected = true
+			connected = nil
+		case body := <-answered:
+			res.AppAnswered, res.ProbeBody = true, body
+			if opts.Grace > 0 && !res.Connected {
+				grace = time.After(opts.Grace)
+			}
+		case <-c.exited():
+			res.Exited, res.ExitCode = true, c.exitCode()
+			// A connection that raced with the exit still counts.
+			select {
+			case <-srv.connected:
+				res.Connected = true
+			case <-time.After(100 * time.Millisecond):
+			}
+			return
+		}
+	}
+}
+
+// probe GETs url until it answers 200, then sends the body.
+func probe(ctx context.Context, url string, answered chan<- string) {
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return
+		}
+		if resp, err := client.Do(req); err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				answered <- string(body)
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Listen opens the throw-away data server: TCP on 127.0.0.1, a free port.
+func Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("runcheck: listening for the agent: %w", err)
+	}
+	return ln, nil
+}
+
+// Port is the TCP port of a listener.
+func Port(ln net.Listener) int {
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// server accepts agent connections and keeps what the first one sent.
+type server struct {
+	ln        net.Listener
+	connected chan struct{} // closed at the first connection
+	once      sync.Once
+	mu        sync.Mutex
+	first     []byte
+	firstDone chan struct{} // closed when the first connection was read
+	wg        sync.WaitGroup
+}
+
+func serve(ln net.Listener) *server {
+	s := &server{ln: ln, connected: make(chan struct{}), firstDone: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			first := false
+			s.once.Do(func() { first = true; close(s.connected) })
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer conn.Close()
+				if !first {
+					return
+				}
+				defer close(s.firstDone)
+				conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+				buf := make([]byte, 0, 4096)
+				tmp := make([]byte, 4096)
+				for len(buf) < cap(buf) {
+					n, err := conn.Read(tmp[:cap(buf)-len(buf)])
+					buf = append(buf, tmp[:n]...)
+					s.mu.Lock()
+					s.first = buf
+					s.mu.Unlock()
+					if err != nil || strings.Contains(string(buf), "\n") {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return s
+}
+
+// firstBytes waits (bounded) for the first connection to be read.
+func (s *server) firstBytes() []byte {
+	select {
+	case <-s.firstDone:
+	case <-time.After(3 * time.Second):
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.first...)
+}
+
+func (s *server) close() {
+	s.ln.Close()
+	s.wg.Wait()
+}
+
+// writeConfig writes the override into dir. The file is world-writable: the
+// agent runs as the image's user and may write to it (the Java agent
+// writes the inst_id it is given back into its config).
+func writeConfig(dir string, c *ConfigOverride) (string, error) {
+	if !strings.HasPrefix(c.Path, "/") {
+		return "", fmt.Errorf("runcheck: config path %q is not absolute", c.Path)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
+	f := filepath.Join(dir, filepath.Base(c.Path))
+	if err := os.WriteFile(f, c.Content, 0o666); err != nil {
+		return "", err
+	}
+	return f, os.Chmod(f, 0o666) // umask
+}
+
+// numericUser parses "uid" or "uid:gid"; ok is false for names.
+func numericUser(u string) (uid, gid int, ok bool) {
+	us, gs, hasGID := strings.Cut(u, ":")
+	uid, err := strconv.Atoi(us)
+	if err != nil {
+		return 0, 0, false
+	}
+	gid = uid
+	if hasGID {
+		if gid, err = strconv.Atoi(gs); err != nil {
+			return 0, 0, false
+		}
+	}
+	return uid, gid, true
+}
+
+// tmpfsOptions are the mount options of a volume for the user: owned by the
+// user when it is numeric (or root when the image has none), world-writable
+// with the sticky bit, as /tmp, when it is a name runcheck cannot resolve.
+func tmpfsOptions(user string) []string {
+	if user == "" {
+		user = "0"
+	}
+	if uid, gid, ok := numericUser(user); ok {
+		return []string{"mode=0775", fmt.Sprintf("uid=%d", uid), fmt.Sprintf("gid=%d", gid)}
+	}
+	return []string{"mode=1777"}
+}
