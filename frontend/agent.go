@@ -12,6 +12,7 @@ import (
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/templates"
 )
@@ -74,10 +75,10 @@ func loadAgent(ctx context.Context, c gwclient.Client, s *Settings, p ocispecs.P
 		if len(img.RootFS.DiffIDs) == 1 {
 			in.diffID = img.RootFS.DiffIDs[0].String()
 		}
-		return in, readBundle(ctx, c, in, p, "build context "+AgentContext, img.Config.Labels[agent.LabelVersion])
+		return in, readBundle(ctx, c, in, p, "build context "+AgentContext, img.Config.Labels)
 	}
 	in := &agentInput{state: *st, dir: "/"}
-	return in, readBundle(ctx, c, in, p, "build context "+AgentContext, "")
+	return in, readBundle(ctx, c, in, p, "build context "+AgentContext, nil)
 }
 
 func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispecs.Platform) (*agentInput, error) {
@@ -99,12 +100,14 @@ func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispe
 	if len(img.RootFS.DiffIDs) == 1 {
 		in.diffID = img.RootFS.DiffIDs[0].String()
 	}
-	return in, readBundle(ctx, c, in, p, "agent image "+ref, img.Config.Labels[agent.LabelVersion])
+	return in, readBundle(ctx, c, in, p, "agent image "+ref, img.Config.Labels)
 }
 
 // readBundle solves the agent's state and reads the agent folder through
-// the gateway, with the same checks and digest as a folder on disk.
-func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs.Platform, what, version string) error {
+// the gateway, with the same checks and digest as a folder on disk. An
+// agent image's labels give the version and the digest (so its files are
+// listed, not read).
+func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs.Platform, what string, labels map[string]string) error {
 	def, err := in.state.Marshal(ctx, llb.Platform(p))
 	if err != nil {
 		return err
@@ -126,12 +129,12 @@ func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispe
 			fsys.dir = in.dir
 		}
 	}
-	b, err := agent.OpenFS(ctx, fsys, what, what, agent.Options{BundleRoot: bundleRoots()})
+	b, err := agent.OpenFS(ctx, fsys, what, what, agent.Options{BundleRoot: bundleRoots(), KnownDigest: labels[buildplan.LabelAgentDigest]})
 	if err != nil {
 		return err
 	}
 	if b.Version == "" {
-		b.Version = version
+		b.Version = labels[agent.LabelVersion]
 	}
 	in.bundle = b
 	return nil

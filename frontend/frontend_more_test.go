@@ -2,7 +2,10 @@ package frontend
 
 import (
 	"archive/tar"
+	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -197,7 +200,6 @@ func TestFrontendErrors(t *testing.T) {
 	}
 }
 
-
 // RUN steps with a secret and a cache mount build as with BuildKit's own
 // frontend, and the result is wrapped.
 func TestFrontendSecretsAndCacheMounts(t *testing.T) {
@@ -233,5 +235,30 @@ func TestFrontendSecretsAndCacheMounts(t *testing.T) {
 	cf, _ := img.ConfigFile()
 	if !strings.Contains(envOf(cf, "JAVA_TOOL_OPTIONS"), "-javaagent:") {
 		t.Error("not wrapped")
+	}
+}
+
+// An agent file over BuildKit's 16 MiB single-read limit is read in chunks.
+func TestFrontendLargeAgentFile(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:large")
+	dir := filepath.Join(t.TempDir(), "agent.java")
+	if err := os.CopyFS(dir, os.DirFS(sampleAgentDir(t))); err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), (17<<20)/16)
+	if err := os.WriteFile(filepath.Join(dir, "lib-big.jar"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := reg + "/fe/app:large"
+	build{
+		dockerfile: "FROM " + reg + "/fe/javabase:large\n",
+		args:       map[string]string{ArgServerAddress: "10.0.0.5"},
+		agentDir:   dir,
+		push:       out,
+	}.mustRun(t)
+	h := layerHeaders(t, image(t, out), 1)["opt/jennifer/agent.java/lib-big.jar"]
+	if h == nil || h.Size != int64(len(big)) {
+		t.Errorf("lib-big.jar in the agent layer = %+v, want %d bytes", h, len(big))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -168,11 +169,31 @@ func (f *refFS) Open(name string) (fs.File, error) {
 	if !info.Mode().IsRegular() {
 		return &openFile{info: info, r: bytes.NewReader(nil)}, nil
 	}
-	b, err := f.ref.ReadFile(f.ctx, gwclient.ReadRequest{Filename: full})
+	b, err := f.readAll(full, st.Size)
 	if err != nil {
 		return nil, notExist("open", name, err)
 	}
 	return &openFile{info: info, r: bytes.NewReader(b)}, nil
+}
+
+// readChunk stays under the gateway's 16 MiB limit for one ReadFile.
+const readChunk = 8 << 20
+
+// readAll reads a file of the given size in chunks.
+func (f *refFS) readAll(p string, size int64) ([]byte, error) {
+	out := make([]byte, 0, size)
+	for int64(len(out)) < size {
+		n := min(size-int64(len(out)), readChunk)
+		b, err := f.ref.ReadFile(f.ctx, gwclient.ReadRequest{Filename: p, Range: &gwclient.FileRange{Offset: len(out), Length: int(n)}})
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == 0 {
+			return nil, fmt.Errorf("%s: short read at %d of %d bytes", p, len(out), size)
+		}
+		out = append(out, b...)
+	}
+	return out, nil
 }
 
 // Lstat implements fs.ReadLinkFS.

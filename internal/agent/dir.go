@@ -79,6 +79,9 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 			}
 		case mode.IsRegular():
 			e.open = func() (io.ReadCloser, error) { return fsys.Open(name) }
+			if opts.KnownDigest != "" {
+				break
+			}
 			if e.sum, err = hashFile(fsys, name, size); err != nil {
 				return fmt.Errorf("reading agent folder %s: %q: %w", dir, name, err)
 			}
@@ -95,7 +98,11 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 	if err != nil {
 		return nil, err
 	}
-	return newBundle(spec, name, "", files), nil
+	b := newBundle(spec, name, "", files)
+	if opts.KnownDigest != "" {
+		b.Digest = opts.KnownDigest
+	}
+	return b, nil
 }
 
 // agentDir picks the agent folder: dir itself when it is named like one or

@@ -58,6 +58,12 @@ type Options struct {
 	// ResolveImage resolves an image reference to an index or an image (one
 	// of the two non-nil). The CLI wires it to its image transports.
 	ResolveImage func(ctx context.Context, ref string) (v1.ImageIndex, v1.Image, error)
+	// KnownDigest, for OpenFS only, is the bundle digest recorded by
+	// whoever made the files (an agent image's io.jbuild.agent.digest
+	// label): the files are listed and checked but not read to hash them,
+	// which is most of the cost of reading a large agent through BuildKit's
+	// gateway.
+	KnownDigest string
 }
 
 const (

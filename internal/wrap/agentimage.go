@@ -55,6 +55,9 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 			buildplan.LabelAgentVersion: version,
 			buildplan.LabelProfile:      prof.Name,
 			buildplan.LabelRuntime:      string(prof.Runtime),
+			// Lets readers that see only the files (the frontend, through
+			// BuildKit\'s gateway) skip hashing them.
+			buildplan.LabelAgentDigest: v.Bundle.Digest,
 		})
 		if err != nil {
 			return nil, err
