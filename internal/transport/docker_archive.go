@@ -23,7 +23,9 @@ import (
 // rename; the new archive holds the written image and every other tagged
 // image FILE held, so writing app:1-jennifer next to app:1 keeps app:1.
 // Untagged images of an existing archive are dropped, and keep is ignored:
-// like the Docker daemon, an archive names images by tag only.
+// like the Docker daemon, an archive names images by tag only. An archive
+// records no media types: an OCI image is read back with Docker schema 2
+// media types (same config and layers, another manifest digest).
 type dockerArchiveStore struct {
 	ref Ref
 }
