@@ -21,7 +21,12 @@ BENCHFLAGS  ?=
 #   zip, unzip       agent archives (.zip downloads from the JENNIFER view server)
 #   runc             the OCI runtime of the test buildkitd (internal/testenv)
 #   busybox-static   /bin/sh for test base images without a public registry
-TEST_DEBS ?= docker-registry zip unzip runc busybox-static
+#   debootstrap      real runtime base images (JRE, Node.js, Python, PHP) for internal/e2e,
+#                    cached in ~/.cache/jbuild-test/images
+#   php-dev          phpize: the PHP test agent extension of internal/e2e (the host's PHP 8.2 = the image's)
+#   openjdk-17-jdk-headless  javac and jar: the Java test agent and app of internal/e2e
+#   python3-pip      pip download of the real jennifer-python agent (internal/e2e, cached)
+TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip
 
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
