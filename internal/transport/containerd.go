@@ -69,6 +69,11 @@ type containerdStore struct {
 	ref  Ref
 	opts ContainerdOptions
 	cli  *containerd.Client
+	// lent is set once an artifact reading from cli was handed out: the
+	// wrap engine may use an artifact after closing its store (a base found
+	// through its name), so Close then leaves the connection to the end
+	// of the process.
+	lent bool
 }
 
 var _ Store = (*containerdStore)(nil)
@@ -76,7 +81,7 @@ var _ Store = (*containerdStore)(nil)
 func (s *containerdStore) Ref() Ref { return s.ref }
 
 func (s *containerdStore) Close() error {
-	if s.cli == nil {
+	if s.cli == nil || s.lent {
 		return nil
 	}
 	err := s.cli.Close()
@@ -143,6 +148,7 @@ func (s *containerdStore) Get(ctx context.Context) (*Artifact, error) {
 		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
 	a.Origin = s.ref
+	s.lent = true
 	return a, nil
 }
 
@@ -188,6 +194,7 @@ func (s *containerdStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, 
 		return nil, s.callErr(fmt.Sprintf("reading %s from containerd namespace %s", h, s.opts.Namespace), err)
 	}
 	a.Origin = s.ref
+	s.lent = true
 	return a, nil
 }
 

@@ -36,6 +36,11 @@ func TestContainerdRoundTrip(t *testing.T) {
 	if got, want := artifactDigest(t, a), digestOf(t, base); got != want {
 		t.Errorf("digest %s, want %s", got, want)
 	}
+	// Readable after Close (the wrap engine closes a store it opened to
+	// find a base before using the base).
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
 	layers, err := a.Image.Layers()
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("layers %v, %v", layers, err)

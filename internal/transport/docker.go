@@ -39,27 +39,21 @@ type dockerStore struct {
 	ref  Ref
 	opts DockerOptions
 
-	cli  *client.Client
-	tmps []string // saved archives, removed by Close
+	cli *client.Client
 }
 
 var _ Store = (*dockerStore)(nil)
 
 func (s *dockerStore) Ref() Ref { return s.ref }
 
+// Close closes the API client; images already read stay readable.
 func (s *dockerStore) Close() error {
-	var errs []error
-	for _, p := range s.tmps {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
+	if s.cli == nil {
+		return nil
 	}
-	s.tmps = nil
-	if s.cli != nil {
-		errs = append(errs, s.cli.Close())
-		s.cli = nil
-	}
-	return errors.Join(errs...)
+	err := s.cli.Close()
+	s.cli = nil
+	return err
 }
 
 // client connects on first use (creating a client does not dial).
@@ -108,37 +102,41 @@ func (s *dockerStore) Get(ctx context.Context) (*Artifact, error) {
 	if err != nil {
 		return nil, s.dockerErr(doing, err)
 	}
-	path, err := s.save(ctx, cli, info.ID)
+	opener, err := s.save(ctx, cli, info.ID)
 	if err != nil {
 		return nil, s.dockerErr(doing, err)
 	}
-	img, err := tarball.ImageFromPath(path, nil)
+	img, err := tarball.Image(opener, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the saved archive: %w", doing, err)
 	}
 	return &Artifact{Image: img, Origin: s.ref}, nil
 }
 
-// save writes `docker save ID` to a temp file Close removes.
-func (s *dockerStore) save(ctx context.Context, cli *client.Client, id string) (string, error) {
+// save writes `docker save ID` to a temp file that is unlinked at once:
+// the image reads it through the open file, so it lives exactly as long as
+// the image does (an artifact may outlive its store: the wrap engine closes
+// a store it opened to find a base before it uses the base), and nothing is
+// left on disk whatever happens to the process.
+func (s *dockerStore) save(ctx context.Context, cli *client.Client, id string) (tarball.Opener, error) {
 	rc, err := cli.ImageSave(ctx, []string{id})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rc.Close()
 	f, err := os.CreateTemp("", "jbuild-docker-save-*.tar")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	s.tmps = append(s.tmps, f.Name())
-	_, err = io.Copy(f, rc)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	os.Remove(f.Name())
+	n, err := io.Copy(f, rc)
 	if err != nil {
-		return "", fmt.Errorf("docker save %s: %w", id, err)
+		f.Close()
+		return nil, fmt.Errorf("docker save %s: %w", id, err)
 	}
-	return f.Name(), nil
+	// Readers share f through ReadAt, so they never close it; the file
+	// is closed when the image is collected (os.File's finalizer).
+	return func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, n)), nil }, nil
 }
 
 // GetDigest returns the image the reference names when its digest is h:

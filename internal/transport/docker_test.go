@@ -2,6 +2,8 @@ package transport
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,5 +164,36 @@ func TestDockerDaemonNotRunning(t *testing.T) {
 	err = st.Put(bg, &Artifact{Image: randomImage(t)})
 	if err == nil || !strings.Contains(err.Error(), "loading app:1 into the Docker daemon: cannot connect") {
 		t.Errorf("Put: %v", err)
+	}
+}
+
+// An image read from the daemon stays readable after its store is closed
+// (the wrap engine closes a store it opened to find a base), and leaves no
+// temp file behind.
+func TestDockerDaemonArtifactOutlivesStore(t *testing.T) {
+	host := testenv.Dockerd(t)
+	testenv.LoadImage(t, host, "jbuild-test/outlive:1", randomImage(t))
+	st, err := Open(mustParse(t, "docker-daemon:jbuild-test/outlive:1"), Options{Docker: DockerOptions{Host: host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.Get(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	layers, err := a.Image.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("layers %v, %v", layers, err)
+	}
+	rc, err := layers[0].Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	if tmp, _ := filepath.Glob(filepath.Join(os.TempDir(), "jbuild-docker-save-*")); len(tmp) > 0 {
+		t.Errorf("temp files on disk: %v", tmp)
 	}
 }
