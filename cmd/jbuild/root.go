@@ -10,6 +10,7 @@ import (
 type globalFlags struct {
 	quiet    bool
 	cacheDir string
+	stores   storeFlags
 	closers  []func() error
 }
 
@@ -35,7 +36,10 @@ unchanged under Docker and Kubernetes and shows up in the JENNIFER console.
 
 Images are named as registry references (registry.example.com/app:1.2, with
 credentials from the Docker config and its credential helpers), oci:DIR[:TAG]
-for an OCI image layout, or oci-archive:FILE[:TAG] for a tar of one.`,
+for an OCI image layout, oci-archive:FILE[:TAG] for a tar of one,
+docker-daemon:NAME[:TAG] for the Docker daemon (DOCKER_HOST), containerd:NAME[:TAG]
+for containerd (--containerd-address, --containerd-namespace), or
+docker-archive:FILE[:NAME:TAG] for what ` + "`docker save`" + ` writes.`,
 		Example: `  jbuild wrap registry.example.com/shop/api:1.2 --agent ./agent.java --server-address 10.0.0.5
   jbuild plan oci:./layout:app-1.0 --agent agent.java.zip --server-address jennifer.example.com
   jbuild unwrap registry.example.com/shop/api:1.2-jennifer`,
@@ -45,6 +49,7 @@ for an OCI image layout, or oci-archive:FILE[:TAG] for a tar of one.`,
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result (no progress, no notes)")
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "where downloaded agents and built agent layers are cached (default $XDG_CACHE_HOME/jbuild or ~/.cache/jbuild)")
+	g.stores.register(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})

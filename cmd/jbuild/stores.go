@@ -2,19 +2,48 @@ package main
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/jbuild-dev/jbuild/internal/wrap"
+	"os"
 	"strings"
 
 	"github.com/jbuild-dev/jbuild/internal/transport"
+	"github.com/jbuild-dev/jbuild/internal/wrap"
+	"github.com/spf13/pflag"
 )
 
 // targetSuffix is appended to the source tag when no -t is given.
 const targetSuffix = "-jennifer"
 
+// storeFlags are the global flags of the daemon stores. The Docker daemon
+// is found as the docker CLI finds it (DOCKER_HOST and friends).
+type storeFlags struct {
+	containerdAddress   string
+	containerdNamespace string
+}
+
+func (f *storeFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.containerdAddress, "containerd-address", "", "containerd socket for containerd: images (default $CONTAINERD_ADDRESS, else "+transport.DefaultContainerdAddress+")")
+	fs.StringVar(&f.containerdNamespace, "containerd-namespace", "", "containerd namespace for containerd: images (default $CONTAINERD_NAMESPACE, else "+transport.DefaultContainerdNamespace+", where kubelet keeps its images)")
+}
+
 func storeOptions(g *globalFlags) transport.Options {
-	return transport.Options{Registry: transport.RegistryOptions{UserAgent: "jbuild/" + version}}
+	return transport.Options{
+		Registry: transport.RegistryOptions{UserAgent: "jbuild/" + version},
+		// The environment variables are ctr's and nerdctl's.
+		Containerd: transport.ContainerdOptions{
+			Address:   firstNonEmpty(g.stores.containerdAddress, os.Getenv("CONTAINERD_ADDRESS")),
+			Namespace: firstNonEmpty(g.stores.containerdNamespace, os.Getenv("CONTAINERD_NAMESPACE")),
+		},
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // openStore parses ref and opens its store; the store is closed when the
