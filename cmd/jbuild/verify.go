@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/jbuild-dev/jbuild/internal/runcheck"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/verify"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
@@ -18,7 +21,9 @@ import (
 var errVerifyFailed = fmt.Errorf("verification failed")
 
 func newVerifyCmd(g *globalFlags) *cobra.Command {
-	var output string
+	var output, engine string
+	var run bool
+	var wait time.Duration
 	c := &cobra.Command{
 		Use:   "verify IMAGE",
 		Short: "Check that an image is a sound monitored variant",
@@ -29,7 +34,9 @@ when the base image can be found, that entrypoint, cmd, user, workdir, exposed p
 and healthcheck are the base's. Every platform of an index is checked. The exit code is 1 when
 a check fails.`,
 		Example: `  jbuild verify registry.example.com/shop/api:1.2-jennifer
-  jbuild verify oci:./layout:app-1.0-jennifer -o json`,
+  jbuild verify oci:./layout:app-1.0-jennifer -o json
+  jbuild verify docker-daemon:shop/api:1.2-jennifer --run
+  jbuild verify containerd:registry.example.com/shop/api:1.2-jennifer --run --wait 1m`,
 		Args: exactArgs(1, "one IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -50,11 +57,80 @@ a check fails.`,
 					return errVerifyFailed
 				}
 			}
+			if !run {
+				return nil
+			}
+			res, err := verifyRun(ctx, g, st, stores, engine, wait)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "run: %s\n", res)
+			if !res.Connected {
+				fmt.Fprintf(cmd.ErrOrStderr(), "--- container output ---\n%s\n", res.Logs)
+				return fmt.Errorf("the agent did not connect within %s: %w", wait, errVerifyFailed)
+			}
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.Flags().BoolVar(&run, "run", false, "also run the image (read-only root, its own user, a writable mount per agent directory, host network) and wait for the agent to connect to a throw-away data server on 127.0.0.1")
+	c.Flags().StringVar(&engine, "engine", "", "where --run starts the image: docker or containerd (default: the image's own store; other images are loaded into Docker for the run)")
+	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long --run waits for the agent")
 	return c
+}
+
+// verifyRun runs the image in the engine that holds it, or loads it into
+// Docker under a temporary name for the run.
+func verifyRun(ctx context.Context, g *globalFlags, st transport.Store, stores transport.Options, engine string, wait time.Duration) (*runcheck.Result, error) {
+	a, err := st.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	img := a.Image
+	if img == nil {
+		if img, err = hostImage(a.Index); err != nil {
+			return nil, err
+		}
+	}
+	ref := st.Ref()
+	o := verify.RunOptions{
+		DockerHost:        stores.Docker.Host,
+		ContainerdAddress: stores.Containerd.Address,
+		Namespace:         stores.Containerd.Namespace,
+		Wait:              wait,
+	}
+	switch {
+	case ref.Kind == transport.KindDockerDaemon && engine != runcheck.EngineContainerd:
+		o.Engine, o.Image = runcheck.EngineDocker, ref.Image.String()
+	case ref.Kind == transport.KindContainerd && engine != runcheck.EngineDocker:
+		o.Engine, o.Image = runcheck.EngineContainerd, ref.Image.Name()
+	default:
+		if engine == "" {
+			engine = runcheck.EngineDocker
+		}
+		tmp, cleanup, err := verify.LoadForRun(ctx, img, engine, stores)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		o.Engine, o.Image = engine, tmp
+	}
+	return verify.Run(ctx, img, o)
+}
+
+// hostImage picks the image of an index for this machine's platform.
+func hostImage(idx v1.ImageIndex) (v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	want := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	for _, d := range im.Manifests {
+		if d.Platform != nil && d.Platform.Satisfies(want) {
+			return idx.Image(d.Digest)
+		}
+	}
+	return nil, fmt.Errorf("the index has no %s image to run here", want.String())
 }
 
 func verifyStatic(ctx context.Context, st transport.Store, stores transport.Options) ([]*verify.Report, error) {
