@@ -167,8 +167,9 @@ func (s *dockerStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) e
 	if !ok {
 		return fmt.Errorf("writing %s: a Docker daemon target needs a tag, not a digest: write docker-daemon:NAME:TAG", s.ref)
 	}
-	if a.Index != nil {
-		return fmt.Errorf("writing %s: the Docker daemon holds single-platform images and this is a multi-platform index: select one platform (--platform linux/amd64) or write to a registry or oci: layout", s.ref)
+	img, err := singleImage(a)
+	if err != nil {
+		return fmt.Errorf("writing %s: the Docker daemon holds single-platform images: %w", s.ref, err)
 	}
 	cli, err := s.client()
 	if err != nil {
@@ -186,7 +187,7 @@ func (s *dockerStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) e
 	pr, pw := io.Pipe()
 	written := make(chan error, 1)
 	go func() {
-		err := tarball.Write(loadTag, a.Image, pw)
+		err := tarball.Write(loadTag, img, pw)
 		pw.CloseWithError(err)
 		written <- err
 	}()
@@ -215,4 +216,27 @@ func (s *dockerStore) load(ctx context.Context, cli *client.Client, r io.Reader)
 	}
 	defer resp.Body.Close()
 	return jsonmessage.DisplayJSONMessagesStream(resp.Body, io.Discard, 0, false, nil)
+}
+
+// singleImage is a's image, or the one platform image of an index (wrap
+// --platform on a multi-platform source); attestation manifests
+// (platform unknown/unknown) do not count.
+func singleImage(a *Artifact) (v1.Image, error) {
+	if a.Index == nil {
+		return a.Image, nil
+	}
+	im, err := a.Index.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var one []v1.Hash
+	for _, m := range im.Manifests {
+		if m.MediaType.IsImage() && (m.Platform == nil || m.Platform.OS != "unknown") {
+			one = append(one, m.Digest)
+		}
+	}
+	if len(one) != 1 {
+		return nil, fmt.Errorf("this is a multi-platform index of %d images: select one with --platform (e.g. --platform linux/amd64), or write to a registry or an oci: layout", len(one))
+	}
+	return a.Index.Image(one[0])
 }

@@ -132,10 +132,11 @@ func (s *dockerArchiveStore) Put(ctx context.Context, a *Artifact, keep ...*Arti
 	if !ok {
 		return fmt.Errorf("writing %s: a docker-archive target needs a name: write docker-archive:%s:NAME:TAG", s.ref, s.ref.Path)
 	}
-	if a.Index != nil {
-		return fmt.Errorf("writing %s: a docker-archive holds single-platform images and this is a multi-platform index: select one platform (--platform linux/amd64) or write to oci-archive:", s.ref)
+	img, err := singleImage(a)
+	if err != nil {
+		return fmt.Errorf("writing %s: a docker-archive holds single-platform images: %w", s.ref, err)
 	}
-	refs := map[name.Reference]v1.Image{t: a.Image}
+	refs := map[name.Reference]v1.Image{t: img}
 	if m, err := s.manifest(); err == nil {
 		for _, rt := range archiveTags(m) {
 			other, err := name.NewTag(rt, name.WeakValidation)

@@ -139,3 +139,29 @@ func TestDockerArchiveWithDocker(t *testing.T) {
 		}
 	}
 }
+
+// An index of one platform (wrap --platform) is written as that image; a
+// multi-platform one is refused with what to do.
+func TestDockerArchiveIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.tar")
+	st := mustOpen(t, "docker-archive:"+path+":app:1")
+	if err := st.Put(bg, &Artifact{Index: randomIndex(t)}); err == nil || !strings.Contains(err.Error(), "--platform") {
+		t.Errorf("Put of a multi-platform index: %v", err)
+	}
+	one, err := testenv.RandomIndex(testenv.Spec{Layers: 1, LayerSize: 100}, testenv.DefaultPlatforms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(bg, &Artifact{Index: one}); err != nil {
+		t.Fatal(err)
+	}
+	im, _ := one.IndexManifest()
+	want, _ := one.Image(im.Manifests[0].Digest)
+	a, err := st.Get(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if configName(t, a.Image) != configName(t, want) {
+		t.Errorf("config %s, want %s", configName(t, a.Image), configName(t, want))
+	}
+}
