@@ -26,7 +26,9 @@ BENCHFLAGS  ?=
 #   php-dev          phpize: the PHP test agent extension of internal/e2e (the host's PHP 8.2 = the image's)
 #   openjdk-17-jdk-headless  javac and jar: the Java test agent and app of internal/e2e
 #   python3-pip      pip download of the real jennifer-python agent (internal/e2e, cached)
-TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip
+#   docker.io        dockerd 20.10 and its containerd for the docker-daemon: and containerd:
+#                    store tests (internal/testenv starts its own under /tmp)
+TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io
 
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
