@@ -42,12 +42,10 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.runtimeVer, "runtime-version", "", "runtime version (major.minor) when the image does not reveal it, e.g. 8.2 for PHP")
 }
 
-// options turns the flags into engine options.
-func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transport.Options) (wrap.Options, error) {
-	var o wrap.Options
-	if f.agent == "" {
-		return o, usageError{fmt.Errorf("--agent is required: an agent folder, .zip/.tar.gz, download URL or agent image")}
-	}
+// planOptions validates the planning flags and turns them into
+// buildplan options; wrap, plan and wrap --builder share it.
+func (f *planFlags) planOptions() (buildplan.Options, error) {
+	var o buildplan.Options
 	if f.runtime != "" {
 		switch buildplan.Runtime(f.runtime) {
 		case buildplan.RuntimeJava, buildplan.RuntimeDotnet, buildplan.RuntimeNodejs, buildplan.RuntimePython, buildplan.RuntimePHP:
@@ -69,6 +67,27 @@ func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transpor
 		}
 		params[k] = v
 	}
+	return buildplan.Options{
+		Runtime:        buildplan.Runtime(f.runtime),
+		ServerAddress:  f.serverAddress,
+		ServerPort:     f.serverPort,
+		DomainID:       f.domainID,
+		JbuildVersion:  version,
+		Params:         params,
+		RuntimeVersion: f.runtimeVer,
+	}, nil
+}
+
+// options turns the flags into engine options.
+func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transport.Options) (wrap.Options, error) {
+	var o wrap.Options
+	if f.agent == "" {
+		return o, usageError{fmt.Errorf("--agent is required: an agent folder, .zip/.tar.gz, download URL or agent image")}
+	}
+	po, err := f.planOptions()
+	if err != nil {
+		return o, err
+	}
 	for _, s := range f.platforms {
 		p, err := v1.ParsePlatform(s)
 		if err != nil {
@@ -87,15 +106,7 @@ func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transpor
 	}
 	o.Layer = layerOpts
 	o.Stores = stores
-	o.Plan = buildplan.Options{
-		Runtime:        buildplan.Runtime(f.runtime),
-		ServerAddress:  f.serverAddress,
-		ServerPort:     f.serverPort,
-		DomainID:       f.domainID,
-		JbuildVersion:  version,
-		Params:         params,
-		RuntimeVersion: f.runtimeVer,
-	}
+	o.Plan = po
 	src, err := openAgent(ctx, f.agent, prof, g, stores)
 	if err != nil {
 		return o, err
@@ -207,27 +218,11 @@ func (f *planFlags) remoteSettings() (*frontend.Settings, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	params := map[string]string{}
-	for _, p := range f.params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, "", usageError{fmt.Errorf("--param %q: write NAME=VALUE", p)}
-		}
-		params[k] = v
+	po, err := f.planOptions()
+	if err != nil {
+		return nil, "", err
 	}
-	s := &frontend.Settings{
-		Profile: prof,
-		Epoch:   epoch,
-		Plan: buildplan.Options{
-			Runtime:        buildplan.Runtime(f.runtime),
-			ServerAddress:  f.serverAddress,
-			ServerPort:     f.serverPort,
-			DomainID:       f.domainID,
-			JbuildVersion:  version,
-			Params:         params,
-			RuntimeVersion: f.runtimeVer,
-		},
-	}
+	s := &frontend.Settings{Profile: prof, Epoch: epoch, Plan: po}
 	if st, err := os.Stat(f.agent); err == nil {
 		if !st.IsDir() {
 			return nil, "", usageError{fmt.Errorf("--agent %s: with --builder give an agent folder or an agent image (unpack archives first, or publish them with `jbuild agent push`)", f.agent)}
