@@ -17,10 +17,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/rootpath"
 )
-
-// maxSymlinkHops mirrors the kernel's ELOOP limit.
-const maxSymlinkHops = 40
 
 // refFS reads a solved gateway reference. It serves two views: the image
 // view buildplan detects runtimes with (absolute paths, symlinks followed
@@ -56,44 +54,13 @@ func (f *refFS) lstat(p string) (*fstypes.Stat, error) {
 // resolve follows symlinks in every component of p, keeping ".." at the
 // root as a container runtime does.
 func (f *refFS) resolve(p string) (string, *fstypes.Stat, error) {
-	hops := 0
-	cur := "/"
-	rest := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
-	var st *fstypes.Stat
-	for len(rest) > 0 {
-		c := rest[0]
-		rest = rest[1:]
-		if c == "" || c == "." {
-			continue
-		}
-		next := path.Join(cur, c)
-		s, err := f.lstat(next)
+	return rootpath.Resolve(p, func(q string) (*fstypes.Stat, fs.FileMode, string, error) {
+		st, err := f.lstat(q)
 		if err != nil {
-			return "", nil, err
+			return nil, 0, "", err
 		}
-		if fs.FileMode(s.Mode)&fs.ModeSymlink != 0 {
-			if hops++; hops > maxSymlinkHops {
-				return "", nil, &fs.PathError{Op: "stat", Path: p, Err: errors.New("too many levels of symbolic links")}
-			}
-			target := s.Linkname
-			if !path.IsAbs(target) {
-				target = path.Join(cur, target)
-			}
-			rest = append(strings.Split(strings.Trim(path.Clean(target), "/"), "/"), rest...)
-			cur = "/"
-			st = nil
-			continue
-		}
-		cur, st = next, s
-	}
-	if st == nil { // the root itself
-		s, err := f.lstat("/")
-		if err != nil {
-			return "", nil, err
-		}
-		st = s
-	}
-	return cur, st, nil
+		return st, fs.FileMode(st.Mode), st.Linkname, nil
+	})
 }
 
 // Stat implements buildplan.ImageFS (follows symlinks).

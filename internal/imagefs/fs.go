@@ -13,6 +13,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/internal/rootpath"
 )
 
 // maxContent bounds a file whose content is kept: detection reads small
@@ -20,7 +22,7 @@ import (
 const maxContent = 1 << 20
 
 // maxSymlinkHops mirrors the kernel's ELOOP limit.
-const maxSymlinkHops = 40
+const maxSymlinkHops = rootpath.MaxHops
 
 // FS is the lazily scanned filesystem of one image.
 type FS struct {
@@ -182,38 +184,14 @@ func (f *FS) removeChildren(dir string, keep map[string]bool) {
 }
 
 // resolve follows symlinks in every component of p within the image root.
-func (f *FS) resolve(p string, followLast bool) (string, *entry, error) {
-	hops := 0
-	cur := "/"
-	rest := strings.Split(strings.Trim(path.Clean("/"+p), "/"), "/")
-	for len(rest) > 0 {
-		c := rest[0]
-		rest = rest[1:]
-		if c == "" || c == "." {
-			continue
-		}
-		next := path.Join(cur, c)
-		e, ok := f.entries[next]
+func (f *FS) resolve(p string) (string, *entry, error) {
+	return rootpath.Resolve(p, func(q string) (*entry, fs.FileMode, string, error) {
+		e, ok := f.entries[q]
 		if !ok {
-			return "", nil, &fs.PathError{Op: "stat", Path: p, Err: fs.ErrNotExist}
+			return nil, 0, "", &fs.PathError{Op: "stat", Path: p, Err: fs.ErrNotExist}
 		}
-		if e.mode&fs.ModeSymlink != 0 && (len(rest) > 0 || followLast) {
-			if hops++; hops > maxSymlinkHops {
-				return "", nil, &fs.PathError{Op: "stat", Path: p, Err: errors.New("too many levels of symbolic links")}
-			}
-			target := e.link
-			if !path.IsAbs(target) {
-				target = path.Join(cur, target)
-			}
-			// Re-walk the target from the root; ".." above "/" stays at "/"
-			// (path.Clean), which keeps resolution inside the image.
-			rest = append(strings.Split(strings.Trim(path.Clean(target), "/"), "/"), rest...)
-			cur = "/"
-			continue
-		}
-		cur = next
-	}
-	return cur, f.entries[cur], nil
+		return e, e.mode, e.link, nil
+	})
 }
 
 // Stat implements buildplan.ImageFS.
@@ -221,7 +199,7 @@ func (f *FS) Stat(p string) (fs.FileInfo, error) {
 	if err := f.load(); err != nil {
 		return nil, err
 	}
-	rp, e, err := f.resolve(p, true)
+	rp, e, err := f.resolve(p)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +211,7 @@ func (f *FS) ReadDir(p string) ([]fs.DirEntry, error) {
 	if err := f.load(); err != nil {
 		return nil, err
 	}
-	rp, e, err := f.resolve(p, true)
+	rp, e, err := f.resolve(p)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +230,7 @@ func (f *FS) ReadFile(p string, limit int64) ([]byte, error) {
 	if err := f.load(); err != nil {
 		return nil, err
 	}
-	_, e, err := f.resolve(p, true)
+	_, e, err := f.resolve(p)
 	if err != nil {
 		return nil, err
 	}
