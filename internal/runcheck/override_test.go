@@ -80,3 +80,17 @@ func TestTmpfsOptions(t *testing.T) {
 		}
 	}
 }
+
+// The listener's port must fit in an int16 (see Listen).
+func TestListenPortFitsInt16(t *testing.T) {
+	for range 20 {
+		ln, err := Listen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := Port(ln); p < minPort || p > 32767 {
+			t.Errorf("port %d outside %d-32767", p, minPort)
+		}
+		ln.Close()
+	}
+}

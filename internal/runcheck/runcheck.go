@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -281,14 +283,31 @@ func probe(ctx context.Context, url string, answered chan<- string) {
 	}
 }
 
-// Listen opens the throw-away data server: TCP on 127.0.0.1, a free port.
+// Listen opens the throw-away data server: TCP on 127.0.0.1, on a free
+// port below 32768. The port is kept in the signed 16-bit range because the
+// real JENNIFER Python agent (jennifer-python 5.6.5.9's native
+// jennifer_agent) reads server_port as an int16: a port from the kernel's
+// ephemeral range (32768-60999) becomes 0 and the agent silently connects
+// to port 0.
 func Listen() (net.Listener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("runcheck: listening for the agent: %w", err)
+	var last error
+	for range 100 {
+		port := minPort + mrand.IntN(maxPort-minPort+1)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			return ln, nil
+		}
+		last = err
 	}
-	return ln, nil
+	return nil, fmt.Errorf("runcheck: listening for the agent on 127.0.0.1 (ports %d-%d): %w", minPort, maxPort, last)
 }
+
+// The port range of Listen: above the common fixed service ports, below
+// the ephemeral range, at most math.MaxInt16.
+const (
+	minPort = 20000
+	maxPort = math.MaxInt16
+)
 
 // Port is the TCP port of a listener.
 func Port(ln net.Listener) int {
