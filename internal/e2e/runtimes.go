@@ -28,6 +28,10 @@ type Runtime struct {
 	Name    string
 	Profile string
 	Rootfs  Rootfs
+	// Volumes are directories the app itself (not the agent) writes, so
+	// they need a writable mount under a read-only root, as in any
+	// restricted pod of this app.
+	Volumes []string
 	// app returns the files under /app (name -> content) and the config.
 	app func() (map[string][]byte, v1.Config, error)
 }
@@ -73,6 +77,8 @@ var (
 	PHP = Runtime{
 		Name: "php", Profile: "jennifer-php",
 		Rootfs: Rootfs{Name: "php", Packages: []string{"php-cli"}},
+		// OPcache (on in Debian's php-cli) creates its lock file in /tmp.
+		Volumes: []string{"/tmp"},
 		app: func() (map[string][]byte, v1.Config, error) {
 			return appFiles("apps/php", "index.php", v1.Config{Env: []string{debianPath},
 				// php -S takes its address as an argument: a shell reads APP_PORT.
