@@ -102,10 +102,32 @@ type Profile struct {
 	// WarnEnvPrefixes: image variables starting with one of these produce a
 	// warning (JENNIFER_ makes the Java agent ignore its config file).
 	WarnEnvPrefixes []string `json:"warnEnvPrefixes,omitempty"`
+	// DownwardEnv are variables a Kubernetes manifest sets from the pod's own
+	// fields through the downward API (`jbuild k8s`), so the agents of
+	// scaled pods tell themselves apart in the console (pod name, namespace,
+	// node). They are not written into the image, and never name a variable
+	// of Env: a pod's env replaces the image's value, and the plan's values
+	// must win.
+	DownwardEnv []DownwardEnvSpec `json:"downwardEnv,omitempty"`
 
 	// Source is where the profile was read from, for messages.
 	Source string `json:"source,omitempty"`
 }
+
+// DownwardEnvSpec is one container variable taken from the pod through the
+// Kubernetes downward API (env[].valueFrom.fieldRef).
+type DownwardEnvSpec struct {
+	// Name of the variable.
+	Name string `json:"name"`
+	// FieldPath is the pod field: metadata.name, metadata.namespace,
+	// metadata.uid, metadata.labels['KEY'], metadata.annotations['KEY'],
+	// spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP.
+	FieldPath string `json:"fieldPath"`
+}
+
+// downwardFieldPath matches the pod fields Kubernetes accepts in an env
+// fieldRef.
+var downwardFieldPath = regexp.MustCompile(`^(metadata\.(name|namespace|uid)|metadata\.(labels|annotations)\['[A-Za-z0-9./_-]+'\]|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs))$`)
 
 // EnvSpec is one environment operation of a profile.
 type EnvSpec struct {
@@ -362,6 +384,7 @@ func (p *Profile) Validate() error {
 			v.fail(fmt.Sprintf("warnEnvPrefixes[%d]", i), "must not be empty")
 		}
 	}
+	v.downwardEnv(p)
 	return errors.Join(v.errs...)
 }
 
@@ -373,6 +396,37 @@ type validator struct {
 
 func (v *validator) fail(field, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("profile %s: %s: %s", v.src, field, fmt.Sprintf(format, args...)))
+}
+
+// downwardEnv: valid names and pod fields, no duplicates, and never a
+// variable the profile's env sets or one its warnEnvPrefixes warn about.
+func (v *validator) downwardEnv(p *Profile) {
+	own := map[string]bool{}
+	for _, e := range p.Env {
+		own[e.Name] = true
+	}
+	seen := map[string]bool{}
+	for i, d := range p.DownwardEnv {
+		f := fmt.Sprintf("downwardEnv[%d]", i)
+		if !envName.MatchString(d.Name) {
+			v.fail(f+".name", "%q is not a valid variable name", d.Name)
+		}
+		if own[d.Name] {
+			v.fail(f+".name", "%s is set by env: a pod variable would replace the image's value; pick another name", d.Name)
+		}
+		if seen[d.Name] {
+			v.fail(f+".name", "%s is listed twice", d.Name)
+		}
+		seen[d.Name] = true
+		for _, pre := range p.WarnEnvPrefixes {
+			if strings.HasPrefix(d.Name, pre) {
+				v.fail(f+".name", "%s starts with %s, which warnEnvPrefixes says the agent must not see", d.Name, pre)
+			}
+		}
+		if !downwardFieldPath.MatchString(d.FieldPath) {
+			v.fail(f+".fieldPath", "%q is not a pod field the downward API gives to env (metadata.name, metadata.namespace, metadata.uid, metadata.labels['KEY'], spec.nodeName, status.podIP, ...)", d.FieldPath)
+		}
+	}
 }
 
 func (v *validator) relPath(field, p string) {

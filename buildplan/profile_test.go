@@ -41,6 +41,11 @@ func TestParseProfileErrors(t *testing.T) {
 		{"bad mode", "files: [{path: a, content: b, mode: '999'}]\n", "files[0].mode"},
 		{"version regex without group", "versionFrom: {fileName: 'a.jar'}\n", "needs a capture group"},
 		{"duplicate key", "name: other\n", "already set"},
+		{"downward env", "downwardEnv: [{name: POD_NAME, fieldPath: metadata.name}, {name: L, fieldPath: \"metadata.labels['app']\"}]\n", ""},
+		{"downward env bad field", "downwardEnv: [{name: POD_NAME, fieldPath: metadata.generateName}]\n", `downwardEnv[0].fieldPath: "metadata.generateName" is not a pod field`},
+		{"downward env shadows env", "env: [{name: X, value: v}]\ndownwardEnv: [{name: X, fieldPath: metadata.name}]\n", "downwardEnv[0].name: X is set by env"},
+		{"downward env warned prefix", "warnEnvPrefixes: [JENNIFER_]\ndownwardEnv: [{name: JENNIFER_POD, fieldPath: metadata.name}]\n", "starts with JENNIFER_"},
+		{"downward env twice", "downwardEnv: [{name: P, fieldPath: metadata.name}, {name: P, fieldPath: metadata.uid}]\n", "listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
