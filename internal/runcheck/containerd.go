@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -77,6 +78,12 @@ func startContainerd(ctx context.Context, s runSpec) (_ instance, err error) {
 	if s.ReadOnlyRoot {
 		specOpts = append(specOpts, oci.WithRootFSReadonly())
 	}
+	if s.NoNewPrivileges {
+		specOpts = append(specOpts, oci.WithNoNewPrivileges)
+	}
+	if s.DropAllCapabilities {
+		specOpts = append(specOpts, oci.WithCapabilities(nil))
+	}
 	// Last: the user is resolved by now (WithImageConfig reads the image's
 	// /etc/passwd for a user name), so the tmpfs volumes can be owned by it.
 	specOpts = append(specOpts, withVolumes(s))
@@ -119,8 +126,13 @@ func withVolumes(s runSpec) oci.SpecOpts {
 		for _, v := range s.Volumes {
 			ms = append(ms, specs.Mount{
 				Type: "tmpfs", Source: "tmpfs", Destination: v,
-				Options: append([]string{"nosuid", "nodev"}, tmpfsOptions(user)...),
+				Options: append([]string{"nosuid", "nodev"}, tmpfsOptions(user, s.FSGroup)...),
 			})
+		}
+		for _, g := range extraGroups(s.Options) {
+			if !slices.Contains(spec.Process.User.AdditionalGids, uint32(g)) {
+				spec.Process.User.AdditionalGids = append(spec.Process.User.AdditionalGids, uint32(g))
+			}
 		}
 		if s.configFile != "" {
 			ms = append(ms, specs.Mount{Type: "bind", Source: s.configFile, Destination: s.Config.Path, Options: []string{"rbind", "rw"}})

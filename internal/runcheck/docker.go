@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -50,11 +51,20 @@ func startDocker(ctx context.Context, s runSpec) (instance, error) {
 		ReadonlyRootfs: s.ReadOnlyRoot,
 	}
 	if len(s.Volumes) > 0 {
-		opt := strings.Join(tmpfsOptions(user), ",")
+		opt := strings.Join(tmpfsOptions(user, s.FSGroup), ",")
 		hc.Tmpfs = map[string]string{}
 		for _, v := range s.Volumes {
 			hc.Tmpfs[v] = opt
 		}
+	}
+	for _, g := range extraGroups(s.Options) {
+		hc.GroupAdd = append(hc.GroupAdd, strconv.Itoa(g))
+	}
+	if s.NoNewPrivileges {
+		hc.SecurityOpt = append(hc.SecurityOpt, "no-new-privileges")
+	}
+	if s.DropAllCapabilities {
+		hc.CapDrop = []string{"ALL"}
 	}
 	if s.configFile != "" {
 		// Docker mounts in path order, so a file below a tmpfs volume is

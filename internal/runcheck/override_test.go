@@ -75,9 +75,27 @@ func TestTmpfsOptions(t *testing.T) {
 		"app":       "mode=1777",
 		"app:app":   "mode=1777",
 	} {
-		if got := strings.Join(tmpfsOptions(user), ","); got != want {
+		if got := strings.Join(tmpfsOptions(user, nil), ","); got != want {
 			t.Errorf("tmpfsOptions(%q) = %s, want %s", user, got, want)
 		}
+	}
+	// With an fsGroup, as kubelet makes an emptyDir, whoever the user is.
+	g := 3000
+	for _, user := range []string{"", "1000:1000", "app"} {
+		if got, want := strings.Join(tmpfsOptions(user, &g), ","), "mode=2777,uid=0,gid=3000"; got != want {
+			t.Errorf("tmpfsOptions(%q, fsGroup 3000) = %s, want %s", user, got, want)
+		}
+	}
+}
+
+func TestExtraGroups(t *testing.T) {
+	g := 3000
+	got := extraGroups(Options{FSGroup: &g, SupplementalGroups: []int{4000, 3000}})
+	if !slices.Equal(got, []int{3000, 4000}) {
+		t.Errorf("extraGroups = %v, want [3000 4000]", got)
+	}
+	if got := extraGroups(Options{}); len(got) != 0 {
+		t.Errorf("extraGroups of no options = %v", got)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,8 +61,20 @@ type Options struct {
 	// readOnlyRootFilesystem: true does in a pod.
 	ReadOnlyRoot bool
 	// Volumes are directories that get an empty tmpfs (emptyDir with
-	// medium: Memory) owned by the running user.
+	// medium: Memory) owned by the running user (see FSGroup).
 	Volumes []string
+	// FSGroup, when set, is the pod's securityContext.fsGroup, applied as
+	// kubelet applies it: every volume is root-owned, group-owned by
+	// FSGroup, mode 2777 (setgid), instead of owned by the user, and the
+	// process gets FSGroup as a supplementary group.
+	FSGroup *int
+	// SupplementalGroups are more supplementary group ids of the process
+	// (securityContext.supplementalGroups).
+	SupplementalGroups []int
+	// NoNewPrivileges sets no_new_privs (allowPrivilegeEscalation: false);
+	// DropAllCapabilities drops every capability (capabilities.drop: [ALL]).
+	NoNewPrivileges     bool
+	DropAllCapabilities bool
 	// Env are KEY=VALUE overrides on top of the image's environment.
 	Env []string
 	// Config, when set, replaces one file of the image (the agent config)
@@ -418,7 +431,12 @@ func numericUser(u string) (uid, gid int, ok bool) {
 // tmpfsOptions are the mount options of a volume for the user: owned by the
 // user when it is numeric (or root when the image has none), world-writable
 // with the sticky bit, as /tmp, when it is a name runcheck cannot resolve.
-func tmpfsOptions(user string) []string {
+// With an fsGroup, as kubelet makes an emptyDir: root-owned, group fsGroup,
+// mode 2777.
+func tmpfsOptions(user string, fsGroup *int) []string {
+	if fsGroup != nil {
+		return []string{"mode=2777", "uid=0", fmt.Sprintf("gid=%d", *fsGroup)}
+	}
 	if user == "" {
 		user = "0"
 	}
@@ -426,4 +444,18 @@ func tmpfsOptions(user string) []string {
 		return []string{"mode=0775", fmt.Sprintf("uid=%d", uid), fmt.Sprintf("gid=%d", gid)}
 	}
 	return []string{"mode=1777"}
+}
+
+// extraGroups are the supplementary groups the options add to the process.
+func extraGroups(o Options) []int {
+	var gs []int
+	if o.FSGroup != nil {
+		gs = append(gs, *o.FSGroup)
+	}
+	for _, g := range o.SupplementalGroups {
+		if !slices.Contains(gs, g) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
 }
