@@ -14,8 +14,9 @@ func newWrapCmd(g *globalFlags) *cobra.Command {
 	var dryRun, force bool
 	var builder string
 	var output string
+	var wf wrapFilesFlags
 	c := &cobra.Command{
-		Use:   "wrap SOURCE",
+		Use:   "wrap SOURCE | wrap -f MANIFEST...",
 		Short: "Write the monitored variant of an image (agent layer + activating settings)",
 		Long: `wrap reads SOURCE, detects its runtime, adds the agent as one layer and merges the
 settings that activate it into the image config, and writes the result to
@@ -26,7 +27,15 @@ found in the target repository, each blob is uploaded once, and the tag is
 written last. Every platform of a multi-platform image is wrapped. Wrapping a
 jbuild output replaces its agent (agent upgrade) instead of adding a second one.
 The source is never overwritten; an existing target that is not jbuild's output
-of the same source is refused unless --force.`,
+of the same source is refused unless --force.
+
+With -f, wrap reads Kubernetes manifests instead of a SOURCE: every container
+and init container image in them is wrapped once (target: tag + "-jennifer"
+in the same repository) and the manifests are rewritten to the monitored
+variants pinned by digest (REPO:TAG-jennifer@sha256:...), only the image
+values changing. Images that cannot be monitored are left alone with a note;
+if any wrap fails, no file is changed. --kustomize prints a kustomize
+images: patch instead of editing the files.`,
 		Example: `  # registry to registry, target registry.example.com/shop/api:1.2-jennifer
   jbuild wrap registry.example.com/shop/api:1.2 --agent ./agent.java --server-address 10.0.0.5
 
@@ -42,10 +51,36 @@ of the same source is refused unless --force.`,
       --agent registry.example.com/jennifer/agent:java-5.6.4 --server-address 10.0.0.5
 
   # upgrade the agent of an already wrapped image in place
-  jbuild wrap registry.example.com/shop/api:1.2-jennifer --agent ./agent.java-5.7`,
-		Args: exactArgs(1, "one SOURCE image"),
+  jbuild wrap registry.example.com/shop/api:1.2-jennifer --agent ./agent.java-5.7
+
+  # every image of the manifests, written back pinned by digest
+  jbuild wrap -f k8s/ --agent ./agent.java --server-address 10.0.0.5
+
+  # the same as a kustomize images: patch, manifests untouched
+  jbuild wrap -f base/deployment.yaml --kustomize --agent ./agent.java --server-address 10.0.0.5`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(wf.files) == 0 {
+				if wf.kustomize {
+					return usageError{fmt.Errorf("--kustomize needs -f MANIFEST")}
+				}
+				return exactArgs(1, "one SOURCE image (or -f MANIFEST...)")(c, args)
+			}
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("%s: -f takes the images from the manifests; give no SOURCE (got %q)", c.CommandPath(), args)}
+			}
+			if target != "" || builder != "" {
+				return usageError{fmt.Errorf("%s -f: -t and --builder are not supported (each image's target is its tag + %q)", c.CommandPath(), targetSuffix)}
+			}
+			if output != "text" {
+				return usageError{fmt.Errorf("%s -f: -o is not supported", c.CommandPath())}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if len(wf.files) > 0 {
+				return runWrapFiles(ctx, g, &pf, &wf, dryRun, force, cmd.OutOrStdout(), os.Stderr)
+			}
 			stores := storeOptions(g)
 			src, err := openStore(g, args[0], stores)
 			if err != nil {
@@ -106,5 +141,7 @@ of the same source is refused unless --force.`,
 	c.Flags().BoolVar(&force, "force", false, "replace a target that is not jbuild's output of this source")
 	c.Flags().StringVar(&builder, "builder", "", "run the wrap on this BuildKit daemon (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock; default $BUILDKIT_HOST); it pulls the source and pushes the target itself")
 	c.Flags().StringVarP(&output, "output", "o", "text", "plan format with --dry-run: text or json")
+	c.Flags().StringArrayVarP(&wf.files, "filename", "f", nil, "Kubernetes manifest file, directory or - (repeatable): wrap every image in them and rewrite them pinned by digest")
+	c.Flags().BoolVar(&wf.kustomize, "kustomize", false, "with -f: print a kustomize images: patch instead of editing the manifests")
 	return c
 }

@@ -203,4 +203,9 @@ func TestKustomize(t *testing.T) {
 	if _, err := Kustomize([]KustomizeImage{{Name: "a", NewTag: "1"}, {Name: "a", NewTag: "2"}}); err == nil {
 		t.Error("two tags of one name: no error")
 	}
+	// The same result reached from two spellings (a:1 and a:1@digest) is one entry.
+	out, err = Kustomize([]KustomizeImage{{Name: "a", NewTag: "1"}, {Name: "a", NewTag: "1"}})
+	if err != nil || strings.Count(string(out), "name: a") != 1 {
+		t.Errorf("duplicate entry: %v\n%s", err, out)
+	}
 }

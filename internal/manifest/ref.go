@@ -58,13 +58,19 @@ type KustomizeImage struct {
 func Kustomize(images []KustomizeImage) ([]byte, error) {
 	sorted := append([]KustomizeImage(nil), images...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	seen := map[string]bool{}
+	seen := map[string]KustomizeImage{}
+	uniq := sorted[:0]
 	for _, im := range sorted {
-		if seen[im.Name] {
-			return nil, fmt.Errorf("image %s appears with two different tags: a kustomize images: entry matches the name whatever the tag, so it cannot tell them apart; edit the files instead (drop --kustomize)", im.Name)
+		if prev, ok := seen[im.Name]; ok {
+			if prev != im {
+				return nil, fmt.Errorf("image %s is written with two different tags or digests: a kustomize images: entry matches the name whatever the tag, so it cannot tell them apart; edit the files instead (drop --kustomize)", im.Name)
+			}
+			continue
 		}
-		seen[im.Name] = true
+		seen[im.Name] = im
+		uniq = append(uniq, im)
 	}
+	sorted = uniq
 	var buf bytes.Buffer
 	buf.WriteString("# kustomization.yaml: images written by jbuild wrap -f --kustomize\n")
 	enc := yaml.NewEncoder(&buf)
