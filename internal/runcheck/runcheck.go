@@ -157,8 +157,11 @@ type runSpec struct {
 	configFile string
 }
 
-// Run starts opts.Image, waits for its agent and removes the container.
-func Run(ctx context.Context, opts Options) (*Result, error) {
+// Run starts opts.Image, waits for its agent and removes the container. An
+// error means the run could not be made or cleaned up (the Result, when
+// not nil, still says what was seen); an agent that did not connect is not
+// an error.
+func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	if opts.Image == "" {
 		return nil, errors.New("runcheck: no image given")
 	}
@@ -213,7 +216,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		logs, serr := c.stop(cctx)
 		res.Logs = logs
 		if serr != nil && err == nil {
-			err = serr
+			err = fmt.Errorf("runcheck: cleaning up the container: %w", serr)
 		}
 	}()
 
