@@ -56,7 +56,11 @@ func mergeValue(before string, c EnvChange) string {
 			}
 			return c.Value
 		}
-		if c.Value == "" || hasElements(before, c.Value, c.Separator) {
+		// What an earlier run wrote counts as present too: ValueIfUnset
+		// need not contain Value's elements, and without this check the
+		// second run would append Value to it (found by FuzzMergeEnv).
+		if c.Value == "" || hasElements(before, c.Value, c.Separator) ||
+			(c.ValueIfUnset != "" && hasElements(before, c.ValueIfUnset, c.Separator)) {
 			return before
 		}
 		if c.Op == EnvAppend {

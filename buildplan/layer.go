@@ -215,6 +215,9 @@ func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (strin
 		if err != nil {
 			return "", nil, fmt.Errorf("profile %s: config.values.%s: %w", prof.Name, k, err)
 		}
+		if err := CheckValue(fmt.Sprintf("profile %s: config.values.%s (after templating)", prof.Name, k), v); err != nil {
+			return "", nil, err
+		}
 		values[k] = v
 	}
 	defaults := map[string]string{}
@@ -223,11 +226,20 @@ func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (strin
 		if err != nil {
 			return "", nil, fmt.Errorf("profile %s: config.defaults.%s: %w", prof.Name, k, err)
 		}
+		if err := CheckValue(fmt.Sprintf("profile %s: config.defaults.%s (after templating)", prof.Name, k), v); err != nil {
+			return "", nil, err
+		}
 		defaults[k] = v
 	}
 	content := mergeConfig(base, c.Format, c.Section, values, defaults)
 
-	var warnings []string
+	written := map[string]string{}
+	for _, k := range configKeyOrder(values, defaults) {
+		if v := configValue(content, c.Format, c.Section, k); v != "" && (v == values[k] || v == defaults[k]) {
+			written[k] = v
+		}
+	}
+	warnings := secretWarnings(nil, written, c.Path)
 	var errs []error
 	for _, k := range c.Required {
 		v := configValue(content, c.Format, c.Section, k)

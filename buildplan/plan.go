@@ -47,6 +47,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if err := prof.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkOptions(opts); err != nil {
+		return nil, err
+	}
 	if os := img.Platform.OS; os != "" && os != "linux" {
 		return nil, refuse(img, "wrap the linux variant of the image (--platform linux/amd64)",
 			"it is a %s image; agents are only injected into Linux images", os)
@@ -255,6 +258,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		return nil, err
 	}
 	_, plan.Env = MergeEnv(img.Config.Env, changes)
+	plan.Warnings = append(plan.Warnings, secretWarnings(plan.Env, nil, "")...)
 
 	for _, e := range img.Config.Env {
 		k, _, _ := strings.Cut(e, "=")
@@ -402,6 +406,13 @@ func envChanges(prof *Profile, vars map[string]string, imageEnv []string) ([]Env
 				return nil, fmt.Errorf("%s needs a value and profile %s gives none: %s", e.Name, prof.Name, emptyHint(e.Value, vars))
 			}
 			continue
+		}
+		// The parts were checked; what they expand to is checked again (a
+		// param default of the profile is combined with user values).
+		for _, x := range []struct{ field, v string }{{"value", v}, {"valueIfUnset", unset}} {
+			if err := CheckValue(fmt.Sprintf("profile %s: env %s (%s after templating)", prof.Name, e.Name, x.field), x.v); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, EnvChange{Name: e.Name, Op: op, Value: v, Separator: e.Separator, ValueIfUnset: unset})
 	}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 )
@@ -102,6 +104,7 @@ type Profile struct {
 	// WarnEnvPrefixes: image variables starting with one of these produce a
 	// warning (JENNIFER_ makes the Java agent ignore its config file).
 	WarnEnvPrefixes []string `json:"warnEnvPrefixes,omitempty"`
+
 	// DownwardEnv are variables a Kubernetes manifest sets from the pod's own
 	// fields through the downward API (`jbuild k8s`), so the agents of
 	// scaled pods tell themselves apart in the console (pod name, namespace,
@@ -294,6 +297,7 @@ func (p *Profile) Validate() error {
 		}
 		// Param defaults see the built-ins only.
 		v.templ(f, p.Params[name], vars)
+		v.value(f, p.Params[name])
 	}
 	for name := range p.Params {
 		vars[name] = true
@@ -312,6 +316,8 @@ func (p *Profile) Validate() error {
 		case EnvAppend, EnvPrepend:
 			if e.Separator == "" {
 				v.fail(f+".separator", "required for %s", e.Op)
+			} else if !validSeparator(e.Separator) {
+				v.fail(f+".separator", "%q must be one character that is not a letter or digit (\" \", \":\", \";\", \",\")", e.Separator)
 			}
 		default:
 			v.fail(f+".op", "%q is not set, default, append or prepend", e.Op)
@@ -319,6 +325,10 @@ func (p *Profile) Validate() error {
 		v.templ(f+".value", e.Value, vars)
 		v.templ(f+".valueIfUnset", e.ValueIfUnset, vars)
 		v.templ(f+".fallback", e.Fallback, vars)
+		v.value(f+".value", e.Value)
+		v.value(f+".valueIfUnset", e.ValueIfUnset)
+		v.value(f+".fallback", e.Fallback)
+		v.value(f+".separator", e.Separator)
 	}
 
 	if c := p.Config; c != nil {
@@ -338,10 +348,12 @@ func (p *Profile) Validate() error {
 		for _, k := range sortedKeys(c.Values) {
 			v.configKey("config.values."+k, k)
 			v.templ("config.values."+k, c.Values[k], vars)
+			v.value("config.values."+k, c.Values[k])
 		}
 		for _, k := range sortedKeys(c.Defaults) {
 			v.configKey("config.defaults."+k, k)
 			v.templ("config.defaults."+k, c.Defaults[k], vars)
+			v.value("config.defaults."+k, c.Defaults[k])
 		}
 		for i, k := range c.Required {
 			v.configKey(fmt.Sprintf("config.required[%d]", i), k)
@@ -383,9 +395,19 @@ func (p *Profile) Validate() error {
 		if w == "" {
 			v.fail(fmt.Sprintf("warnEnvPrefixes[%d]", i), "must not be empty")
 		}
+		v.value(fmt.Sprintf("warnEnvPrefixes[%d]", i), w)
 	}
 	v.downwardEnv(p)
 	return errors.Join(v.errs...)
+}
+
+// validSeparator: one character that cannot be part of an element. A
+// longer or alphanumeric separator can overlap the values it joins
+// ("0" + "00" + "1" splits back differently), and MergeEnv could no longer
+// tell that a value is already there (found by FuzzMergeEnv).
+func validSeparator(sep string) bool {
+	r, n := utf8.DecodeRuneInString(sep)
+	return n == len(sep) && r != utf8.RuneError && !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '=' && !unicode.IsControl(r)
 }
 
 // validator collects every problem so a profile author sees them all at once.
@@ -426,6 +448,14 @@ func (v *validator) downwardEnv(p *Profile) {
 		if !downwardFieldPath.MatchString(d.FieldPath) {
 			v.fail(f+".fieldPath", "%q is not a pod field the downward API gives to env (metadata.name, metadata.namespace, metadata.uid, metadata.labels['KEY'], spec.nodeName, status.podIP, ...)", d.FieldPath)
 		}
+	}
+}
+
+// value refuses what cannot be written into an image config or a config
+// file line (see CheckValue).
+func (v *validator) value(field, s string) {
+	if err := CheckValue(field, s); err != nil {
+		v.errs = append(v.errs, fmt.Errorf("profile %s: %w", v.src, err))
 	}
 }
 
