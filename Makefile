@@ -3,6 +3,7 @@
 #   make demo       build bin/jbuild, wrap a sample Java image in an OCI layout (no daemon, no network)
 #   make test       install test packages if missing, go vet, go test (integration tests included)
 #   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
+#   make fuzz       run every Go fuzz target for FUZZTIME each (default 30s), one after the other
 #   make frontend-image FRONTEND_REF=<ref>
 #                   build the BuildKit frontend image (linux/amd64+arm64, no Docker) and push it to <ref>
 #
@@ -33,7 +34,7 @@ TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev o
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench clean frontend-image
+.PHONY: all build demo test test-deps vet fmt bench clean frontend-image fuzz
 
 all: build
 
@@ -76,6 +77,21 @@ FRONTEND_PLATFORMS ?= linux/amd64,linux/arm64
 frontend-image:
 	@test -n "$(FRONTEND_REF)" || { echo 'frontend-image: set FRONTEND_REF, e.g. make frontend-image FRONTEND_REF=registry.example.com/jbuild/frontend:1' >&2; exit 2; }
 	$(GO) run ./internal/frontendimage/cmd/mkfrontend -ref '$(FRONTEND_REF)' -platform '$(FRONTEND_PLATFORMS)' -version '$(VERSION)'
+
+# Fuzz targets as PACKAGE:FuzzName. `make test` already runs their seed
+# corpora (testdata/fuzz/FuzzName and the f.Add seeds) as normal tests; this
+# target searches for new inputs. A crasher is written to the package's
+# testdata/fuzz/FuzzName/: commit it with the fix so it stays a test.
+FUZZTIME    ?= 30s
+FUZZTARGETS ?= ./internal/agent:FuzzZipReader ./internal/agent:FuzzTarReader \
+               ./buildplan:FuzzParseProfile ./buildplan:FuzzMergeEnv ./buildplan:FuzzRenderConfig \
+               ./internal/transport:FuzzParse
+fuzz:
+	@set -e; for t in $(FUZZTARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
 
 fmt:
 	gofmt -s -w $$(git ls-files '*.go')

@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 )
 
 // readZip reads a zip in place: archive/zip gives random access to members,
 // so nothing is unpacked to disk and the bundle reads from the zip itself.
-// f stays open for the bundle's lifetime.
-func readZip(ctx context.Context, f *os.File, size int64, archive string, opts Options) ([]*entry, error) {
+// f (the archive file) stays open for the bundle's lifetime.
+func readZip(ctx context.Context, f io.ReaderAt, size int64, archive string, opts Options) ([]*entry, error) {
 	zr, err := zip.NewReader(f, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// ErrInsecurePath still returns a usable reader: our own checks below
