@@ -6,6 +6,9 @@
 #   make fuzz       run every Go fuzz target for FUZZTIME each (default 30s), one after the other
 #   make frontend-image FRONTEND_REF=<ref>
 #                   build the BuildKit frontend image (linux/amd64+arm64, no Docker) and push it to <ref>
+#   make jbuild-image JBUILD_IMAGE_REF=<ref>   (needs BUILDKIT_HOST)
+#                   build jbuild's own image (static, non-root, linux/amd64+arm64) on BuildKit
+#                   through LLB (internal/selfimage) and push it to <ref>: the CI templates' step image
 #
 # Variables: GO, GOTESTFLAGS (e.g. -v, -short, -run X), GOTESTTIMEOUT, BENCHFLAGS (e.g. -n 3), TEST_DEBS.
 
@@ -34,7 +37,7 @@ TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev o
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench clean frontend-image fuzz
+.PHONY: all build demo test test-deps vet fmt bench clean frontend-image jbuild-image fuzz
 
 all: build
 
@@ -92,6 +95,15 @@ fuzz:
 	  echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
 	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
+
+# jbuild's own image: cross-compiled here, assembled and pushed by the
+# BuildKit daemon at BUILDKIT_HOST (tcp://..., unix://..., docker-container://...)
+# with the credentials of ~/.docker/config.json.
+JBUILD_IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+jbuild-image:
+	@test -n "$(BUILDKIT_HOST)" || { echo 'jbuild-image: set BUILDKIT_HOST to a BuildKit daemon, e.g. make jbuild-image BUILDKIT_HOST=tcp://buildkitd:1234 JBUILD_IMAGE_REF=registry.example.com/jbuild/jbuild:1' >&2; exit 2; }
+	@test -n "$(JBUILD_IMAGE_REF)" || { echo 'jbuild-image: set JBUILD_IMAGE_REF, e.g. make jbuild-image JBUILD_IMAGE_REF=registry.example.com/jbuild/jbuild:1' >&2; exit 2; }
+	$(GO) run ./internal/selfimage/cmd/mkjbuildimage -addr '$(BUILDKIT_HOST)' -ref '$(JBUILD_IMAGE_REF)' -platform '$(JBUILD_IMAGE_PLATFORMS)' -version '$(VERSION)' $(JBUILD_IMAGE_FLAGS)
 
 fmt:
 	gofmt -s -w $$(git ls-files '*.go')
