@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -137,8 +136,9 @@ func mustRef(t testing.TB, s string) name.Reference {
 }
 
 // runOptions are the options of a restricted-pod-like run of ref in
-// engine: the non-root app user, a read-only root, a tmpfs for every
-// io.jbuild.volumes directory and the app's own, the agent config pointed at ln, the app on
+// engine: the non-root app user, a read-only root, a tmpfs for the app's
+// own writable directories and (runcheck.Prepare) for every
+// io.jbuild.volumes directory, the agent config pointed at ln, the app on
 // appPort answering a probe.
 func runOptions(t testing.TB, engine, ref string, w *wrapped, ln net.Listener, appPort int) runcheck.Options {
 	t.Helper()
@@ -148,40 +148,16 @@ func runOptions(t testing.TB, engine, ref string, w *wrapped, ln net.Listener, a
 		Image:        ref,
 		User:         fmt.Sprintf("%d:%d", AppUID, AppGID),
 		ReadOnlyRoot: true,
+		Volumes:      slices.Clone(w.AppVolumes),
 		Env:          []string{fmt.Sprintf("%s=%d", AppPortEnv, appPort)},
 		Listener:     ln,
 		WaitFor:      60 * time.Second,
 		ProbeURL:     fmt.Sprintf("http://127.0.0.1:%d/", appPort),
 	}
-	opts.Volumes = w.AppVolumes
-	if v := w.Labels[buildplan.LabelVolumes]; v != "" {
-		for _, d := range strings.Split(v, ",") {
-			if !slices.Contains(opts.Volumes, d) {
-				opts.Volumes = append(opts.Volumes, d)
-			}
-		}
-	}
-	var content []byte
-	if p := w.Labels[buildplan.LabelConfig]; p != "" {
-		content = readImageFile(t, w.Wrapped, p)
-	}
-	ov, env, err := runcheck.ServerOverride(w.Labels, content, "127.0.0.1", runcheck.Port(ln))
-	if err != nil {
+	if err := runcheck.Prepare(w.Wrapped, &opts); err != nil {
 		t.Fatal(err)
 	}
-	opts.Config = ov
-	opts.Env = append(opts.Env, env...)
 	return opts
-}
-
-// readImageFile reads a file of an image's merged filesystem.
-func readImageFile(t testing.TB, img v1.Image, path string) []byte {
-	t.Helper()
-	b, err := imagefs.New(img, "the wrapped image", []string{path}).ReadFile(path, 1<<20)
-	if err != nil {
-		t.Fatalf("reading %s from the image: %v", path, err)
-	}
-	return b
 }
 
 // freePort returns a TCP port free on 127.0.0.1 right now (the apps listen
@@ -221,4 +197,14 @@ func dumpOnFailure(t testing.TB, res *runcheck.Result) {
 	if t.Failed() {
 		t.Logf("container output:\n%s", res.Logs)
 	}
+}
+
+// readImageFile reads a file of an image's merged filesystem.
+func readImageFile(t testing.TB, img v1.Image, path string) []byte {
+	t.Helper()
+	b, err := imagefs.New(img, "the wrapped image", []string{path}).ReadFile(path, 1<<20)
+	if err != nil {
+		t.Fatalf("reading %s from the image: %v", path, err)
+	}
+	return b
 }
