@@ -10,6 +10,8 @@ import (
 type globalFlags struct {
 	quiet    bool
 	cacheDir string
+	// agentMaxSize caps what an agent archive may expand to ("2GiB").
+	agentMaxSize string
 	stores   storeFlags
 	closers  []func() error
 }
@@ -49,11 +51,12 @@ docker-archive:FILE[:NAME:TAG] for what ` + "`docker save`" + ` writes.`,
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result (no progress, no notes)")
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "where downloaded agents and built agent layers are cached (default $XDG_CACHE_HOME/jbuild or ~/.cache/jbuild)")
+	root.PersistentFlags().StringVar(&g.agentMaxSize, "agent-max-size", "2GiB", "refuse an agent archive or image that expands past this size (zip and gzip bombs); bytes, or with a KiB/MiB/GiB suffix")
 	g.stores.register(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newVerifyCmd(g), newAgentCmd(g), newProfilesCmd(g))
+	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newVerifyCmd(g), newK8sCmd(g), newLintCmd(g), newAgentCmd(g), newProfilesCmd(g))
 	return root, g
 }
 
