@@ -99,6 +99,13 @@ func (f *FS) applyLayer(l v1.Layer) error {
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
+			// Read to the end of the blob, past the tar's end marker and
+			// padding, so that the gzip checksum and the blob digest are
+			// checked (ggcr verifies a registry blob at EOF): a layer
+			// damaged on the way is an error, never silently half-read.
+			if _, err := io.Copy(io.Discard, rc); err != nil {
+				return err
+			}
 			return nil
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,25 +21,38 @@ type RegistryOptions struct {
 	// reads the Docker config (~/.docker/config.json, DOCKER_CONFIG) and
 	// runs its credential helpers, exactly as `docker push` would.
 	Keychain authn.Keychain
-	// Transport is the base HTTP transport; nil means remote.DefaultTransport.
-	// ggcr wraps it with its retrying transport (transient 5xx, 429 and
-	// connection errors are retried with backoff).
+	// Transport is the base HTTP transport; nil means remote.DefaultTransport
+	// with a response header timeout (DefaultResponseTimeout). Every request
+	// goes through ggcr's retrying transport on top of it: RetryStatusCodes,
+	// resets and timeouts are retried with Backoff, and a Retry-After
+	// header is honoured (up to MaxRetryAfter).
 	Transport http.RoundTripper
+	// Backoff is the retry schedule; nil means DefaultBackoff.
+	Backoff *transport.Backoff
+	// MaxRetryAfter bounds the wait a Retry-After header asks for; 0 means
+	// DefaultMaxRetryAfter.
+	MaxRetryAfter time.Duration
 	// Progress, when set, receives upload progress.
 	Progress chan<- v1.Update
 	// UserAgent is sent to the registry.
 	UserAgent string
 }
 
-func (o RegistryOptions) remoteOptions(ctx context.Context) []remote.Option {
+// remoteOptions are the ggcr options of every call: ggcr wraps the store's
+// base transport with its retrying transport (request level: pings, token
+// fetches, GETs and HEADs) and retries whole uploads and manifest PUTs with
+// the same backoff and predicate (operation level).
+func (s *registryStore) remoteOptions(ctx context.Context) []remote.Option {
+	o := s.opts
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
-	if o.Transport != nil {
-		opts = append(opts, remote.WithTransport(o.Transport))
-	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc),
+		remote.WithTransport(s.base),
+		remote.WithRetryBackoff(o.backoff()),
+		remote.WithRetryPredicate(retryable),
+		remote.WithRetryStatusCodes(RetryStatusCodes...)}
 	if o.UserAgent != "" {
 		opts = append(opts, remote.WithUserAgent(o.UserAgent))
 	}
@@ -48,6 +62,10 @@ func (o RegistryOptions) remoteOptions(ctx context.Context) []remote.Option {
 type registryStore struct {
 	ref  Ref
 	opts RegistryOptions
+	// base is the network transport behind the attempt recorder and the
+	// Retry-After wait; rec counts attempts and what was written.
+	base http.RoundTripper
+	rec  *recorder
 
 	mu sync.Mutex
 	// uploaded are blobs this store streamed and the registry confirmed
@@ -65,7 +83,8 @@ func (s *registryStore) markUploaded(h v1.Hash) {
 }
 
 func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
-	return &registryStore{ref: ref, opts: opts}
+	rec, base := newRecorder(opts)
+	return &registryStore{ref: ref, opts: opts, rec: rec, base: base}
 }
 
 func (s *registryStore) Ref() Ref     { return s.ref }
@@ -80,12 +99,12 @@ func (s *registryStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, er
 }
 
 func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact, error) {
-	desc, err := remote.Get(ref, s.opts.remoteOptions(ctx)...)
+	desc, err := remote.Get(ref, s.remoteOptions(ctx)...)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, fmt.Errorf("reading %s: %w", ref, ErrNotFound)
 		}
-		return nil, fmt.Errorf("reading %s: %w%s", ref, err, authHint(err, ref))
+		return nil, s.pushError(fmt.Sprintf("reading %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	if desc.MediaType.IsIndex() {
 		idx, err := desc.ImageIndex()
@@ -129,7 +148,7 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 	if len(push) == 0 && len(known) > 0 {
 		return s.putKnown(ctx, a, known)
 	}
-	opts := s.opts.remoteOptions(ctx)
+	opts := s.remoteOptions(ctx)
 	// One pusher for every write: it remembers which blobs it has already
 	// uploaded or found, so each blob crosses the network once. A write
 	// that reuses a pusher uploads with the pusher's options, so progress
@@ -168,7 +187,7 @@ func (s *registryStore) write(ref name.Reference, a *Artifact, opts []remote.Opt
 		err = remote.Write(ref, a.Image, opts...)
 	}
 	if err != nil {
-		return fmt.Errorf("pushing %s: %w%s", ref, err, authHint(err, ref))
+		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func (s *registryStore) putKnown(ctx context.Context, a *Artifact, known map[v1.
 	if s.opts.Progress != nil {
 		defer close(s.opts.Progress)
 	}
-	opts := s.opts.remoteOptions(ctx)
+	opts := s.remoteOptions(ctx)
 	pusher, err := remote.NewPusher(opts...)
 	if err != nil {
 		return fmt.Errorf("pushing %s: %w", s.ref, err)
@@ -108,7 +108,7 @@ func (s *registryStore) putIndexKnown(ctx context.Context, ref name.Reference, i
 		}
 	}
 	if err := remote.Put(ref, idx, opts...); err != nil {
-		return fmt.Errorf("pushing %s: %w%s", ref, err, authHint(err, ref))
+		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	return nil
 }
@@ -132,7 +132,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 		l := l
 		g.Go(func() error {
 			if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(gctx))...); err != nil {
-				return fmt.Errorf("pushing layer %s to %s: %w%s", d, repo, err, authHint(err, ref))
+				return s.pushError(fmt.Sprintf("pushing %s: layer %s", ref, d), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}
 			return nil
 		})
@@ -150,7 +150,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 		}
 		g.Go(func() error {
 			if err := remote.WriteLayer(repo, static.NewLayer(raw, m.Config.MediaType), append(opts, remote.WithContext(gctx))...); err != nil {
-				return fmt.Errorf("pushing config %s to %s: %w%s", cfgName, repo, err, authHint(err, ref))
+				return s.pushError(fmt.Sprintf("pushing %s: config %s", ref, cfgName), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}
 			return nil
 		})
@@ -159,7 +159,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 		return err
 	}
 	if err := remote.Put(ref, img, opts...); err != nil {
-		return fmt.Errorf("pushing %s: %w%s", ref, err, authHint(err, ref))
+		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	return nil
 }

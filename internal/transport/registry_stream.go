@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/logs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -51,11 +50,11 @@ func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := s.opts.Transport
-	if base == nil {
-		base = remote.DefaultTransport
-	}
-	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, base, []string{repo.Scope(transport.PushScope)})
+	// Ping, token, POST and the commit PUT are retried like every other
+	// request; the streamed PATCH cannot be (its body is gone once sent):
+	// when it fails the upload is abandoned, and the store's Put uploads
+	// the layer again from the layer cache, with retries.
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, s.retrying(), []string{repo.Scope(transport.PushScope)})
 	if err != nil {
 		return nil, err
 	}

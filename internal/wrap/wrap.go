@@ -45,8 +45,19 @@ func (s *source) result(dropped []string) *Result {
 	}
 }
 
-// Wrap writes the monitored variant of src to dst.
+// Wrap writes the monitored variant of src to dst. The target is written
+// last, so on any failure (a persistent registry fault, a cancelled
+// context) it is what it was before; the error is then a *NotWrittenError
+// that says what was left behind.
 func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
+	res, err := wrapTo(ctx, src, dst, opts)
+	if err != nil {
+		return nil, notWritten(ctx, dst, transport.Explain(err, src, dst))
+	}
+	return res, nil
+}
+
+func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
 	bs, err := newBundles(ctx, opts.Agent)
 	if err != nil {
 		return nil, err
