@@ -3,12 +3,10 @@ package e2e
 import (
 	"context"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
@@ -24,36 +22,18 @@ import (
 // no .NET runtime is available here, so the .NET agent is checked
 // statically.
 func dotnetLike(t testing.TB, loader string) v1.Image {
-	t.Helper()
-	base, err := testenv.BusyboxImage(v1.Platform{OS: "linux", Architecture: runtime.GOARCH})
-	if err != nil {
-		t.Fatal(err)
-	}
-	layer, err := filesLayer(map[string][]byte{
+	return busyboxWith(t, map[string][]byte{
 		"usr/share/dotnet/dotnet*": []byte("#!/bin/sh\necho not dotnet\n"),
 		"usr/share/dotnet/shared/Microsoft.NETCore.App/6.0.36/Microsoft.NETCore.App.deps.json": []byte("{}"),
 		loader + "*":                 []byte("not a loader"),
 		"app/app.dll":                []byte("MZ"),
 		"app/app.runtimeconfig.json": []byte(`{"runtimeOptions":{"framework":{"name":"Microsoft.NETCore.App","version":"6.0.0"}}}`),
+	}, func(c *v1.Config) {
+		c.Entrypoint = []string{"dotnet", "app.dll"}
+		c.Cmd = nil
+		c.WorkingDir = "/app"
+		c.Env = append(c.Env, "DOTNET_ROOT=/usr/share/dotnet")
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(base, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, _ := img.ConfigFile()
-	cf = cf.DeepCopy()
-	cf.Config.Entrypoint = []string{"dotnet", "app.dll"}
-	cf.Config.Cmd = nil
-	cf.Config.WorkingDir = "/app"
-	cf.Config.Env = append(cf.Config.Env, "DOTNET_ROOT=/usr/share/dotnet")
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 // The seed scenario's .NET settings, end to end through jbuild's engine: a

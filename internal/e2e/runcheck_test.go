@@ -26,15 +26,15 @@ echo ok > /data/index.html
 exec httpd -f -p "127.0.0.1:$APP_PORT" -h /data
 `
 
-// busyboxApp is the busybox image with /app/run.sh (probeScript) and
-// /app/agent.conf, running as app (1000) by name.
-func busyboxApp(t testing.TB, script string) v1.Image {
+// busyboxWith is the busybox image plus files (see filesLayer) and a
+// config edit.
+func busyboxWith(t testing.TB, files map[string][]byte, edit func(*v1.Config)) v1.Image {
 	t.Helper()
 	base, err := testenv.BusyboxImage(v1.Platform{OS: "linux", Architecture: runtime.GOARCH})
 	if err != nil {
 		t.Fatal(err)
 	}
-	layer, err := appLayer(map[string][]byte{"run.sh": []byte(script), "agent.conf": []byte("server_port = 5000\n")})
+	layer, err := filesLayer(files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +42,25 @@ func busyboxApp(t testing.TB, script string) v1.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, _ := img.ConfigFile()
-	cf = cf.DeepCopy()
-	cf.Config.Cmd = []string{"sh", "/app/run.sh"}
-	cf.Config.User = "app"
-	img, err = mutate.ConfigFile(img, cf)
+	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cf = cf.DeepCopy()
+	edit(&cf.Config)
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
 	return img
+}
+
+// busyboxApp is the busybox image with /app/run.sh (script) and
+// /app/agent.conf, running as app (1000) by name.
+func busyboxApp(t testing.TB, script string) v1.Image {
+	return busyboxWith(t, map[string][]byte{"app/run.sh": []byte(script), "app/agent.conf": []byte("server_port = 5000\n")}, func(c *v1.Config) {
+		c.Cmd = []string{"sh", "/app/run.sh"}
+		c.User = "app"
+	})
 }
 
 // Run in both engines: user override, read-only root, a tmpfs volume owned
