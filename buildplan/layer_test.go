@@ -2,7 +2,10 @@ package buildplan
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestBundleLayerIsRootOwnedAndPlain(t *testing.T) {
@@ -112,5 +115,16 @@ func TestSettingsOverAgentLayerIsTheFinalView(t *testing.T) {
 		if inSettings[p] != want {
 			t.Errorf("%s in settings layer = %v, want %v", p, inSettings[p], want)
 		}
+	}
+}
+
+func TestServerPortMax(t *testing.T) {
+	prof := &Profile{Name: "p", Agent: "A", Runtime: RuntimePython, InstallDir: "/opt/a", ServerPortMax: 32767}
+	img := Image{Reference: "x", Config: ocispec.ImageConfig{Entrypoint: []string{"python3"}}}
+	if _, err := Make(img, prof, Agent{}, Options{ServerPort: 45999}); err == nil || !strings.Contains(err.Error(), "32767") {
+		t.Errorf("port 45999: err = %v, want a refusal naming 32767", err)
+	}
+	if _, err := Make(img, prof, Agent{}, Options{ServerPort: 25999}); err != nil {
+		t.Errorf("port 25999: %v", err)
 	}
 }

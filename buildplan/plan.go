@@ -64,6 +64,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		}
 	}
 
+	if prof.ServerPortMax > 0 && opts.ServerPort > prof.ServerPortMax {
+		return nil, fmt.Errorf("--server-port %d: the %s agent cannot use ports above %d (profile %s); give the data server a lower port", opts.ServerPort, prof.Agent, prof.ServerPortMax, prof.Name)
+	}
 	plan := &Plan{
 		SchemaVersion: SchemaVersion,
 		Source:        img.Reference,

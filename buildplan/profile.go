@@ -69,6 +69,10 @@ type Profile struct {
 	// Under a read-only root filesystem they need a writable mount, like the
 	// writable dirs that ship no files (see Plan.Volumes).
 	Volumes []string `json:"volumes,omitempty"`
+	// ServerPortMax, when set, is the highest data server port the agent
+	// can use (the Python agent's native part reads the port as a signed
+	// 16-bit number: 32767). A higher --server-port is refused.
+	ServerPortMax int `json:"serverPortMax,omitempty"`
 	// Executables are path.Match globs of bundle files that get mode 0755;
 	// other files get 0644 and directories 0755. The bundle's own modes are
 	// ignored on purpose: the same agent unpacked from a zip made on Windows

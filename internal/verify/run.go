@@ -2,14 +2,10 @@ package verify
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/jbuild-dev/jbuild/buildplan"
-	"github.com/jbuild-dev/jbuild/internal/imagefs"
 	"github.com/jbuild-dev/jbuild/internal/runcheck"
 )
 
@@ -29,42 +25,19 @@ type RunOptions struct {
 // directory in io.jbuild.volumes), with the agent pointed at a throw-away
 // data server on 127.0.0.1, and reports whether the agent connected.
 func Run(ctx context.Context, img v1.Image, o RunOptions) (*runcheck.Result, error) {
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	labels := cf.Config.Labels
-	var content []byte
-	if p := labels[buildplan.LabelConfig]; p != "" {
-		fsys := imagefs.New(img, o.Image, []string{p})
-		if content, err = fsys.ReadFile(p, 1<<20); err != nil {
-			return nil, fmt.Errorf("reading the agent config %s from %s: %w", p, o.Image, err)
-		}
-	}
-	ln, err := runcheck.Listen()
-	if err != nil {
-		return nil, err
-	}
-	override, env, err := runcheck.ServerOverride(labels, content, "127.0.0.1", runcheck.Port(ln))
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	var volumes []string
-	if v := labels[buildplan.LabelVolumes]; v != "" {
-		volumes = strings.Split(v, ",")
-	}
-	return runcheck.Run(ctx, runcheck.Options{
+	opts := runcheck.Options{
 		Engine:            o.Engine,
 		DockerHost:        o.DockerHost,
 		ContainerdAddress: o.ContainerdAddress,
 		Namespace:         o.Namespace,
 		Image:             o.Image,
 		ReadOnlyRoot:      true,
-		Volumes:           volumes,
-		Env:               env,
-		Config:            override,
-		Listener:          ln,
 		WaitFor:           o.Wait,
-	})
+	}
+	// The image's numeric user, its io.jbuild.volumes and its agent config
+	// pointed at a new loopback listener.
+	if err := runcheck.Prepare(img, &opts); err != nil {
+		return nil, err
+	}
+	return runcheck.Run(ctx, opts)
 }
