@@ -17,6 +17,8 @@ const (
 	SeverityWarning Severity = "warning"
 )
 
+func (s Severity) String() string { return string(s) }
+
 // Rules, as findings name them.
 const (
 	RuleNotMonitored = "not-monitored"

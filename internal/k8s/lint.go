@@ -149,7 +149,9 @@ func (l *containerLint) checkEnv() {
 		field := fmt.Sprintf("%s.env[%d]", l.field, i)
 		for _, p := range l.profiles {
 			for _, pre := range p.WarnEnvPrefixes {
-				if strings.HasPrefix(e.Name, pre) && (l.exact || l.img == nil || p.Runtime == buildplan.Runtime(l.img.Labels[buildplan.LabelRuntime])) {
+				// Only for the image's own profile: JENNIFER_* is the Python
+				// agent's normal configuration.
+				if strings.HasPrefix(e.Name, pre) && l.exact {
 					l.add(SeverityWarning, RuleEnvPrefix, field,
 						fmt.Sprintf("%s starts with %s, which is reported to make the %s agent ignore its config file", e.Name, pre, p.Runtime),
 						fmt.Sprintf("rename or remove %s", e.Name))
@@ -198,7 +200,7 @@ func (l *containerLint) checkEnv() {
 		var names []string
 		for _, p := range l.profiles {
 			for _, s := range p.Env {
-				if _, concrete := expand(p, s.Value); concrete && s.Op != buildplan.EnvDefault {
+				if v, concrete := expand(p, s.Value); concrete && v != "" && s.Op != buildplan.EnvDefault {
 					names = appendUniq(names, s.Name)
 				}
 			}

@@ -47,7 +47,7 @@ func ReadWorkloads(file string, r io.Reader) ([]Workload, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", file, doc, err)
 		}
-		if len(bytes.TrimSpace(raw)) == 0 {
+		if blank(raw) {
 			doc--
 			continue
 		}
@@ -141,4 +141,16 @@ func workloads(file string, doc int, raw []byte) ([]Workload, error) {
 		return nil, nil
 	}
 	return []Workload{w}, nil
+}
+
+// blank: only separators, comments and white space (a leading "---" comes
+// back as a document of its own).
+func blank(raw []byte) bool {
+	for _, l := range bytes.Split(raw, []byte("\n")) {
+		l = bytes.TrimSpace(l)
+		if len(l) > 0 && l[0] != '#' && !bytes.Equal(l, []byte("---")) {
+			return false
+		}
+	}
+	return true
 }
