@@ -100,12 +100,21 @@ Autopilot (registry naming checks, Autopilot's resource rules).`,
 			}
 			o.Port = port
 			if o.Port == 0 {
-				if len(img.Ports) == 0 {
+				switch {
+				case offline:
+					return usageError{fmt.Errorf("--offline needs --port N (the port the application listens on): the image's EXPOSE is not read")}
+				case len(img.Ports) == 0:
 					return usageError{fmt.Errorf("%s exposes no port: pass --port N (the port the application listens on)", args[0])}
 				}
 				o.Port, o.Protocol = img.Ports[0].Number, img.Ports[0].Protocol
 			}
 			o.MinReplicas, o.MaxReplicas, o.CPUUtilization = minR, maxR, cpuPercent
+			switch o.Resources.MemoryLimit {
+			case "":
+				o.Resources.MemoryLimit = o.Resources.MemoryRequest
+			case "none":
+				o.Resources.MemoryLimit = ""
+			}
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -147,7 +156,7 @@ Autopilot (registry naming checks, Autopilot's resource rules).`,
 	f.StringVar(&o.Resources.CPURequest, "cpu-request", k8s.DefaultCPURequest, "container CPU request")
 	f.StringVar(&o.Resources.MemoryRequest, "memory-request", k8s.DefaultMemoryRequest, "container memory request")
 	f.StringVar(&o.Resources.CPULimit, "cpu-limit", "", "container CPU limit (default: none; on gke-autopilot the request)")
-	f.StringVar(&o.Resources.MemoryLimit, "memory-limit", k8s.DefaultMemoryRequest, "container memory limit (empty: none)")
+	f.StringVar(&o.Resources.MemoryLimit, "memory-limit", "", "container memory limit (default: the memory request; none: no limit)")
 	f.StringVar(&o.Resources.VolumeSize, "volume-size", k8s.DefaultVolumeSize, "sizeLimit of each emptyDir the agent writes to")
 	f.StringVar(&platform, "platform", "generic", "cluster: aks, eks, gke, gke-autopilot or generic")
 	f.BoolVar(&pin, "pin", false, "name the image by digest (read from the registry)")

@@ -113,4 +113,3 @@ func lintLookup(g *globalFlags) k8s.Lookup {
 		return k8s.Inspect(ctx, st)
 	}
 }
-

@@ -294,7 +294,11 @@ func TestRenderCases(t *testing.T) {
 		}},
 		{name: "offline dotnet", img: func(t *testing.T) *Image {
 			return Offline("registry.example.com/shop/razor:1-jennifer", profile(t, "jennifer-dotnet"), i64(1000), i64(1000))
-		}, opts: func(o *Options) { o.Image = "registry.example.com/shop/razor:1-jennifer"; o.Port = 80; o.Name = "net-razor31-sample" }, golden: "dotnet-offline"},
+		}, opts: func(o *Options) {
+			o.Image = "registry.example.com/shop/razor:1-jennifer"
+			o.Port = 80
+			o.Name = "net-razor31-sample"
+		}, golden: "dotnet-offline"},
 		{name: "image sets a downward variable", img: func(t *testing.T) *Image {
 			return monitored(t, "registry.example.com/shop/api:1.2-jennifer", "jennifer-java", 1000, 1000, "/opt/jennifer/agent.java/logs", "POD_NAME=fixed")
 		}, check: func(t *testing.T, m *Manifests, d decoded) {
