@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// mergeConfig writes values into an agent config file, keeping everything
+// MergeConfig writes values into an agent config file, keeping everything
 // else of the bundle's own file (comments, other keys, their order): agents
 // ship tuned defaults and users pre-configure bundles, and jbuild must only
 // touch what it was asked to. Values with an empty value are ignored (the
@@ -14,7 +14,7 @@ import (
 // [section]s, accept ":" as separator and compare keys case-insensitively,
 // as Python's configparser does. Comment lines ("#", ";") are never edited,
 // so "# log_dir = /tmp" stays a comment and the key is appended instead.
-func mergeConfig(base []byte, format ConfigFormat, section string, values, defaults map[string]string) string {
+func MergeConfig(base []byte, format ConfigFormat, section string, values, defaults map[string]string) string {
 	c := parseConfigFile(string(base), format, section)
 	for _, k := range configKeyOrder(values, defaults) {
 		if v := values[k]; v != "" {

@@ -33,11 +33,11 @@ func TestMergeConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := mergeConfig([]byte(tt.base), tt.format, "JENNIFER", tt.values, tt.defaults)
+			got := MergeConfig([]byte(tt.base), tt.format, "JENNIFER", tt.values, tt.defaults)
 			if got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
-			if again := mergeConfig([]byte(got), tt.format, "JENNIFER", tt.values, tt.defaults); again != got {
+			if again := MergeConfig([]byte(got), tt.format, "JENNIFER", tt.values, tt.defaults); again != got {
 				t.Errorf("not idempotent:\n%s", again)
 			}
 		})

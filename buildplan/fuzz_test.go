@@ -144,8 +144,8 @@ func FuzzRenderConfig(f *testing.F) {
 		}
 		values := map[string]string{k1: v1}
 		defaults := map[string]string{k2: v2}
-		out := mergeConfig([]byte(base), format, section, values, defaults)
-		if again := mergeConfig([]byte(out), format, section, values, defaults); again != out {
+		out := MergeConfig([]byte(base), format, section, values, defaults)
+		if again := MergeConfig([]byte(out), format, section, values, defaults); again != out {
 			t.Fatalf("not idempotent:\nonce\n%s\ntwice\n%s", out, again)
 		}
 		got := configValue(out, format, section, k1)

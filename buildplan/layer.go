@@ -231,7 +231,7 @@ func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (strin
 		}
 		defaults[k] = v
 	}
-	content := mergeConfig(base, c.Format, c.Section, values, defaults)
+	content := MergeConfig(base, c.Format, c.Section, values, defaults)
 
 	written := map[string]string{}
 	for _, k := range configKeyOrder(values, defaults) {

@@ -2,8 +2,6 @@ package runcheck
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -60,68 +58,6 @@ func ProfileOverride(prof *buildplan.Profile, configPath string, configContent [
 	if len(values) == 0 {
 		return nil, nil, fmt.Errorf("runcheck: profile %s: no config key takes ${SERVER_ADDRESS} or ${SERVER_PORT}", prof.Name)
 	}
-	content := setValues(string(configContent), prof.Config.Format, prof.Config.Section, values)
+	content := buildplan.MergeConfig(configContent, prof.Config.Format, prof.Config.Section, values, nil)
 	return &ConfigOverride{Path: configPath, Content: []byte(content)}, env, nil
-}
-
-// setValues sets keys in a keyvalue or ini config (in section), replacing
-// the value of an existing "key = value" line in place and appending the
-// others (ini: at the end of the section, created when missing). Comments
-// and everything else are kept.
-func setValues(content string, format buildplan.ConfigFormat, section string, values map[string]string) string {
-	lines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(content, "\r\n", "\n"), "\n"), "\n")
-	if content == "" {
-		lines = nil
-	}
-	ini := format == buildplan.FormatINI
-	done := map[string]bool{}
-	in, end := !ini, -1
-	if !ini {
-		end = len(lines)
-	}
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if ini && strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
-			in = strings.TrimSpace(t[1:len(t)-1]) == section
-			if in {
-				end = i + 1
-			}
-			continue
-		}
-		if !in || t == "" || t[0] == '#' || t[0] == ';' {
-			continue
-		}
-		if ini {
-			end = i + 1
-		}
-		sep := strings.IndexAny(t, "=:")
-		if !ini {
-			sep = strings.IndexByte(t, '=')
-		}
-		if sep < 0 {
-			continue
-		}
-		key := strings.TrimSpace(t[:sep])
-		for k, v := range values {
-			if key == k || (ini && strings.EqualFold(key, k)) {
-				lines[i] = key + " = " + v
-				done[k] = true
-			}
-		}
-	}
-	var add []string
-	for _, k := range slices.Sorted(maps.Keys(values)) {
-		if !done[k] {
-			add = append(add, k+" = "+values[k])
-		}
-	}
-	if end < 0 { // ini without the section
-		if len(lines) > 0 {
-			lines = append(lines, "")
-		}
-		lines = append(lines, "["+section+"]")
-		end = len(lines)
-	}
-	lines = append(lines[:end], append(add, lines[end:]...)...)
-	return strings.Join(lines, "\n") + "\n"
 }

@@ -31,7 +31,7 @@ func TestServerOverridePythonINI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[OTHER]\nserver_port = 1\n\n[JENNIFER]\nServer_Port = 40000\ndomain_id = 1000\nserver_address = 127.0.0.1\n\n[LAST]\nx = y\n"
+	want := "[OTHER]\nserver_port = 1\n\n[JENNIFER]\nserver_port = 40000\ndomain_id = 1000\nserver_address = 127.0.0.1\n\n[LAST]\nx = y\n"
 	if string(ov.Content) != want {
 		t.Errorf("got:\n%s\nwant:\n%s", ov.Content, want)
 	}
