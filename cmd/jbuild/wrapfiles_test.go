@@ -188,3 +188,21 @@ func jbuildCmd(t *testing.T, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
 	return cmd
 }
+
+// The tag moved on: REPO:1@OLD and REPO:1 are two images that would both
+// become REPO:1-jennifer. Refused before anything is written.
+func TestWrapFilesTwoImagesOneTarget(t *testing.T) {
+	reg := testenv.Registry(t)
+	old := testenv.PushJavaLike(t, reg+"/mf4/web:1")
+	testenv.PushRandomImage(t, reg+"/mf4/web:1", 1, 64, nil)
+	path := filepath.Join(t.TempDir(), "a.yaml")
+	doc := "kind: Pod\nspec:\n  containers:\n  - {name: a, image: " + reg + "/mf4/web:1@" + old.String() + "}\n  - {name: b, image: " + reg + "/mf4/web:1}\n"
+	os.WriteFile(path, []byte(doc), 0o644)
+	r := jbuild(t, "wrap", "-f", path, "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5")
+	if r.code != 1 || !strings.Contains(r.stderr, "different images") {
+		t.Errorf("exit %d, stderr %s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(path); string(got) != doc {
+		t.Errorf("file changed:\n%s", got)
+	}
+}
