@@ -20,16 +20,39 @@ func layerState(name string, entries []buildplan.LayerEntry, src llb.State, srcD
 	// first action starts the chain.
 	var fa *llb.FileAction
 	created := llb.WithCreatedTime(epoch)
+	// Every entry's missing parents are made first, root-owned 0755 as the
+	// agent layer has them: Mkfile and Symlink need their parent (a settings
+	// layer can hold a generated file whose folder only the agent layer
+	// has: PHP's jennifer.conf at the agent root), and Mkdir with parents
+	// would give them the entry's owner and mode (a writable dir owned by
+	// the image's user would hand it the agent folder above it too).
+	made := map[string]bool{"/": true}
+	parent := func(p string) {
+		d := path.Dir(p)
+		if !made[d] {
+			fa = chain(fa).Mkdir(d, 0o755, llb.WithParents(true), llb.WithUIDGID(0, 0), created)
+		}
+		for ; !made[d]; d = path.Dir(d) {
+			made[d] = true
+		}
+	}
 	for _, e := range entries {
 		owner := llb.WithUIDGID(e.UID, e.GID)
 		switch {
 		case e.Type == buildplan.TypeDir:
+			parent(e.Path)
 			fa = chain(fa).Mkdir(e.Path, e.Mode, llb.WithParents(true), owner, created)
+			for d := e.Path; !made[d]; d = path.Dir(d) {
+				made[d] = true
+			}
 		case e.Type == buildplan.TypeSymlink:
+			parent(e.Path)
 			fa = chain(fa).Symlink(e.Link, e.Path, owner, created)
 		case e.Type == buildplan.TypeFile && e.From == "":
+			parent(e.Path)
 			fa = chain(fa).Mkfile(e.Path, e.Mode, e.Content, owner, created)
 		case e.Type == buildplan.TypeFile:
+			parent(e.Path)
 			t := epoch
 			fa = chain(fa).Copy(src, path.Join(srcDir, e.From), e.Path, &llb.CopyInfo{
 				Mode:           &llb.ChmodOpt{Mode: e.Mode},
