@@ -7,18 +7,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong.
+// Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong,
+// 130 and 143 interrupted by SIGINT and SIGTERM (interrupt.go).
 const (
 	exitOK    = 0
 	exitError = 1
@@ -28,7 +26,7 @@ const (
 func main() { os.Exit(realMain()) }
 
 func realMain() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, intr := interruptContext(os.Stderr)
 	defer stop()
 	if stopProfile := startProfile(); stopProfile != nil {
 		defer stopProfile()
@@ -36,6 +34,9 @@ func realMain() int {
 	cmd, g := newRootCmd()
 	err := cmd.ExecuteContext(ctx)
 	g.cleanup()
+	if code, ok := intr.exit(os.Stderr, err); ok {
+		return code
+	}
 	if err == nil {
 		return exitOK
 	}

@@ -220,7 +220,7 @@ func (t *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.inner.RoundTrip(r)
 	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && !isDigestRef(r.URL.Path) {
 		t.mu.Lock()
-		t.written.TagUncertain = err != nil && r.Context().Err() == nil
+		t.written.TagUncertain = err != nil
 		t.mu.Unlock()
 	}
 	key := attemptKey(r.Method, r.URL)
