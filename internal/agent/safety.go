@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // This file holds the checks every archive goes through, whatever its
@@ -13,9 +15,17 @@ import (
 // the agent folder or smuggle privileges in is refused outright rather than
 // "fixed" silently.
 
+// Linux's PATH_MAX and NAME_MAX: a longer name cannot be created when the
+// image is unpacked, so the image would fail on every node that pulls it.
+const (
+	maxNameLen      = 4096
+	maxComponentLen = 255
+)
+
 // cleanName turns an archive member name into a clean bundle-relative path
 // ("" for the archive's own root, "./" or "."). It refuses absolute paths,
-// ".." components, backslashes (a Windows path in disguise) and NUL bytes.
+// ".." components, backslashes (a Windows path in disguise), NUL bytes and
+// other control characters, names that are not UTF-8 and over-long names.
 func cleanName(archive, name string) (string, error) {
 	bad := func(why string) (string, error) {
 		return "", fmt.Errorf("reading agent archive %s: entry %q: %s; the archive is unsafe, get a fresh copy of the agent", archive, name, why)
@@ -29,10 +39,21 @@ func cleanName(archive, name string) (string, error) {
 		return bad(`backslash in the name (Windows path)`)
 	case strings.HasPrefix(name, "/"):
 		return bad("absolute path")
+	case len(name) > maxNameLen:
+		return bad(fmt.Sprintf("name is %d bytes long; paths in an image are at most %d", len(name), maxNameLen))
+	case !utf8.ValidString(name):
+		// An image layer's PAX path and the plan's JSON are UTF-8: the file
+		// would get another name than the one checked here.
+		return bad("name is not valid UTF-8")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return bad("control character (newline, escape...) in the name")
 	}
 	for _, c := range strings.Split(name, "/") {
 		if c == ".." {
 			return bad(`".." component escapes the agent folder`)
+		}
+		if len(c) > maxComponentLen {
+			return bad(fmt.Sprintf("a path component is %d bytes long; file systems allow %d", len(c), maxComponentLen))
 		}
 		// In an image layer a ".wh." name deletes files of the layers below:
 		// an agent file must never turn into one.
@@ -78,6 +99,9 @@ func checkLink(archive, name, target string) error {
 	}
 	if strings.ContainsRune(target, 0) || strings.Contains(target, `\`) {
 		return bad("has a NUL byte or backslash")
+	}
+	if len(target) > maxNameLen || !utf8.ValidString(target) || strings.IndexFunc(target, unicode.IsControl) >= 0 {
+		return bad("is over-long, not UTF-8 or has control characters")
 	}
 	seenName := false
 	for _, c := range strings.Split(target, "/") {

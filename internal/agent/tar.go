@@ -39,7 +39,8 @@ func scanTar(ctx context.Context, r io.Reader, data io.ReaderAt, archive string,
 	tr := tar.NewReader(cr)
 	lim := newLimits(archive, opts)
 	var out []*entry
-	for {
+	last := ""
+	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -49,9 +50,16 @@ func scanTar(ctx context.Context, r io.Reader, data io.ReaderAt, archive string,
 		}
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			// ErrInsecurePath comes with the header: cleanName below refuses
-			// the member and names it.
-			return nil, fmt.Errorf("reading agent archive %s: %w (truncated or not a tar?)", archive, err)
+			// the member and names it. Other errors come before the header
+			// is known (a PAX record over archive/tar's 1 MiB limit, a
+			// truncated file): name the entry by position.
+			where := "entry #1"
+			if last != "" {
+				where = fmt.Sprintf("entry #%d (after %q)", n, last)
+			}
+			return nil, fmt.Errorf("reading agent archive %s: %s: %w (truncated, over-long headers, or not a tar?)", archive, where, err)
 		}
+		last = hdr.Name
 		if hdr.Typeflag == tar.TypeXGlobalHeader {
 			continue // pax global header: metadata for the archive, not a file
 		}

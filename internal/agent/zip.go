@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"strings"
 )
 
@@ -33,6 +35,9 @@ func readZip(ctx context.Context, f io.ReaderAt, size int64, archive string, opt
 		name, err := cleanName(archive, zf.Name)
 		if err != nil {
 			return nil, err
+		}
+		if err := checkLocalHeader(f, zf); err != nil {
+			return nil, fmt.Errorf("reading agent archive %s: entry %q: %w; the archive is ambiguous, get a fresh copy of the agent", archive, zf.Name, err)
 		}
 		mode := zf.Mode()
 		if strings.HasSuffix(zf.Name, "/") {
@@ -102,4 +107,45 @@ func readAllLimit(zf *zip.File, limit int64) ([]byte, error) {
 		err = fmt.Errorf("symlink target longer than %d bytes", limit)
 	}
 	return b, err
+}
+
+// checkLocalHeader compares a member's local file header with its central
+// directory entry. archive/zip trusts the central directory, but unzip and
+// streaming extractors read the local headers: an archive whose two
+// headers name different files ("agent.java/x.jar" in one,
+// "../../etc/cron.d/x" in the other) unpacks differently depending on the
+// tool, so it is refused rather than read one way.
+func checkLocalHeader(r io.ReaderAt, zf *zip.File) error {
+	const fixed = 30 // local header size without name and extra field
+	off, ok := localHeaderOffset(zf)
+	if !ok {
+		return nil // not knowable with this Go version; archive/zip's reading stands
+	}
+	var hdr [fixed]byte
+	if _, err := r.ReadAt(hdr[:], off); err != nil {
+		return fmt.Errorf("local file header: %w", err)
+	}
+	if string(hdr[:4]) != "PK\x03\x04" {
+		return fmt.Errorf("no local file header where the central directory says")
+	}
+	name := make([]byte, binary.LittleEndian.Uint16(hdr[26:]))
+	if _, err := r.ReadAt(name, off+fixed); err != nil {
+		return fmt.Errorf("local file header: %w", err)
+	}
+	if string(name) != zf.Name {
+		return fmt.Errorf("the local file header names it %q (unzip would write that file)", name)
+	}
+	return nil
+}
+
+// localHeaderOffset reads archive/zip's unexported record of where the
+// member's local header starts (the central directory's "relative offset of
+// local header"). Reading an unexported field through reflect is allowed;
+// if a Go release renames it, the check is skipped rather than guessed.
+func localHeaderOffset(zf *zip.File) (int64, bool) {
+	f := reflect.ValueOf(zf).Elem().FieldByName("headerOffset")
+	if !f.IsValid() || f.Kind() != reflect.Int64 {
+		return 0, false
+	}
+	return f.Int(), true
 }
