@@ -25,8 +25,9 @@ const maxArchiveEntries = 100000
 // directory and handled as a layout; writes repack the whole layout into a
 // temp file next to FILE and rename it over FILE.
 type archiveStore struct {
-	ref Ref
-	tmp string // extracted layout, created on first use
+	ref      Ref
+	tmp      string // extracted layout, created on first use
+	verified layoutVerifier
 }
 
 func (s *archiveStore) Ref() Ref { return s.ref }
@@ -55,7 +56,7 @@ func (s *archiveStore) layout(create bool) (*layoutStore, error) {
 		}
 		s.tmp = tmp
 	}
-	return &layoutStore{ref: s.ref, dir: s.tmp}, nil
+	return &layoutStore{ref: s.ref, dir: s.tmp, verified: &s.verified}, nil
 }
 
 // extractArchive unpacks ref's archive into tmp; a missing archive is an
@@ -130,6 +131,13 @@ func untarLayout(r io.Reader, dir string) error {
 		}
 		if !validLayoutName(name) {
 			return fmt.Errorf("archive entry %q is not part of an OCI layout", h.Name)
+		}
+		for k := range h.PAXRecords {
+			// archive/tar expands PAX sparse files itself: a few bytes of
+			// map would write gigabytes of zeros into the temp directory.
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				return fmt.Errorf("archive entry %q: sparse files are not allowed in an OCI layout archive", h.Name)
+			}
 		}
 		dst := filepath.Join(dir, filepath.FromSlash(name))
 		switch h.Typeflag {

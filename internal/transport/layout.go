@@ -29,6 +29,9 @@ const annotationKept = "io.jbuild.kept"
 type layoutStore struct {
 	ref Ref
 	dir string
+	// verified remembers the blobs checked against their descriptors
+	// (see layout_verify.go); shared by an archive store's layouts.
+	verified *layoutVerifier
 }
 
 func (s *layoutStore) Ref() Ref     { return s.ref }
@@ -37,6 +40,9 @@ func (s *layoutStore) Close() error { return nil }
 func (s *layoutStore) index() (v1.ImageIndex, *v1.IndexManifest, error) {
 	if _, err := os.Stat(filepath.Join(s.dir, "index.json")); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("reading OCI layout %s: no index.json: %w", s.dir, ErrNotFound)
+	}
+	if err := checkIndexJSON(s.dir); err != nil {
+		return nil, nil, fmt.Errorf("reading OCI layout %s: %w", s.dir, err)
 	}
 	ii, err := layout.ImageIndexFromPath(s.dir)
 	if err != nil {
@@ -80,7 +86,7 @@ func (s *layoutStore) Get(ctx context.Context) (*Artifact, error) {
 		sort.Strings(tags)
 		return nil, fmt.Errorf("OCI layout %s has no tag %q (tags: %s): %w", s.dir, s.ref.Tag, strings.Join(tags, ", "), ErrNotFound)
 	}
-	return artifactFromIndex(ii, tagged[len(tagged)-1], s.dir)
+	return s.artifact(ii, tagged[len(tagged)-1])
 }
 
 func (s *layoutStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, error) {
@@ -90,10 +96,22 @@ func (s *layoutStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, erro
 	}
 	for _, d := range im.Manifests {
 		if d.Digest == h {
-			return artifactFromIndex(ii, d, s.dir)
+			return s.artifact(ii, d)
 		}
 	}
 	return nil, fmt.Errorf("OCI layout %s has no manifest %s: %w", s.dir, h, ErrNotFound)
+}
+
+// artifact returns the image or index of d once every blob it reaches
+// matches its descriptor.
+func (s *layoutStore) artifact(ii v1.ImageIndex, d v1.Descriptor) (*Artifact, error) {
+	if s.verified == nil {
+		s.verified = &layoutVerifier{}
+	}
+	if err := s.verified.verify(s.dir, d, "OCI layout "+s.dir+": "+d.Digest.String()); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.ref, err)
+	}
+	return artifactFromIndex(ii, d, s.dir)
 }
 
 func artifactFromIndex(ii v1.ImageIndex, d v1.Descriptor, dir string) (*Artifact, error) {
