@@ -122,11 +122,16 @@ func (l *layout) owner(e *LayerEntry, rel string) {
 func (l *layout) abs(rel string) string { return path.Join(l.prof.InstallDir, rel) }
 
 // ensureDir adds rel and its parents (inside the install dir) as dirs.
+// It stops at the first one already there: every dir inside the install
+// dir is added here, parents included, so the rest are there too. (Walking
+// on made a bundle of N nested folders cost O(N³): an agent archive with
+// 4,000 nested folders kept jbuild busy for hours; found by the hostile
+// corpus's long-name case.)
 func (l *layout) ensureDir(rel string) {
 	for ; rel != "." && rel != ""; rel = path.Dir(rel) {
 		p := l.abs(rel)
 		if e, ok := l.entries[p]; ok && e.Type == TypeDir {
-			continue
+			break
 		}
 		e := &LayerEntry{Path: p, Type: TypeDir, Mode: modeDir}
 		if l.writable(rel) {
