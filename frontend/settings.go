@@ -58,6 +58,9 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		if strings.ContainsAny(v, " \t\r\n\x00=") {
 			return nil, fmt.Errorf("build-arg %s=%q: an address has no spaces, newlines or '='", ArgServerAddress, v)
 		}
+		if err := buildplan.CheckValue("build-arg "+ArgServerAddress, v); err != nil {
+			return nil, err
+		}
 		s.Plan.ServerAddress = v
 	}
 	for _, n := range []struct {
@@ -89,6 +92,9 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		s.Profile = p
 	}
 	s.AgentRef, _ = arg(ArgAgent)
+	if err := buildplan.CheckValue("build-arg "+ArgAgent, s.AgentRef); err != nil {
+		return nil, err
+	}
 	if v, _ := arg("SOURCE_DATE_EPOCH"); v != "" {
 		secs, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || secs < 0 {

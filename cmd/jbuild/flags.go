@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -65,7 +66,17 @@ func (f *planFlags) planOptions() (buildplan.Options, error) {
 		if !ok || k == "" {
 			return o, usageError{fmt.Errorf("--param %q: write NAME=VALUE", p)}
 		}
+		if err := buildplan.CheckValue("--param "+k, v); err != nil {
+			return o, usageError{err}
+		}
 		params[k] = v
+	}
+	// Refused here with exit code 2; buildplan.Make checks the same for
+	// every engine (the frontend's build args too).
+	for _, c := range []struct{ flag, v string }{{"--server-address", f.serverAddress}, {"--runtime-version", f.runtimeVer}} {
+		if err := buildplan.CheckValue(c.flag, c.v); err != nil {
+			return o, usageError{err}
+		}
 	}
 	return buildplan.Options{
 		Runtime:        buildplan.Runtime(f.runtime),
@@ -150,9 +161,14 @@ func openAgent(ctx context.Context, spec string, prof *buildplan.Profile, g *glo
 	if err != nil {
 		return nil, err
 	}
+	maxSize, err := parseSize(g.agentMaxSize)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--agent-max-size %q: %w", g.agentMaxSize, err)}
+	}
 	opts := agent.Options{
-		BundleRoot:   roots,
-		ResolveImage: resolveImage(g, stores),
+		BundleRoot:      roots,
+		ResolveImage:    resolveImage(g, stores),
+		MaxExpandedSize: maxSize,
 	}
 	if g.cacheDir != "" {
 		opts.CacheDir = g.cacheDir
@@ -234,4 +250,22 @@ func (f *planFlags) remoteSettings() (*frontend.Settings, string, error) {
 	}
 	s.AgentRef = f.agent
 	return s, "", nil
+}
+
+// parseSize reads a byte count: a whole number, optionally followed by
+// KiB, MiB or GiB (K, M, G and KB, MB, GB mean the same, powers of 1024).
+// "" is 0, the default.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
+	shift := map[string]uint{"": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20, "G": 30, "GB": 30, "GIB": 30}
+	sh, ok := shift[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || n <= 0 || n > (1<<62)>>sh {
+		return 0, fmt.Errorf("want a positive size such as 2GiB, 500MiB or 1048576")
+	}
+	return n << sh, nil
 }

@@ -12,8 +12,8 @@ type globalFlags struct {
 	cacheDir string
 	// agentMaxSize caps what an agent archive may expand to ("2GiB").
 	agentMaxSize string
-	stores   storeFlags
-	closers  []func() error
+	stores       storeFlags
+	closers      []func() error
 }
 
 // onExit registers cleanup (temp dirs of extracted archives) for the end of
