@@ -3,6 +3,8 @@
 #   make demo       build bin/jbuild, wrap a sample Java image in an OCI layout (no daemon, no network)
 #   make test       install test packages if missing, go vet, go test (integration tests included)
 #   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
+#   make soak       1,000 wraps through a fault-injecting proxy (random faults, seeded); counts
+#                   partial targets, which must be 0 (SOAKFLAGS, e.g. -n 200 -seed 7 -p 0.1)
 #   make fuzz       run every Go fuzz target for FUZZTIME each (default 30s), one after the other
 #   make frontend-image FRONTEND_REF=<ref>
 #                   build the BuildKit frontend image (linux/amd64+arm64, no Docker) and push it to <ref>
@@ -18,6 +20,7 @@ VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     ?= -X main.version=$(VERSION)
 GOTESTFLAGS ?=
 BENCHFLAGS  ?=
+SOAKFLAGS   ?=
 
 # Debian packages the tests need. Add a package here when a test starts
 # needing it; `make test-deps` installs the missing ones only.
@@ -37,7 +40,7 @@ TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev o
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench clean frontend-image jbuild-image fuzz
+.PHONY: all build demo test test-deps vet fmt bench soak clean frontend-image jbuild-image fuzz
 
 all: build
 
@@ -110,6 +113,10 @@ fmt:
 
 bench: build
 	$(GO) run ./bench -jbuild $(BIN)/jbuild $(BENCHFLAGS)
+
+# Exit status 1 if any wrap left a partial target or touched its source.
+soak:
+	$(GO) run ./bench/soak $(SOAKFLAGS)
 
 clean:
 	rm -rf $(BIN) _demo
