@@ -40,6 +40,12 @@ func (p *pending) String() string {
 	if p.src != nil {
 		return p.src.String()
 	}
+	if isURL(p.spec) {
+		// The spec as typed may carry user:password or a token: callers
+		// put String() in error messages (found by the CLI's credentials
+		// test; the bundle's Source was already redacted).
+		return redact(p.spec)
+	}
 	return p.spec
 }
 
