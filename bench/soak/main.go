@@ -235,7 +235,8 @@ func reason(err error) string {
 	switch {
 	case strings.Contains(s, "checksum") || strings.Contains(s, "digest") && strings.Contains(s, "verif"):
 		return "corrupted blob read detected by digest"
-	case strings.Contains(s, "size") && strings.Contains(s, "verif"), strings.Contains(s, "unexpected EOF"):
+	case strings.Contains(s, "size") && strings.Contains(s, "verif"), strings.Contains(s, "unexpected EOF"),
+		strings.Contains(s, "does not match expected size"):
 		return "blob read cut short"
 	case strings.Contains(s, "connection reset"), strings.Contains(s, "EOF"):
 		return "connection reset while reading a blob"
