@@ -89,6 +89,10 @@ frontend-image:
 # target searches for new inputs. A crasher is written to the package's
 # testdata/fuzz/FuzzName/: commit it with the fix so it stays a test.
 FUZZTIME    ?= 30s
+# Minimizing each new interesting input may take up to 60s by default, during
+# which a worker reports no executions: with short runs that is most of the
+# budget. A crasher is minimized for that long too, and written out either way.
+FUZZMINIMIZETIME ?= 2s
 FUZZTARGETS ?= ./internal/agent:FuzzZipReader ./internal/agent:FuzzTarReader \
                ./buildplan:FuzzParseProfile ./buildplan:FuzzMergeEnv ./buildplan:FuzzRenderConfig \
                ./internal/transport:FuzzParse
@@ -96,7 +100,7 @@ fuzz:
 	@set -e; for t in $(FUZZTARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \
 	  echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
-	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME) $$pkg; \
 	done
 
 # jbuild's own image: cross-compiled here, assembled and pushed by the

@@ -68,11 +68,16 @@ func parseConfigFile(s string, format ConfigFormat, section string) *configFile 
 	c := &configFile{format: format, section: section, sectionEnd: -1}
 	if s != "" {
 		c.lines = strings.Split(s, "\n")
-		// A CR left at a line's end (a file cut after "\r", found by
+		// CRs left at a line's end (a file cut after "\r", found by
 		// FuzzRenderConfig) would pair with the "\n" jbuild writes after
 		// it and the next run would read another file.
 		for i, l := range c.lines {
-			c.lines[i] = strings.TrimSuffix(l, "\r")
+			c.lines[i] = strings.TrimRight(l, "\r")
+		}
+		// Blank lines at the end are dropped: "\r" and "\n" must render
+		// the same, twice.
+		for len(c.lines) > 0 && c.lines[len(c.lines)-1] == "" {
+			c.lines = c.lines[:len(c.lines)-1]
 		}
 	}
 	c.scan()
