@@ -65,6 +65,13 @@ func WrapOnBuilder(ctx context.Context, c *client.Client, w RemoteWrap) (string,
 		return err
 	})
 	eg.Go(func() error {
+		// The client sends every status on ch until the build ends and
+		// closes it; the display returns early when ctx is cancelled, so
+		// keep reading or the build (and WrapOnBuilder) never returns.
+		defer func() {
+			for range ch {
+			}
+		}()
 		out := w.Progress
 		if out == nil {
 			out = io.Discard
