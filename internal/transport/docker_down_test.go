@@ -38,6 +38,16 @@ func (g *gatedImage) Layers() ([]v1.Layer, error) {
 	return out, nil
 }
 
+// LayerByDigest gates the layers a writer looks up by digest (the
+// containerd store does) the same way.
+func (g *gatedImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+	l, err := g.Image.LayerByDigest(h)
+	if err != nil {
+		return nil, err
+	}
+	return gatedLayer{l, g}, nil
+}
+
 type gatedLayer struct {
 	v1.Layer
 	g *gatedImage
@@ -159,5 +169,68 @@ func TestDockerPutDaemonStopsMidLoad(t *testing.T) {
 	// some cache of the client).
 	if _, err := openDocker(t, host, "docker-daemon:jbuild-test/down:1").Get(ctx); err == nil {
 		t.Error("target readable from a stopped daemon")
+	}
+}
+
+// containerd going away in the middle of a write: Put fails with an error
+// naming the target, and the source is untouched. The name is created
+// last, after every blob and the unpack, so a failed write never leaves a
+// name pointing at missing content.
+func TestContainerdPutDaemonStopsMidWrite(t *testing.T) {
+	testenv.RequireIntegration(t)
+	reg := testenv.Registry(t)
+	// dockerd's own containerd, of a daemon started for this test only.
+	_, caddr, stop, err := testenv.StartDockerd(reg)
+	if err != nil {
+		t.Fatalf("%v (run `go test -short` to skip integration tests)", err)
+	}
+	defer stop()
+	ctx := context.Background()
+	img, err := testenv.RandomImage(testenv.Spec{Layers: 2, LayerSize: 4 << 20, OCI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcDigest, _ := img.Digest()
+	release := make(chan struct{})
+	stopped := make(chan struct{})
+	gated := &gatedImage{Image: img, after: 1 << 20, once: new(sync.Once), release: release,
+		hit: func() {
+			go func() {
+				defer close(release)
+				defer close(stopped)
+				time.Sleep(200 * time.Millisecond)
+				stop()
+			}()
+		}}
+	r, err := Parse("containerd:jbuild-test/down:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := Open(r, Options{Containerd: ContainerdOptions{Address: caddr, Namespace: "k8s.io"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	errc := make(chan error, 1)
+	go func() { errc <- dst.Put(ctx, &Artifact{Image: gated}) }()
+	select {
+	case err = <-errc:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Put did not return within 2 minutes of containerd stopping")
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Fatalf("Put returned before the write reached the gate (containerd never stopped): %v", err)
+	}
+	if err == nil {
+		t.Fatal("Put succeeded although containerd stopped mid-write")
+	}
+	t.Logf("error: %v", err)
+	if !strings.Contains(err.Error(), "jbuild-test/down:1") {
+		t.Errorf("error does not name the target: %v", err)
+	}
+	if d, _ := img.Digest(); d != srcDigest {
+		t.Errorf("source changed: %s, was %s", d, srcDigest)
 	}
 }
