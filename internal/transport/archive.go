@@ -202,33 +202,15 @@ func tarLayoutAtomically(dir, dst string) error {
 		return err
 	}
 	sort.Strings(files)
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	tw := tar.NewWriter(tmp)
-	for _, rel := range files {
-		if err := addFile(tw, dir, rel); err != nil {
-			tmp.Close()
-			return err
+	return atomicWrite(dst, 0o644, func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		for _, rel := range files {
+			if err := addFile(tw, dir, rel); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tw.Close(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+		return tw.Close()
+	})
 }
 
 func addFile(tw *tar.Writer, dir, rel string) error {

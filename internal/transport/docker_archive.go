@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -161,24 +160,5 @@ func (s *dockerArchiveStore) Put(ctx context.Context, a *Artifact, keep ...*Arti
 // writeArchiveAtomically writes a docker-archive into a temp file beside
 // dst and renames it over dst.
 func writeArchiveAtomically(dst string, refs map[name.Reference]v1.Image) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tarball.MultiRefWrite(refs, tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return atomicWrite(dst, 0o644, func(w io.Writer) error { return tarball.MultiRefWrite(refs, w) })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -90,12 +91,22 @@ func Open(ref Ref, opts Options) (Store, error) {
 // directory and a rename, so readers see the old file or the new one, never
 // half of either.
 func atomicWriteFile(path string, data []byte, perm os.FileMode) error {
+	return atomicWrite(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// atomicWrite has write fill a temp file beside path, syncs it and renames
+// it over path: the one way every store replaces a file (index.json, an
+// oci-archive, a docker-archive).
+func atomicWrite(path string, perm os.FileMode, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
