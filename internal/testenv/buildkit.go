@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -116,27 +115,9 @@ func StartBuildkitd(registryAddr string) (addr string, stop func(), err error) {
 	// buildkitd's own temporary files go to the directory stop removes.
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Kill buildkitd if the process that started it dies without calling
-	// stop (a test binary killed by -timeout, ^C).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	stop, exited, err := startDaemon(cmd, buildkitdStopTimeout, func() { cleanupDir(dir) })
+	if err != nil {
 		return fail(fmt.Errorf("%s: %w", bin, err))
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(buildkitdStopTimeout):
-				cmd.Process.Kill()
-				<-exited
-			}
-			cleanupDir(dir)
-		})
 	}
 	if err := waitBuildkitd(addr, exited); err != nil {
 		log := logTail(logPath, 4096) // before stop removes dir

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -115,28 +114,14 @@ func StartDockerd(registryAddr string) (dockerHost, containerdAddr string, stop 
 	}
 	cmd.Env = append(dockerdEnv(), "DOCKER_TMPDIR="+tmp)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Kill dockerd if the process that started it dies without calling
-	// stop (a test binary killed by -timeout, ^C); its containerd follows.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// Its containerd follows dockerd when it is killed; stop also kills a
+	// containerd left behind.
+	stop, exited, err := startDaemon(cmd, dockerdStopTimeout, func() {
+		killContainerd(execRoot)
+		cleanupDir(dir)
+	})
+	if err != nil {
 		return fail(fmt.Errorf("%s: %w", bin, err))
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(dockerdStopTimeout):
-				cmd.Process.Kill()
-				<-exited
-			}
-			killContainerd(execRoot)
-			cleanupDir(dir)
-		})
 	}
 	if err := waitDockerd(sock, exited); err != nil {
 		log := logTail(logPath, 4096) // before stop removes dir

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
@@ -117,27 +115,9 @@ func startOnce(bin string) (string, func(), error) {
 	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Env = registryEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Kill the registry if the process that started it dies without
-	// calling stop (a test binary killed by -timeout, ^C).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	stop, exited, err := startDaemon(cmd, 5*time.Second, func() { os.RemoveAll(dir) })
+	if err != nil {
 		return fail(fmt.Errorf("starting registry: %s: %w", bin, err))
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(5 * time.Second):
-				cmd.Process.Kill()
-				<-exited
-			}
-			os.RemoveAll(dir)
-		})
 	}
 	if err := waitReady(addr, exited); err != nil {
 		log := logTail(logPath, 2048) // before stop removes dir
