@@ -114,34 +114,9 @@ func TestDockerPutDaemonStopsMidLoad(t *testing.T) {
 	}
 	srcDigest := artifactDigest(t, src)
 
-	// Let 1 MiB of the first layer reach dockerd, then stop the daemon
-	// while the archive is still being streamed, then let the writer go on.
-	release := make(chan struct{})
-	stopped := make(chan struct{})
-	gated := &gatedImage{Image: src.Image, after: 1 << 20, once: new(sync.Once), release: release,
-		hit: func() {
-			go func() {
-				defer close(release)
-				defer close(stopped)
-				// Give the daemon a moment to have read what was sent.
-				time.Sleep(200 * time.Millisecond)
-				stop()
-			}()
-		}}
-
+	// dockerd stops while the archive is still being streamed.
 	dst := openDocker(t, host, "docker-daemon:jbuild-test/down:1")
-	errc := make(chan error, 1)
-	go func() { errc <- dst.Put(ctx, &Artifact{Image: gated}) }()
-	select {
-	case err = <-errc:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("Put did not return within 2 minutes of the daemon stopping")
-	}
-	select {
-	case <-stopped:
-	default:
-		t.Fatalf("Put returned before the load reached the gate (daemon never stopped): %v", err)
-	}
+	err = putWhileStopping(t, dst, src.Image, stop)
 	if err == nil {
 		t.Fatal("Put succeeded although the Docker daemon stopped mid-load")
 	}
@@ -185,23 +160,11 @@ func TestContainerdPutDaemonStopsMidWrite(t *testing.T) {
 		t.Fatalf("%v (run `go test -short` to skip integration tests)", err)
 	}
 	defer stop()
-	ctx := context.Background()
 	img, err := testenv.RandomImage(testenv.Spec{Layers: 2, LayerSize: 4 << 20, OCI: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srcDigest, _ := img.Digest()
-	release := make(chan struct{})
-	stopped := make(chan struct{})
-	gated := &gatedImage{Image: img, after: 1 << 20, once: new(sync.Once), release: release,
-		hit: func() {
-			go func() {
-				defer close(release)
-				defer close(stopped)
-				time.Sleep(200 * time.Millisecond)
-				stop()
-			}()
-		}}
 	r, err := Parse("containerd:jbuild-test/down:1")
 	if err != nil {
 		t.Fatal(err)
@@ -211,18 +174,7 @@ func TestContainerdPutDaemonStopsMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dst.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- dst.Put(ctx, &Artifact{Image: gated}) }()
-	select {
-	case err = <-errc:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("Put did not return within 2 minutes of containerd stopping")
-	}
-	select {
-	case <-stopped:
-	default:
-		t.Fatalf("Put returned before the write reached the gate (containerd never stopped): %v", err)
-	}
+	err = putWhileStopping(t, dst, img, stop)
 	if err == nil {
 		t.Fatal("Put succeeded although containerd stopped mid-write")
 	}
@@ -233,4 +185,38 @@ func TestContainerdPutDaemonStopsMidWrite(t *testing.T) {
 	if d, _ := img.Digest(); d != srcDigest {
 		t.Errorf("source changed: %s, was %s", d, srcDigest)
 	}
+}
+
+// putWhileStopping puts img to dst, lets the first MiB of its layers
+// through, then calls stop (the daemon goes away mid-write) and lets the
+// writer go on. It fails the test if Put hangs, or returns before the
+// daemon was stopped, and returns Put's error.
+func putWhileStopping(t *testing.T, dst Store, img v1.Image, stop func()) error {
+	t.Helper()
+	release := make(chan struct{})
+	stopped := make(chan struct{})
+	gated := &gatedImage{Image: img, after: 1 << 20, once: new(sync.Once), release: release,
+		hit: func() {
+			go func() {
+				defer close(release)
+				defer close(stopped)
+				// Give the daemon a moment to have read what was sent.
+				time.Sleep(200 * time.Millisecond)
+				stop()
+			}()
+		}}
+	errc := make(chan error, 1)
+	go func() { errc <- dst.Put(context.Background(), &Artifact{Image: gated}) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Put did not return within 2 minutes of the daemon stopping")
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Fatalf("Put returned before the write reached the gate (the daemon never stopped): %v", err)
+	}
+	return err
 }
