@@ -120,7 +120,7 @@ func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispe
 	if err != nil {
 		return err
 	}
-	fsys := &refFS{ctx: ctx, ref: ref, dir: in.dir}
+	fsys := newRefFS(ctx, ref, in.dir)
 	if in.imageRoot == "" {
 		// A context holding the agent folder (agent.java/) rather than
 		// being it: use that one folder.

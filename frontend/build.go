@@ -7,6 +7,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -21,18 +22,35 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := builder.Build(ctx, c)
-	if err != nil || s.Disable {
+	if s.Disable {
 		// Disabled: exactly what BuildKit's own Dockerfile frontend returns,
 		// so the image digest is the same.
-		return res, err
+		return builder.Build(ctx, c)
 	}
-	ps, err := exptypes.ParsePlatforms(res.Metadata)
+	// The agent is loaded alongside the Dockerfile build (on a cold cache
+	// its pull overlaps the build's); an agent that cannot be loaded stops
+	// the build at once.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	inj := NewInjector(ctx, c, s, stop)
+	ps, err := targetPlatforms(c)
+	if err != nil {
+		return nil, err
+	}
+	inj.Preload(ps...)
+	res, err := builder.Build(ctx, c)
+	if aerr := inj.agents.err(); aerr != nil {
+		return nil, aerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	eps, err := exptypes.ParsePlatforms(res.Metadata)
 	if err != nil {
 		return nil, err
 	}
 	multi := len(res.Refs) > 0
-	for _, p := range ps.Platforms {
+	for _, p := range eps.Platforms {
 		ref, key := res.Ref, exptypes.ExporterImageConfigKey
 		if multi {
 			ref, key = res.Refs[p.ID], exptypes.ExporterImageConfigKey+"/"+p.ID
@@ -40,7 +58,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if ref == nil {
 			return nil, fmt.Errorf("the build has no result for %s", platformString(p.Platform))
 		}
-		out, err := Inject(ctx, c, Target{Ref: ref, Config: res.Metadata[key], Platform: p.Platform, Name: "Dockerfile build (" + platformString(p.Platform) + ")"}, s)
+		out, err := inj.Inject(ctx, Target{Ref: ref, Config: res.Metadata[key], Platform: p.Platform, Name: "Dockerfile build (" + platformString(p.Platform) + ")"})
 		if err != nil {
 			return nil, err
 		}
@@ -59,6 +77,20 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		res.Metadata[key] = out.Config
 	}
 	return res, nil
+}
+
+// targetPlatforms are the platforms the Dockerfile build will produce, as
+// BuildKit's Dockerfile frontend picks them: the platform option, else the
+// worker's.
+func targetPlatforms(c gwclient.Client) ([]ocispecs.Platform, error) {
+	dc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(dc.TargetPlatforms) > 0 {
+		return dc.TargetPlatforms, nil
+	}
+	return dc.BuildPlatforms[:1], nil
 }
 
 func solve(ctx context.Context, c gwclient.Client, st llb.State, p ocispecs.Platform) (gwclient.Reference, error) {

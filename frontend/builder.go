@@ -94,38 +94,37 @@ func WrapOnBuilder(ctx context.Context, c *client.Client, w RemoteWrap) (string,
 }
 
 func remoteWrap(ctx context.Context, gw gwclient.Client, w RemoteWrap) (*gwclient.Result, error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	inj := NewInjector(ctx, gw, w.Settings, stop)
+	inj.Preload(w.Platforms...)
+	// Platforms are wrapped side by side, each alongside its agent's load.
+	outs := make([]*Injected, len(w.Platforms))
+	refs := make([]gwclient.Reference, len(w.Platforms))
+	eg, ctx := errgroup.WithContext(ctx)
+	for i, p := range w.Platforms {
+		eg.Go(func() (err error) {
+			outs[i], refs[i], err = wrapPlatform(ctx, gw, inj, w.Source, p)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		if aerr := inj.agents.err(); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
+	}
 	res := gwclient.NewResult()
 	multi := len(w.Platforms) > 1
 	var eps exptypes.Platforms
-	for _, p := range w.Platforms {
-		_, dgst, cfg, err := gw.ResolveImageConfig(ctx, w.Source, sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p}})
-		if err != nil {
-			return nil, fmt.Errorf("source %s (%s): %w", w.Source, platformString(p), err)
-		}
-		ref, err := solve(ctx, gw, llb.Image(w.Source+"@"+dgst.String(), llb.Platform(p)), p)
-		if err != nil {
-			return nil, err
-		}
-		s := *w.Settings
-		s.Plan.BaseName = w.Source
-		out, err := Inject(ctx, gw, Target{Ref: ref, Config: cfg, Platform: p, Name: w.Source, BaseDigest: dgst.String()}, &s)
-		if err != nil {
-			return nil, err
-		}
-		if out.Unchanged {
-			return nil, fmt.Errorf("%s already carries the agent; wrap its original image instead", w.Source)
-		}
-		newRef, err := solve(ctx, gw, out.State, p)
-		if err != nil {
-			return nil, err
-		}
+	for i, p := range w.Platforms {
 		id := platformString(p)
 		if !multi {
-			res.SetRef(newRef)
-			res.AddMeta(exptypes.ExporterImageConfigKey, out.Config)
+			res.SetRef(refs[i])
+			res.AddMeta(exptypes.ExporterImageConfigKey, outs[i].Config)
 		} else {
-			res.AddRef(id, newRef)
-			res.AddMeta(exptypes.ExporterImageConfigKey+"/"+id, out.Config)
+			res.AddRef(id, refs[i])
+			res.AddMeta(exptypes.ExporterImageConfigKey+"/"+id, outs[i].Config)
 		}
 		eps.Platforms = append(eps.Platforms, exptypes.Platform{ID: id, Platform: p})
 	}
@@ -135,4 +134,29 @@ func remoteWrap(ctx context.Context, gw gwclient.Client, w RemoteWrap) (*gwclien
 	}
 	res.AddMeta(exptypes.ExporterPlatformsKey, dt)
 	return res, nil
+}
+
+// wrapPlatform injects the agent into one platform of the source image and
+// solves the result.
+func wrapPlatform(ctx context.Context, gw gwclient.Client, inj *Injector, source string, p ocispecs.Platform) (*Injected, gwclient.Reference, error) {
+	_, dgst, cfg, err := gw.ResolveImageConfig(ctx, source, sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("source %s (%s): %w", source, platformString(p), err)
+	}
+	ref, err := solve(ctx, gw, llb.Image(source+"@"+dgst.String(), llb.Platform(p)), p)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := inj.Inject(ctx, Target{Ref: ref, Config: cfg, Platform: p, Name: source, BaseDigest: dgst.String(), BaseName: source})
+	if err != nil {
+		return nil, nil, err
+	}
+	if out.Unchanged {
+		return nil, nil, fmt.Errorf("%s already carries the agent; wrap its original image instead", source)
+	}
+	newRef, err := solve(ctx, gw, out.State, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, newRef, nil
 }

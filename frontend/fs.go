@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -24,10 +25,27 @@ import (
 // view buildplan detects runtimes with (absolute paths, symlinks followed
 // inside the root), and an fs.FS rooted at dir for reading an agent folder
 // out of a build context or an agent image.
+//
+// Every gateway call is a round trip to buildkitd that mounts the
+// reference, so stats are remembered: a reference never changes, and
+// resolving each path component and walking a folder would otherwise stat
+// the same parents again and again. A ReadDir fills in its entries' stats.
 type refFS struct {
 	ctx context.Context
 	ref gwclient.Reference
 	dir string // root of the fs.FS view, "/" for the whole reference
+
+	mu    sync.Mutex
+	stats map[string]statResult // by absolute path
+}
+
+type statResult struct {
+	st  *fstypes.Stat
+	err error
+}
+
+func newRefFS(ctx context.Context, ref gwclient.Reference, dir string) *refFS {
+	return &refFS{ctx: ctx, ref: ref, dir: dir, stats: map[string]statResult{}}
 }
 
 var (
@@ -47,8 +65,24 @@ func notExist(op, p string, err error) error {
 }
 
 func (f *refFS) lstat(p string) (*fstypes.Stat, error) {
+	f.mu.Lock()
+	r, ok := f.stats[p]
+	f.mu.Unlock()
+	if ok {
+		return r.st, r.err
+	}
 	st, err := f.ref.StatFile(f.ctx, gwclient.StatRequest{Path: p})
-	return st, notExist("stat", p, err)
+	err = notExist("stat", p, err)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		f.remember(p, statResult{st: st, err: err})
+	}
+	return st, err
+}
+
+func (f *refFS) remember(p string, r statResult) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stats[p] = r
 }
 
 // resolve follows symlinks in every component of p, keeping ".." at the
@@ -88,7 +122,9 @@ func (f *refFS) ReadDir(p string) ([]fs.DirEntry, error) {
 	}
 	out := make([]fs.DirEntry, 0, len(sts))
 	for _, st := range sts {
-		out = append(out, fs.FileInfoToDirEntry(statInfo{name: path.Base(st.Path), st: st}))
+		name := path.Base(st.Path)
+		f.remember(path.Join(rp, name), statResult{st: st})
+		out = append(out, fs.FileInfoToDirEntry(statInfo{name: name, st: st}))
 	}
 	return out, nil
 }

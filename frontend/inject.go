@@ -25,6 +25,9 @@ type Target struct {
 	Name string
 	// BaseDigest is the source manifest digest when there is one.
 	BaseDigest string
+	// BaseName is the source reference recorded in the base-name label
+	// when there is one.
+	BaseName string
 }
 
 // Injected is the monitored variant of one Target.
@@ -37,11 +40,34 @@ type Injected struct {
 	Unchanged bool
 }
 
+// Injector adds the agent to build results with one set of Settings. It
+// loads the agent once per platform, in the background from Preload on.
+type Injector struct {
+	c      gwclient.Client
+	s      *Settings
+	agents *agentLoader
+}
+
+// NewInjector returns an Injector for builds on c. Agent loads run under
+// ctx; failed, if set, is told the first load error (to stop a build early).
+func NewInjector(ctx context.Context, c gwclient.Client, s *Settings, failed func(error)) *Injector {
+	return &Injector{c: c, s: s, agents: newAgentLoader(ctx, c, s, failed)}
+}
+
+// Preload starts loading the agent for the platforms a build will produce,
+// so that work overlaps the build.
+func (inj *Injector) Preload(ps ...ocispecs.Platform) {
+	for _, p := range ps {
+		inj.agents.start(p)
+	}
+}
+
 // Inject plans one target with buildplan and returns the LLB state that adds
 // the agent layer and the settings layer on top of it (a MergeOp: no RUN
 // step, so images without a shell work), with the config that activates the
 // agent.
-func Inject(ctx context.Context, c gwclient.Client, t Target, s *Settings) (*Injected, error) {
+func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
+	s := inj.s
 	var img dockerspec.DockerOCIImage
 	if err := json.Unmarshal(t.Config, &img); err != nil {
 		return nil, fmt.Errorf("reading the image config of %s: %w", t.Name, err)
@@ -53,7 +79,7 @@ func Inject(ctx context.Context, c gwclient.Client, t Target, s *Settings) (*Inj
 	if injected(img.Config.Labels) {
 		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
 	}
-	in, err := loadAgent(ctx, c, s, t.Platform)
+	in, err := inj.agents.get(ctx, t.Platform)
 	if err != nil {
 		return nil, err
 	}
@@ -62,13 +88,17 @@ func Inject(ctx context.Context, c gwclient.Client, t Target, s *Settings) (*Inj
 		Digest:    t.BaseDigest,
 		Platform:  t.Platform,
 		Config:    img.Config.ImageConfig,
-		FS:        &refFS{ctx: ctx, ref: t.Ref, dir: "/"},
+		FS:        newRefFS(ctx, t.Ref, "/"),
 	}
 	prof, err := templates.Choose(bimg, in.bundle.Files, s.Profile, s.Plan.Runtime)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := buildplan.Make(bimg, prof, in.bundle.Agent, s.Plan)
+	opts := s.Plan
+	if t.BaseName != "" {
+		opts.BaseName = t.BaseName
+	}
+	plan, err := buildplan.Make(bimg, prof, in.bundle.Agent, opts)
 	if err != nil {
 		return nil, err
 	}
