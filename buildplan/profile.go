@@ -520,3 +520,16 @@ func normArch(a string) string {
 	}
 	return strings.ToLower(a)
 }
+
+// BundleReads are the bundle files a plan with this profile reads the
+// content of (the config file and the version file), bundle-relative.
+func (p *Profile) BundleReads() []string {
+	var out []string
+	if p.Config != nil && p.Config.Path != "" {
+		out = append(out, p.Config.Path)
+	}
+	if p.VersionFrom != nil && p.VersionFrom.File != "" {
+		out = append(out, p.VersionFrom.File)
+	}
+	return out
+}

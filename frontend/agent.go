@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
+	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -82,7 +85,7 @@ func loadAgent(ctx context.Context, c gwclient.Client, s *Settings, p ocispecs.P
 }
 
 func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispecs.Platform) (*agentInput, error) {
-	_, _, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p}})
+	_, dgst, dt, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p}})
 	if err != nil {
 		// %v, not %w: BuildKit sends an error that wraps a gRPC status with
 		// that status's message alone, which would drop what to fix.
@@ -96,31 +99,42 @@ func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispe
 	if root == "" {
 		return nil, fmt.Errorf("agent image %s has no %s label: it is not an agent image; publish the agent with `jbuild agent push`", ref, agent.LabelRoot)
 	}
-	in := &agentInput{state: llb.Image(ref, llb.Platform(p)), dir: root, imageRoot: root}
+	// By digest: the solver need not resolve the tag again, and the layer
+	// is the one the config just read describes.
+	pinned := ref
+	if !strings.Contains(ref, "@") {
+		pinned = ref + "@" + dgst.String()
+	}
+	in := &agentInput{state: llb.Image(pinned, llb.Platform(p)), dir: root, imageRoot: root}
 	if len(img.RootFS.DiffIDs) == 1 {
 		in.diffID = img.RootFS.DiffIDs[0].String()
 	}
 	return in, readBundle(ctx, c, in, p, "agent image "+ref, img.Config.Labels)
 }
 
-// readBundle solves the agent's state and reads the agent folder through
-// the gateway, with the same checks and digest as a folder on disk. An
-// agent image's labels give the version and the digest (so its files are
-// listed, not read).
+// readBundle gets the agent's bundle: from the index label of an agent
+// image (`jbuild agent push` writes it: no pull, no unpacking), else by
+// solving the agent's state and reading the agent folder through the
+// gateway, with the same checks and digest as a folder on disk. An agent
+// image's labels give the version and the digest (so its files are listed,
+// not read).
 func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs.Platform, what string, labels map[string]string) error {
-	def, err := in.state.Marshal(ctx, llb.Platform(p))
+	if ix := labels[agent.LabelIndex]; ix != "" && in.imageRoot != "" {
+		name := labels[agent.LabelAgent]
+		if name == "" {
+			name = path.Base(in.imageRoot)
+		}
+		b, err := agent.BundleFromIndex(ix, labels[buildplan.LabelAgentDigest], what, name, labels[agent.LabelVersion], lazyOpen(ctx, c, in, p, what))
+		if err != nil {
+			return err
+		}
+		in.bundle = b
+		return nil
+	}
+	fsys, err := agentFS(ctx, c, in, p, what)
 	if err != nil {
 		return err
 	}
-	res, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return err
-	}
-	fsys := newRefFS(ctx, ref, in.dir)
 	if in.imageRoot == "" {
 		// A context holding the agent folder (agent.java/) rather than
 		// being it: use that one folder.
@@ -138,6 +152,40 @@ func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispe
 	}
 	in.bundle = b
 	return nil
+}
+
+// agentFS solves the agent's state and returns its agent folder.
+func agentFS(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs.Platform, what string) (*refFS, error) {
+	def, err := in.state.Marshal(ctx, llb.Platform(p))
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	return newRefFS(ctx, ref, in.dir), nil
+}
+
+// lazyOpen reads agent files from the solved agent state, solving it (and
+// so pulling the agent image) only when a file is first read.
+func lazyOpen(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs.Platform, what string) func(string) (io.ReadCloser, error) {
+	var (
+		once sync.Once
+		fsys *refFS
+		err  error
+	)
+	return func(rel string) (io.ReadCloser, error) {
+		once.Do(func() { fsys, err = agentFS(ctx, c, in, p, what) })
+		if err != nil {
+			return nil, err
+		}
+		return fsys.Open(rel)
+	}
 }
 
 func singleAgentDir(fsys *refFS) (string, bool) {

@@ -2,10 +2,17 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/testenv"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 )
@@ -82,6 +89,74 @@ func TestFrontendSingleStageAgentImage(t *testing.T) {
 		f, ok := fs[name]
 		if !ok || f.Uid != h.Uid || f.Gid != h.Gid || f.Mode&0o7777 != h.Mode&0o7777 || f.Typeflag != h.Typeflag {
 			t.Errorf("settings layer %s: wrap %+v, frontend %+v", name, h, f)
+		}
+	}
+}
+
+// An agent image carries an index of its files (agent.LabelIndex) so the
+// frontend plans without pulling it. One without the index (pushed by an
+// older jbuild, or the label dropped) is read through the gateway instead:
+// both give the same layers, environment and jbuild labels.
+func TestFrontendAgentImageWithAndWithoutIndex(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushJavaLike(t, reg+"/fe/javabase:index")
+	withIndex, without := reg+"/fe/agent:index", reg+"/fe/agent:no-index"
+	pushAgentImage(t, withIndex)
+	img := image(t, withIndex)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Config.Labels[agent.LabelIndex] == "" {
+		t.Fatalf("agent image has no %s label", agent.LabelIndex)
+	}
+	c := cf.Config.DeepCopy()
+	delete(c.Labels, agent.LabelIndex)
+	stripped, err := mutate.Config(img, *c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(without, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, stripped); err != nil {
+		t.Fatal(err)
+	}
+
+	results := map[string]*v1.ConfigFile{}
+	layers := map[string][]v1.Hash{}
+	for _, ref := range []string{withIndex, without} {
+		out := reg + "/fe/app:from-" + ref[strings.LastIndex(ref, ":")+1:]
+		build{
+			dockerfile: "FROM " + reg + "/fe/javabase:index\nCOPY app.jar /app/app.jar\n",
+			files:      map[string]string{"app.jar": "index"},
+			args:       map[string]string{ArgAgent: ref, ArgServerAddress: "10.0.0.5"},
+			push:       out,
+		}.mustRun(t)
+		img := image(t, out)
+		if results[ref], err = img.ConfigFile(); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := img.Layers()
+		for _, l := range ls {
+			d, _ := l.Digest()
+			layers[ref] = append(layers[ref], d)
+		}
+	}
+	a, b := results[withIndex], results[without]
+	if fmt.Sprint(layers[withIndex]) != fmt.Sprint(layers[without]) {
+		t.Errorf("layers with the index %v, without %v", layers[withIndex], layers[without])
+	}
+	if strings.Join(a.Config.Env, "\n") != strings.Join(b.Config.Env, "\n") {
+		t.Errorf("env with the index %v, without %v", a.Config.Env, b.Config.Env)
+	}
+	for k, v := range a.Config.Labels {
+		if strings.Contains(v, "/fe/agent:") {
+			continue // names the agent image
+		}
+		if b.Config.Labels[k] != v {
+			t.Errorf("label %s: with the index %q, without %q", k, v, b.Config.Labels[k])
 		}
 	}
 }

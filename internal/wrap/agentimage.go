@@ -11,6 +11,7 @@ import (
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
 	"github.com/jbuild-dev/jbuild/internal/transport"
+	"github.com/jbuild-dev/jbuild/templates"
 )
 
 // PlatformBundle is one agent variant for `jbuild agent push`; Platform is
@@ -49,6 +50,10 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 		if version == "" && prof.VersionFrom != nil {
 			version = buildplan.BundleVersion(prof, v.Bundle.Agent)
 		}
+		index, err := agent.IndexLabel(v.Bundle, bundleReads(prof))
+		if err != nil {
+			return nil, err
+		}
 		img, err := agent.ImageFromLayer(layer, plat, map[string]string{
 			agent.LabelRoot:             prof.InstallDir,
 			buildplan.LabelAgent:        prof.Agent,
@@ -58,6 +63,9 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 			// Lets readers that see only the files (the frontend, through
 			// BuildKit\'s gateway) skip hashing them.
 			buildplan.LabelAgentDigest: v.Bundle.Digest,
+			// Lets the frontend plan from the image config alone, without
+			// pulling the layer (see agent.LabelIndex).
+			agent.LabelIndex: index,
 		})
 		if err != nil {
 			return nil, err
@@ -69,4 +77,26 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
 	return &transport.Artifact{Index: idx}, nil
+}
+
+// bundleReads are the bundle files any profile may read while planning with
+// this agent: prof's, and the built-in profiles' (the frontend's
+// JENNIFER_PROFILE or runtime detection can pick another one).
+func bundleReads(prof *buildplan.Profile) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p *buildplan.Profile) {
+		for _, r := range p.BundleReads() {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	add(prof)
+	all, _ := templates.Profiles()
+	for _, p := range all {
+		add(p)
+	}
+	return out
 }
