@@ -12,11 +12,14 @@ import (
 //	downloads/url-<sha256>.json   per URL (hashed): its validators and content sha256
 //	agent-tars/<sha256>.tar       the uncompressed tar of a .tar.gz or image layer
 //	                              whose compressed bytes have that sha256
+//	file-sums/<sha256>.json       per agent folder (its absolute path, hashed):
+//	                              file sums by stat (see fileSums)
 //
 // Every file is written under a temporary name in the same folder and
 // renamed into place when complete, so a crash or a refused archive never
 // leaves a partial file where a later run would trust it. Entries are
-// immutable once written; deleting the folder is always safe.
+// immutable once written (a file-sums record is replaced whole); deleting
+// the folder is always safe.
 
 func cachePath(opts Options, sub, name string) string {
 	return filepath.Join(opts.CacheDir, sub, name)

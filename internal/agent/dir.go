@@ -23,7 +23,7 @@ func openDir(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 		return nil, fmt.Errorf("reading agent folder %s: %w", dir, err)
 	}
 	abs, _ := filepath.Abs(dir)
-	return readFS(ctx, root.FS(), dir, spec, filepath.Base(abs), opts)
+	return readFS(ctx, root.FS(), dir, spec, filepath.Base(abs), opts, newFileSums(opts, abs))
 }
 
 // OpenFS reads an agent folder from any file system that can list
@@ -36,10 +36,12 @@ func OpenFS(ctx context.Context, fsys fs.FS, what, source string, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	return readFS(ctx, fsys, what, source, path.Base(what), opts)
+	return readFS(ctx, fsys, what, source, path.Base(what), opts, nil)
 }
 
-func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Options) (*Bundle, error) {
+// readFS walks an agent folder; sums, when set, remembers file hashes
+// between runs (a folder on disk).
+func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Options, sums *fileSums) (*Bundle, error) {
 	lim := newLimits(dir, opts)
 	var raw []*entry
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
@@ -82,9 +84,14 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 			if opts.KnownDigest != "" {
 				break
 			}
+			if sum, ok := sums.lookup(name, fi); ok {
+				e.sum = sum
+				break
+			}
 			if e.sum, err = hashFile(fsys, name, size); err != nil {
 				return fmt.Errorf("reading agent folder %s: %q: %w", dir, name, err)
 			}
+			sums.record(name, fi, e.sum)
 		default:
 			return fmt.Errorf("reading agent folder %s: %q: unsupported file type %v", dir, name, mode.Type())
 		}
@@ -98,6 +105,7 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 	if err != nil {
 		return nil, err
 	}
+	sums.save()
 	b := newBundle(spec, name, "", files)
 	if opts.KnownDigest != "" {
 		b.Digest = opts.KnownDigest

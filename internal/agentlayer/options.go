@@ -44,8 +44,11 @@ type Options struct {
 // Upload is a blob upload in progress.
 type Upload interface {
 	io.Writer
-	// Commit completes the upload under the digest of what was written.
-	Commit(digest v1.Hash) error
+	// Finish completes the upload under the digest of what was written.
+	// It may return before the upload has ended (the registry's
+	// confirmation then overlaps the caller's next steps); its owner
+	// handles a failure (transport.BlobUpload.Finish).
+	Finish(digest v1.Hash)
 	// Abort gives the upload up.
 	Abort()
 }

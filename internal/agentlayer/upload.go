@@ -44,7 +44,5 @@ func (u *upload) commit(digest v1.Hash) {
 	if u.failed {
 		return
 	}
-	if err := u.u.Commit(digest); err != nil {
-		u.failed = true
-	}
+	u.u.Finish(digest)
 }

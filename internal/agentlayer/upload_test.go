@@ -22,8 +22,8 @@ func (r *recordingUpload) Write(p []byte) (int, error) {
 	}
 	return r.buf.Write(p)
 }
-func (r *recordingUpload) Commit(d v1.Hash) error { r.committed = d; return nil }
-func (r *recordingUpload) Abort()                 { r.aborted = true }
+func (r *recordingUpload) Finish(d v1.Hash) { r.committed = d }
+func (r *recordingUpload) Abort()           { r.aborted = true }
 
 // The upload receives exactly the layer's compressed bytes and is
 // committed under the layer digest; a cache hit starts no upload.

@@ -71,15 +71,73 @@ type registryStore struct {
 	// uploaded are blobs this store streamed and the registry confirmed
 	// (StartBlob); Put does not ask about them again.
 	uploaded map[v1.Hash]bool
+	// pending are streamed blobs whose commit is still running
+	// (BlobUpload.Finish); each channel closes when it ends.
+	pending  map[v1.Hash]chan struct{}
+	inFlight sync.WaitGroup
 }
 
-func (s *registryStore) markUploaded(h v1.Hash) {
+// startPending records a blob whose commit is under way; the returned
+// func ends it.
+func (s *registryStore) startPending(h v1.Hash) func() {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	if s.pending == nil {
+		s.pending = map[v1.Hash]chan struct{}{}
+	}
+	s.pending[h] = ch
+	s.inFlight.Add(1)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		if s.pending[h] == ch {
+			delete(s.pending, h)
+		}
+		s.mu.Unlock()
+		close(ch)
+		s.inFlight.Done()
+	}
+}
+
+// awaitUploaded waits for the commit of h if one is running, and reports
+// whether the registry has confirmed h.
+func (s *registryStore) awaitUploaded(ctx context.Context, h v1.Hash) (bool, error) {
+	s.mu.Lock()
+	ch := s.pending[h]
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.uploaded == nil {
-		s.uploaded = map[v1.Hash]bool{}
+	return s.uploaded[h], nil
+}
+
+// awaitAll waits for every running commit.
+func (s *registryStore) awaitAll(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.inFlight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	s.uploaded[h] = true
+}
+
+// pendingBlobs are the blobs whose commit is running.
+func (s *registryStore) pendingBlobs() []v1.Hash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]v1.Hash, 0, len(s.pending))
+	for h := range s.pending {
+		out = append(out, h)
+	}
+	return out
 }
 
 func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
@@ -88,7 +146,12 @@ func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
 }
 
 func (s *registryStore) Ref() Ref     { return s.ref }
-func (s *registryStore) Close() error { return nil }
+// Close waits for streamed uploads still committing (BlobUpload.Finish),
+// so none outlives the store.
+func (s *registryStore) Close() error {
+	s.inFlight.Wait()
+	return nil
+}
 
 func (s *registryStore) Get(ctx context.Context) (*Artifact, error) {
 	return s.get(ctx, s.ref.Registry)
@@ -135,6 +198,12 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 		known[h] = true
 	}
 	s.mu.Unlock()
+	// Blobs still committing count as known: putKnown waits for each one
+	// where it is needed and uploads it itself if its commit failed.
+	pending := map[v1.Hash]bool{}
+	for _, h := range s.pendingBlobs() {
+		pending[h] = true
+	}
 	var push []*Artifact
 	for _, k := range keep {
 		if k.Origin.Kind == KindRegistry && SameStore(k.Origin, s.ref) {
@@ -145,8 +214,12 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 		}
 		push = append(push, k)
 	}
-	if len(push) == 0 && len(known) > 0 {
+	if len(push) == 0 && len(known)+len(pending) > 0 {
 		return s.putKnown(ctx, a, known)
+	}
+	// ggcr's own write checks every blob: let the running commits end.
+	if err := s.awaitAll(ctx); err != nil {
+		return err
 	}
 	opts := s.remoteOptions(ctx)
 	// One pusher for every write: it remembers which blobs it has already

@@ -131,6 +131,11 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 		}
 		l := l
 		g.Go(func() error {
+			// A streamed blob still committing: wait for it, and upload it
+			// here only if the registry did not take it.
+			if ok, err := s.awaitUploaded(gctx, d); err != nil || ok {
+				return err
+			}
 			if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(gctx))...); err != nil {
 				return s.pushError(fmt.Sprintf("pushing %s: layer %s", ref, d), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}

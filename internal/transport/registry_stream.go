@@ -20,6 +20,12 @@ type BlobUpload interface {
 	io.Writer
 	// Commit completes the upload under the digest of what was written.
 	Commit(digest v1.Hash) error
+	// Finish commits in the background and returns at once: the rest of
+	// the upload (the queued bytes, the registry's confirmation) overlaps
+	// whatever the caller does next. The store's Put waits for it before it
+	// writes a manifest that refers to the blob, and uploads the blob
+	// itself if the commit failed; Close waits for it too.
+	Finish(digest v1.Hash)
 	// Abort gives the upload up; the registry discards what it received.
 	Abort()
 }
@@ -78,7 +84,7 @@ func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
 	}
 	pr, pw := io.Pipe()
 	u := &blobUpload{ctx: ctx, client: client, pw: pw, done: make(chan patchResult, 1),
-		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), committed: s.markUploaded,
+		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), store: s,
 		progress: s.opts.Progress}
 	go u.patch(loc, pr)
 	go u.pump()
@@ -104,8 +110,8 @@ type blobUpload struct {
 	pumped chan error
 	closed bool
 	err    error // first failure seen by the pump
-	// committed records a blob the registry has confirmed.
-	committed func(v1.Hash)
+	// store records blobs in flight and the ones the registry confirmed.
+	store *registryStore
 	// progress, when set, gets the running byte count (Total 0: the size
 	// is not known while the blob is still being made). Every upload ends
 	// before the store's Put, which closes the channel.
@@ -204,9 +210,25 @@ func (u *blobUpload) Commit(digest v1.Hash) error {
 	if err := transport.CheckError(resp, http.StatusCreated); err != nil {
 		return err
 	}
-	u.committed(digest)
+	s := u.store
+	s.mu.Lock()
+	if s.uploaded == nil {
+		s.uploaded = map[v1.Hash]bool{}
+	}
+	s.uploaded[digest] = true
+	s.mu.Unlock()
 	logs.Progress.Printf("pushed blob: %s (%d bytes, streamed while compressing)", digest, u.written)
 	return nil
+}
+
+func (u *blobUpload) Finish(digest v1.Hash) {
+	done := u.store.startPending(digest)
+	go func() {
+		defer done()
+		if err := u.Commit(digest); err != nil {
+			logs.Warn.Printf("streamed upload of %s failed (%v); it will be uploaded again", digest, err)
+		}
+	}()
 }
 
 func (u *blobUpload) Abort() {

@@ -11,7 +11,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/jbuild-dev/jbuild/internal/testenv"
 )
 
@@ -103,5 +107,61 @@ func TestStreamBlobWrongDigestAndAbort(t *testing.T) {
 	right := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}
 	if _, err := blobBytes(t, reg+"/stream/b", right); err == nil {
 		t.Error("an aborted upload left a blob")
+	}
+}
+
+// Finish returns at once and the commit runs on: a Put right after waits
+// for it (the manifest needs the blob) instead of uploading the blob
+// again, and Close waits for commits still running. A commit the registry
+// refuses leaves the blob unknown, so Put uploads it itself.
+func TestStreamBlobFinishInBackground(t *testing.T) {
+	reg := testenv.Registry(t)
+	s := streamStore(t, reg+"/stream/c:1")
+	data := make([]byte, 2<<20)
+	rand.Read(data)
+	layer := static.NewLayer(data, types.OCILayer)
+	h, _ := layer.Digest()
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	u.Finish(h)
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {
+		t.Fatalf("Put right after Finish: %v", err)
+	}
+	// One streamed blob and the config: the layer was not uploaded twice.
+	if w := s.Written(); w.Blobs != 2 || !w.Tagged {
+		t.Errorf("written %+v; want 2 blobs (the streamed layer once, the config) and the tag", w)
+	}
+
+	s2 := streamStore(t, reg+"/stream/d:1")
+	u, err = s2.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	wrong := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256([]byte("not it")))}
+	u.Finish(wrong)
+	s2.Close()
+	if len(s2.pendingBlobs()) != 0 || s2.uploaded[wrong] {
+		t.Errorf("after Close: pending %v, wrong digest known %v; want no commit running and nothing known", s2.pendingBlobs(), s2.uploaded[wrong])
+	}
+	u, err = s2.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data[:10]) // the registry will refuse this digest
+	u.Finish(h)
+	if err := s2.Put(context.Background(), &Artifact{Image: img}); err != nil {
+		t.Fatalf("Put after a failed commit: %v", err)
+	}
+	got, err := blobBytes(t, reg+"/stream/d", h)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("layer after Put: %d bytes, %v; want the %d bytes uploaded by Put", len(got), err, len(data))
 	}
 }
