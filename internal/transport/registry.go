@@ -75,6 +75,12 @@ type registryStore struct {
 	// (BlobUpload.Finish); each channel closes when it ends.
 	pending  map[v1.Hash]chan struct{}
 	inFlight sync.WaitGroup
+	// spares are upload sessions being opened ahead of StartBlob
+	// (PrepareBlobs).
+	spares []chan sessionResult
+
+	clientMu sync.Mutex
+	client   *http.Client // for upload sessions (pushClient)
 }
 
 // startPending records a blob whose commit is under way; the returned
@@ -145,11 +151,13 @@ func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
 	return &registryStore{ref: ref, opts: opts, rec: rec, base: base}
 }
 
-func (s *registryStore) Ref() Ref     { return s.ref }
+func (s *registryStore) Ref() Ref { return s.ref }
+
 // Close waits for streamed uploads still committing (BlobUpload.Finish),
-// so none outlives the store.
+// so none outlives the store, and cancels unused prepared sessions.
 func (s *registryStore) Close() error {
 	s.inFlight.Wait()
+	s.cancelSpares()
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/logs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -47,46 +46,15 @@ var errUploadAborted = errors.New("upload aborted")
 
 // StartBlob implements BlobStreamer.
 func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
-	repo := s.ref.Registry.Context()
-	kc := s.opts.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	auth, err := authn.Resolve(ctx, kc, repo)
-	if err != nil {
-		return nil, err
-	}
-	// Ping, token, POST and the commit PUT are retried like every other
-	// request; the streamed PATCH cannot be (its body is gone once sent):
-	// when it fails the upload is abandoned, and the store's Put uploads
-	// the layer again from the layer cache, with retries.
-	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, s.retrying(), []string{repo.Scope(transport.PushScope)})
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Transport: rt}
-	start := &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/uploads/"}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, start.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body.Close()
-	if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
-		return nil, err
-	}
-	loc, err := location(resp)
+	sess, err := s.session(ctx)
 	if err != nil {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
-	u := &blobUpload{ctx: ctx, client: client, pw: pw, done: make(chan patchResult, 1),
+	u := &blobUpload{ctx: ctx, client: sess.client, pw: pw, done: make(chan patchResult, 1),
 		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), store: s,
 		progress: s.opts.Progress}
-	go u.patch(loc, pr)
+	go u.patch(sess.loc, pr)
 	go u.pump()
 	return u, nil
 }

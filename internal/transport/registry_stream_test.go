@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net/http"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -163,5 +164,47 @@ func TestStreamBlobFinishInBackground(t *testing.T) {
 	got, err := blobBytes(t, reg+"/stream/d", h)
 	if err != nil || !bytes.Equal(got, data) {
 		t.Errorf("layer after Put: %d bytes, %v; want the %d bytes uploaded by Put", len(got), err, len(data))
+	}
+}
+
+// Prepared upload sessions are used by StartBlob, and the ones left over
+// are cancelled on Close: the registry forgets them.
+func TestPreparedSessions(t *testing.T) {
+	reg := testenv.Registry(t)
+	s := streamStore(t, reg+"/stream/e:1")
+	s.PrepareBlobs(context.Background(), 2)
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("through a prepared session")
+	u.Write(data)
+	h := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}
+	if err := u.Commit(h); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.spares) != 1 {
+		t.Fatalf("%d prepared sessions left; want 1", len(s.spares))
+	}
+	// Look at the spare's upload URL without using it up.
+	r := <-s.spares[0]
+	s.spares[0] <- r
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	status := func() int {
+		resp, err := r.sess.client.Get(r.sess.loc.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(); got != http.StatusNoContent {
+		t.Fatalf("prepared session: GET %s = %d; want 204 (open)", r.sess.loc, got)
+	}
+	s.Close()
+	if got := status(); got != http.StatusNotFound {
+		t.Errorf("after Close: GET %s = %d; want 404 (cancelled)", r.sess.loc, got)
 	}
 }

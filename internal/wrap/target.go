@@ -73,3 +73,52 @@ func outputOfAny(existing, src *transport.Artifact) bool {
 	}
 	return false
 }
+
+// targetRead is the target as it stands, read in the background from the
+// start of a wrap, so checking whether it may be replaced (and whether it
+// is already up to date) costs nothing at the end.
+type targetRead struct {
+	done     chan struct{}
+	existing *transport.Artifact // nil: there is no target yet
+	err      error
+}
+
+func readTarget(ctx context.Context, dst transport.Store) *targetRead {
+	t := &targetRead{done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		a, err := dst.Get(ctx)
+		switch {
+		case errors.Is(err, transport.ErrNotFound):
+			return
+		case err != nil:
+			t.err = fmt.Errorf("checking target %s: %w", dst.Ref(), err)
+			return
+		}
+		// Read now what the checks look at: the digest, and the labels or
+		// annotations naming its base.
+		a.Digest()
+		wrappedBase(a)
+		t.existing = a
+	}()
+	return t
+}
+
+func (t *targetRead) wait(ctx context.Context) (*transport.Artifact, error) {
+	select {
+	case <-t.done:
+		return t.existing, t.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// mayReplace applies wrap's rule for an existing target: it must be
+// jbuild's output of this base, or force.
+func (t *targetRead) mayReplace(ctx context.Context, s *source, dst transport.Store, force bool) error {
+	existing, err := t.wait(ctx)
+	if err != nil || existing == nil || force || isOutputOf(existing, s.baseDigest) {
+		return err
+	}
+	return fmt.Errorf("target %s already exists and is not jbuild's output of %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), s.baseName)
+}

@@ -58,20 +58,33 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 }
 
 func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
+	// A registry upload starts with round trips (authenticate, open an
+	// upload session): open the sessions of the two new layers now, so the
+	// agent layer's first compressed bytes leave as soon as they exist.
+	if p, ok := dst.(transport.BlobPreparer); ok {
+		p.PrepareBlobs(ctx, 2)
+	}
 	bs, err := newBundles(ctx, opts.Agent)
 	if err != nil {
 		return nil, err
 	}
 	// The agent layer depends on the agent alone: start it (and its upload)
-	// now, while the image is read and planned.
+	// now, while the image is read and planned; read the target meanwhile.
 	early := startEarlyAgentLayer(ctx, bs, &opts, dst)
 	defer early.wait()
+	target := readTarget(ctx, dst)
+	defer target.wait(context.Background())
 	s, err := loadSource(ctx, src, &opts)
 	if err != nil {
 		return nil, err
 	}
 	if transport.SameLocation(src.Ref(), dst.Ref()) && !s.upgrade {
 		return nil, fmt.Errorf("target %s is the source: jbuild never overwrites the image it wraps; pick another tag with -t", dst.Ref())
+	}
+	// A target that may not be replaced fails the wrap before anything
+	// else is written to it.
+	if err := target.mayReplace(ctx, s, dst, opts.Force); err != nil {
+		return nil, err
 	}
 	ps, dropped, err := planAll(ctx, s, &opts, bs)
 	if err != nil {
@@ -97,19 +110,14 @@ func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 		return nil, err
 	}
 	res.TargetDigest = outDigest.String()
-	existing, err := dst.Get(ctx)
-	switch {
-	case errors.Is(err, transport.ErrNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("checking target %s: %w", dst.Ref(), err)
-	default:
-		d, derr := existing.Digest()
-		if derr == nil && d == outDigest {
+	existing, err := target.wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		if d, derr := existing.Digest(); derr == nil && d == outDigest {
 			res.Unchanged = true
 			return res, nil
-		}
-		if !isOutputOf(existing, s.baseDigest) && !opts.Force {
-			return nil, fmt.Errorf("target %s already exists and is not jbuild's output of %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), s.baseName)
 		}
 	}
 	// The base is kept next to the result by digest, never tagged, so that

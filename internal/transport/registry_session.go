@@ -1,0 +1,151 @@
+package transport
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// BlobPreparer is implemented by stores whose blob uploads start with
+// round trips of their own (a registry: authenticating, then opening an
+// upload session). PrepareBlobs opens n sessions in the background, so
+// StartBlob later finds one ready and the first bytes leave at once; wrap
+// calls it before it has even read the agent. Sessions not used are
+// cancelled on Close.
+type BlobPreparer interface {
+	PrepareBlobs(ctx context.Context, n int)
+}
+
+var _ BlobPreparer = (*registryStore)(nil)
+
+// blobSession is an open upload session: the authenticated client and the
+// URL the registry gave for the upload.
+type blobSession struct {
+	client *http.Client
+	loc    *url.URL
+}
+
+type sessionResult struct {
+	sess *blobSession
+	err  error
+}
+
+// PrepareBlobs implements BlobPreparer.
+func (s *registryStore) PrepareBlobs(ctx context.Context, n int) {
+	for range n {
+		ch := make(chan sessionResult, 1)
+		s.mu.Lock()
+		s.spares = append(s.spares, ch)
+		s.mu.Unlock()
+		go func() {
+			sess, err := s.openSession(ctx)
+			ch <- sessionResult{sess, err}
+		}()
+	}
+}
+
+// session returns a prepared session, or opens one.
+func (s *registryStore) session(ctx context.Context) (*blobSession, error) {
+	s.mu.Lock()
+	var ch chan sessionResult
+	if len(s.spares) > 0 {
+		ch, s.spares = s.spares[0], s.spares[1:]
+	}
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case r := <-ch:
+			if r.err == nil {
+				return r.sess, nil
+			}
+			// A prepared session that failed: try once more now, with
+			// this caller's context.
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return s.openSession(ctx)
+}
+
+// pushClient is the client every upload session of the store shares:
+// authenticated once (one ping, one token) for push to the repository.
+// Ping, token, POST and the commit PUT are retried like every other
+// request; the streamed PATCH cannot be (its body is gone once sent): when
+// it fails the upload is abandoned, and the store's Put uploads the layer
+// again from the layer cache, with retries.
+func (s *registryStore) pushClient(ctx context.Context) (*http.Client, error) {
+	s.clientMu.Lock()
+	defer s.clientMu.Unlock()
+	if s.client != nil {
+		return s.client, nil
+	}
+	repo := s.ref.Registry.Context()
+	kc := s.opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := authn.Resolve(ctx, kc, repo)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, s.retrying(), []string{repo.Scope(transport.PushScope)})
+	if err != nil {
+		return nil, err
+	}
+	s.client = &http.Client{Transport: rt}
+	return s.client, nil
+}
+
+// openSession starts an upload (POST /v2/<repo>/blobs/uploads/).
+func (s *registryStore) openSession(ctx context.Context) (*blobSession, error) {
+	client, err := s.pushClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	repo := s.ref.Registry.Context()
+	start := &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/uploads/"}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, start.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusAccepted); err != nil {
+		return nil, err
+	}
+	loc, err := location(resp)
+	if err != nil {
+		return nil, err
+	}
+	return &blobSession{client: client, loc: loc}, nil
+}
+
+// cancelSpares ends the prepared sessions nobody used (DELETE on the
+// upload URL, best effort: registries also expire idle uploads).
+func (s *registryStore) cancelSpares() {
+	s.mu.Lock()
+	spares := s.spares
+	s.spares = nil
+	s.mu.Unlock()
+	for _, ch := range spares {
+		r := <-ch
+		if r.err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, r.sess.loc.String(), nil)
+		if err == nil {
+			if resp, err := r.sess.client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		cancel()
+	}
+}
