@@ -2,10 +2,12 @@ package templates
 
 import (
 	"embed"
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 )
@@ -16,11 +18,35 @@ import (
 //go:embed profiles/*.yaml
 var defaultProfiles embed.FS
 
-// Profiles returns the embedded profiles sorted by name. They are parsed
-// on every call (a few small files), so callers own what they get and may
-// modify it, e.g. to apply flags.
+// Profiles returns the embedded profiles sorted by name. Callers own what
+// they get and may modify it, e.g. to apply flags: the profiles are parsed
+// and checked once per process (about a millisecond, and a wrap asks for
+// them several times) and every call gets a fresh copy.
 func Profiles() ([]*buildplan.Profile, error) {
-	return parseEmbedded()
+	embedded.once.Do(func() {
+		ps, err := parseEmbedded()
+		if err != nil {
+			embedded.err = err
+			return
+		}
+		embedded.json, embedded.err = json.Marshal(ps)
+	})
+	if embedded.err != nil {
+		return nil, embedded.err
+	}
+	var out []*buildplan.Profile
+	if err := json.Unmarshal(embedded.json, &out); err != nil {
+		return nil, fmt.Errorf("copying the embedded profiles: %w", err)
+	}
+	return out, nil
+}
+
+// embedded holds the parsed embedded profiles as JSON, the form each copy
+// is made from.
+var embedded struct {
+	once sync.Once
+	json []byte
+	err  error
 }
 
 func parseEmbedded() ([]*buildplan.Profile, error) {

@@ -3,6 +3,7 @@ package templates
 import (
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,5 +136,27 @@ func TestExampleProfilesParseButAreNotEmbedded(t *testing.T) {
 	}
 	if _, err := fs.Stat(defaultProfiles, "profiles/examples"); err == nil {
 		t.Error("examples/ is embedded")
+	}
+}
+
+// Profiles hands out copies of the profiles parsed once: each equals a
+// fresh parse, and changing one does not change the next.
+func TestProfilesAreFreshCopies(t *testing.T) {
+	fresh, err := parseEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Profiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, fresh) {
+		t.Fatal("a copy differs from a fresh parse")
+	}
+	a[0].Name = "changed"
+	a[0].Env = nil
+	b, _ := Profiles()
+	if !reflect.DeepEqual(b, fresh) {
+		t.Error("changing a copy changed the next one")
 	}
 }

@@ -42,8 +42,18 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 	write := func(w io.Writer) (digest, diffID v1.Hash, size int64, err error) {
 		up := startUpload(opts.Upload)
 		zh, th := sha256.New(), sha256.New()
-		cw := &countingWriter{w: io.MultiWriter(w, zh, up)}
-		if err := writeLayer(cw, th, entries, open, opts.Epoch); err != nil {
+		// The diffID hash, and the cache file with the digest hash, run
+		// beside compression (the upload queues on its own).
+		diff, out := newAsyncWriter(th), newAsyncWriter(io.MultiWriter(w, zh))
+		cw := &countingWriter{w: io.MultiWriter(out, up)}
+		err = writeLayer(cw, diff, entries, open, opts.Epoch)
+		if derr := diff.Close(); err == nil {
+			err = derr
+		}
+		if oerr := out.Close(); err == nil {
+			err = oerr
+		}
+		if err != nil {
 			up.abort()
 			return v1.Hash{}, v1.Hash{}, 0, err
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/logs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -93,10 +94,37 @@ func (u *blobUpload) pump() {
 	var err error
 	for c := range u.chunks {
 		if err == nil {
+			// A pipe write returns once the request has taken every byte,
+			// so the chunk can be used again.
 			_, err = u.pw.Write(c)
 		}
+		putChunk(c)
 	}
 	u.pumped <- err
+}
+
+// chunkSize is the capacity of pooled chunk buffers: compressed layer
+// writes are at most this big in practice (larger ones get their own).
+const chunkSize = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+// getChunk copies p into a pooled buffer: the queue holds copies because
+// the writer reuses p, and 20 MB of one-off copies per layer would keep the
+// garbage collector busy while the upload runs.
+func getChunk(p []byte) []byte {
+	if len(p) > chunkSize {
+		return append([]byte(nil), p...)
+	}
+	bp := chunkPool.Get().(*[]byte)
+	return append((*bp)[:0], p...)
+}
+
+func putChunk(c []byte) {
+	if cap(c) == chunkSize {
+		c = c[:0]
+		chunkPool.Put(&c)
+	}
 }
 
 // finish stops the queue and waits for the pump.
@@ -140,7 +168,7 @@ func (u *blobUpload) patch(loc *url.URL, body *io.PipeReader) {
 // failed request does not block it either (the pump drains the queue), and
 // the failure is reported by Commit.
 func (u *blobUpload) Write(p []byte) (int, error) {
-	u.chunks <- append([]byte(nil), p...)
+	u.chunks <- getChunk(p)
 	u.written += int64(len(p))
 	if u.progress != nil && u.written-u.reported >= 1<<20 {
 		u.reported = u.written
