@@ -18,7 +18,19 @@ type options struct {
 	agentMB int
 	only    string // "", "wrap" or "frontend"
 	appKB   int    // frontend section: size of app.jar in the sample build context
+	// registry: which registries the wrap section runs on (registryKinds).
+	registry string
 }
+
+// Registries the wrap section can run on: Debian's docker-registry
+// (distribution 2.8.2, built by Debian with Go 1.19, whose SHA-256 has no
+// SHA-NI: hashing is ~70% of its CPU per blob) and distribution v3 built
+// from its module with this machine's Go, as registries run today.
+const (
+	regDebian       = "debian"
+	regDistribution = "distribution"
+	regBoth         = "both"
+)
 
 func main() {
 	var o options
@@ -30,6 +42,7 @@ func main() {
 	flag.IntVar(&o.agentMB, "agent-mb", 20, "size of the agent bundle, MB")
 	flag.StringVar(&o.only, "only", "", "run one section only: wrap (jbuild wrap vs crane) or frontend (BuildKit frontends); default both, wrap first")
 	flag.IntVar(&o.appKB, "app-kb", 1024, "frontend section: size of app.jar in the sample build context, KB")
+	flag.StringVar(&o.registry, "registry", regDebian, "wrap section registries: debian (Debian's docker-registry 2.8), distribution (distribution "+distributionVersion+" built from its module) or both")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -43,6 +56,9 @@ func run(o options) error {
 	}
 	if o.only != "" && o.only != "wrap" && o.only != "frontend" {
 		return fmt.Errorf("-only %q: want wrap or frontend", o.only)
+	}
+	if o.registry != regDebian && o.registry != regDistribution && o.registry != regBoth {
+		return fmt.Errorf("-registry %q: want debian, distribution or both", o.registry)
 	}
 	tmp, err := os.MkdirTemp("", "jbuild-bench-")
 	if err != nil {
@@ -58,8 +74,15 @@ func run(o options) error {
 	defer stop()
 
 	if o.only != "frontend" {
-		if err := runWrap(o, reg, tmp); err != nil {
-			return err
+		if o.registry != regDistribution {
+			if err := runWrap(o, reg, "Debian docker-registry 2.8.2", filepath.Join(tmp, "debian")); err != nil {
+				return err
+			}
+		}
+		if o.registry != regDebian {
+			if err := runWrapOnDistribution(o, filepath.Join(tmp, "distribution")); err != nil {
+				return err
+			}
 		}
 	}
 	if o.only != "wrap" {
@@ -68,8 +91,28 @@ func run(o options) error {
 	return nil
 }
 
-// runWrap is the wrap section: jbuild wrap against the crane pipeline.
-func runWrap(o options, reg, tmp string) error {
+// runWrapOnDistribution runs the wrap section on a distribution registry
+// built from its module.
+func runWrapOnDistribution(o options, tmp string) error {
+	bin, err := buildDistribution()
+	if err != nil {
+		return err
+	}
+	logf("starting distribution %s", distributionVersion)
+	reg, stop, err := testenv.StartRegistryBinary(bin)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return runWrap(o, reg, "distribution "+distributionVersion, tmp)
+}
+
+// runWrap is the wrap section: jbuild wrap against the crane pipeline, on
+// the registry reg (regName says which one).
+func runWrap(o options, reg, regName, tmp string) error {
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
 	haveJbuild := true
 	if _, err := os.Stat(o.jbuild); err != nil {
 		haveJbuild = false
@@ -96,7 +139,7 @@ func runWrap(o options, reg, tmp string) error {
 		return err
 	}
 
-	b := &bench{opts: o, reg: reg, tmp: tmp, agent: agent, big: big, small: small, haveJbuild: haveJbuild}
+	b := &bench{opts: o, reg: reg, regName: regName, tmp: tmp, agent: agent, big: big, small: small, haveJbuild: haveJbuild}
 	if err := b.runAll(); err != nil {
 		return err
 	}

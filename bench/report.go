@@ -30,7 +30,7 @@ var targets = []target{
 
 func (b *bench) report(w io.Writer) {
 	o := b.opts
-	fmt.Fprintf(w, "\njbuild bench: loopback registry %s, %d runs per scenario (median, min, max)\n", b.reg, o.n)
+	fmt.Fprintf(w, "\njbuild bench: %s on loopback %s, %d runs per scenario (median, min, max)\n", b.regName, b.reg, o.n)
 	fmt.Fprintf(w, "base images: %d MB and %d MB (Java config, USER 1000:1000); agent: %d MB folder\n\n", o.bigMB, o.smallMB, o.agentMB)
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

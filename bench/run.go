@@ -32,6 +32,7 @@ const (
 type bench struct {
 	opts       options
 	reg, tmp   string
+	regName    string // which registry reg is
 	agent      *agentBundle
 	big, small string
 	haveJbuild bool

@@ -76,6 +76,13 @@ func StartRegistry() (addr string, stop func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
 	}
+	return StartRegistryBinary(bin)
+}
+
+// StartRegistryBinary is StartRegistry with another distribution binary
+// (the benchmark also runs distribution v3 built from its module); its
+// configuration is the same.
+func StartRegistryBinary(bin string) (addr string, stop func(), err error) {
 	// The port is picked by binding :0 and releasing it, so another process
 	// can take it in between: retry a few times on an early exit.
 	for attempt := 1; ; attempt++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -134,18 +135,25 @@ func (s *registryStore) cancelSpares() {
 	spares := s.spares
 	s.spares = nil
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, ch := range spares {
-		r := <-ch
-		if r.err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, r.sess.loc.String(), nil)
-		if err == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := <-ch
+			if r.err != nil {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodDelete, r.sess.loc.String(), nil)
+			if err != nil {
+				return
+			}
 			if resp, err := r.sess.client.Do(req); err == nil {
 				resp.Body.Close()
 			}
-		}
-		cancel()
+		}()
 	}
+	wg.Wait()
 }

@@ -59,10 +59,12 @@ func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result,
 
 func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
 	// A registry upload starts with round trips (authenticate, open an
-	// upload session): open the sessions of the two new layers now, so the
-	// agent layer's first compressed bytes leave as soon as they exist.
+	// upload session): open one session now, so the first new layer's
+	// bytes leave as soon as they exist (the agent layer's unless it is
+	// cached, else the settings layer's; a session nobody used is cancelled
+	// when the store closes).
 	if p, ok := dst.(transport.BlobPreparer); ok {
-		p.PrepareBlobs(ctx, 2)
+		p.PrepareBlobs(ctx, 1)
 	}
 	bs, err := newBundles(ctx, opts.Agent)
 	if err != nil {
