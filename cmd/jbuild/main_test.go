@@ -30,8 +30,8 @@ func TestMain(m *testing.M) {
 		os.Stderr.Write(out)
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
-	testenv.Main(m)
+	// testenv.Main exits the process: a defer here would never run.
+	testenv.Main(m, func() { os.RemoveAll(dir) })
 }
 
 type run struct {

@@ -15,12 +15,16 @@ var shared struct {
 	err  error
 }
 
-// Main runs the tests and then stops the shared dockerd, buildkitd and registry, if
-// they were started. Call it from TestMain:
+// Main runs the tests, then the cleanups (Main exits the process, so a
+// TestMain's defers never run), and stops the shared dockerd, buildkitd and
+// registry, if they were started. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { testenv.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	stopDockerd()
 	stopBuildkitd()
 	if shared.stop != nil {
