@@ -29,62 +29,59 @@ func buildCrane() (string, error) {
 		return "", fmt.Errorf("finding the pinned %s version (run from the repository root): %w", craneModule, err)
 	}
 	version := strings.TrimSpace(string(out))
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	bin := filepath.Join(cache, "jbuild", "bench", "crane-"+version)
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	logf("building crane %s into %s", version, bin)
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
-		return "", err
-	}
-	tmp := bin + ".tmp"
-	cmd := exec.Command("go", "build", "-o", tmp, craneModule+"/cmd/crane")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building crane: %w", err)
-	}
-	return bin, os.Rename(tmp, bin)
+	return cachedTool("crane-"+version, func(gobin string) error {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(gobin, "crane-"+version), craneModule+"/cmd/crane")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		return cmd.Run()
+	})
 }
 
 // distributionPkg is the registry the wrap section also runs on, built
-// with `go install` at this version into the user cache dir (its own module
-// graph: it does not enter go.mod).
+// with `go install` at this version (its own module graph: it does not
+// enter go.mod). A cold build takes about 1.5 minutes on 2 cores.
 const (
 	distributionPkg     = "github.com/distribution/distribution/v3/cmd/registry"
 	distributionVersion = "v3.1.2"
 )
 
-// buildDistribution builds the distribution registry once and reuses it.
-// A cold build takes about 1.5 minutes on 2 cores.
 func buildDistribution() (string, error) {
+	name := "registry-" + distributionVersion
+	return cachedTool(name, func(gobin string) error {
+		cmd := exec.Command("go", "install", distributionPkg+"@"+distributionVersion)
+		cmd.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return err
+		}
+		return os.Rename(filepath.Join(gobin, "registry"), filepath.Join(gobin, name))
+	})
+}
+
+// cachedTool returns the bench tool name from the user cache dir
+// (jbuild/bench/NAME), building it first with build, which writes NAME into
+// the temporary folder it is given; the binary is renamed into place whole.
+func cachedTool(name string, build func(dir string) error) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	bin := filepath.Join(cache, "jbuild", "bench", "registry-"+distributionVersion)
+	bin := filepath.Join(cache, "jbuild", "bench", name)
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
-	logf("building distribution %s into %s", distributionVersion, bin)
+	logf("building %s into %s", name, bin)
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", err
 	}
-	gobin, err := os.MkdirTemp(filepath.Dir(bin), ".build-")
+	tmp, err := os.MkdirTemp(filepath.Dir(bin), ".build-")
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(gobin)
-	cmd := exec.Command("go", "install", distributionPkg+"@"+distributionVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building %s@%s: %w", distributionPkg, distributionVersion, err)
+	defer os.RemoveAll(tmp)
+	if err := build(tmp); err != nil {
+		return "", fmt.Errorf("building %s: %w", name, err)
 	}
-	return bin, os.Rename(filepath.Join(gobin, "registry"), bin)
+	return bin, os.Rename(filepath.Join(tmp, name), bin)
 }
 
 // pushJavaImage pushes the sample Java image's rootfs plus `layers` random
