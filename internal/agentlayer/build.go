@@ -37,6 +37,7 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 		return nil, err
 	}
 	if l := lookup(opts.CacheDir, key); l != nil {
+		touch(opts.CacheDir, key)
 		return l, nil
 	}
 	write := func(w io.Writer) (digest, diffID v1.Hash, size int64, err error) {
@@ -62,6 +63,9 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 		return digest, sum(th), cw.n, nil
 	}
 	l, err := store(opts.CacheDir, key, write)
+	if err == nil {
+		trim(opts.CacheDir, key, opts.CacheMax)
+	}
 	if !errors.Is(err, errCacheUnusable) {
 		return l, err
 	}

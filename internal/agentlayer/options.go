@@ -25,6 +25,10 @@ type Options struct {
 	// directory cannot be created or written, Build still works but keeps the
 	// layer in memory and compresses again next time.
 	CacheDir string
+	// CacheMax bounds the cache directory in bytes: after a new layer is
+	// written, the least recently used layers are removed until it fits. 0
+	// means DefaultCacheMax; negative means no bound.
+	CacheMax int64
 	// ContentDigest, when set, is a digest of everything open can return
 	// (agent.Bundle.Digest). It stands in for the per-file content digests
 	// in the cache key, so a cache hit opens no file at all. Empty means
@@ -80,6 +84,9 @@ func (opts Options) resolve() (Options, error) {
 	// USTAR stores whole seconds; a fractional time would force a PAX record
 	// on every entry for no benefit.
 	opts.Epoch = opts.Epoch.Truncate(time.Second).UTC()
+	if opts.CacheMax == 0 {
+		opts.CacheMax = DefaultCacheMax
+	}
 	if opts.CacheDir == "" {
 		base, err := os.UserCacheDir() // $XDG_CACHE_HOME, else ~/.cache
 		if err == nil {
