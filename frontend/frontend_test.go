@@ -96,7 +96,8 @@ func TestFrontendSingleStageAgentImage(t *testing.T) {
 // An agent image carries an index of its files (agent.LabelIndex) so the
 // frontend plans without pulling it. One without the index (pushed by an
 // older jbuild, or the label dropped) is read through the gateway instead:
-// both give the same layers, environment and jbuild labels.
+// both give the same layers, environment and jbuild labels, and so does
+// the agent image pinned by digest.
 func TestFrontendAgentImageWithAndWithoutIndex(t *testing.T) {
 	reg := testenv.Registry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:index")
@@ -124,10 +125,16 @@ func TestFrontendAgentImageWithAndWithoutIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := withIndex + "@" + d.String() // a tag and a digest, as users pin
+
 	results := map[string]*v1.ConfigFile{}
 	layers := map[string][]v1.Hash{}
-	for _, ref := range []string{withIndex, without} {
-		out := reg + "/fe/app:from-" + ref[strings.LastIndex(ref, ":")+1:]
+	for i, ref := range []string{withIndex, without, pinned} {
+		out := fmt.Sprintf("%s/fe/app:from-%d", reg, i)
 		build{
 			dockerfile: "FROM " + reg + "/fe/javabase:index\nCOPY app.jar /app/app.jar\n",
 			files:      map[string]string{"app.jar": "index"},
@@ -147,6 +154,9 @@ func TestFrontendAgentImageWithAndWithoutIndex(t *testing.T) {
 	a, b := results[withIndex], results[without]
 	if fmt.Sprint(layers[withIndex]) != fmt.Sprint(layers[without]) {
 		t.Errorf("layers with the index %v, without %v", layers[withIndex], layers[without])
+	}
+	if fmt.Sprint(layers[withIndex]) != fmt.Sprint(layers[pinned]) {
+		t.Errorf("layers by tag %v, pinned by digest %v", layers[withIndex], layers[pinned])
 	}
 	if strings.Join(a.Config.Env, "\n") != strings.Join(b.Config.Env, "\n") {
 		t.Errorf("env with the index %v, without %v", a.Config.Env, b.Config.Env)
