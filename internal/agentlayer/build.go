@@ -23,7 +23,8 @@ import (
 // The result is cached in opts.CacheDir by a content key over the entries'
 // metadata, their contents and the epoch; a later Build with the same key
 // returns the cached file without compressing (see Options.ContentDigest
-// for building without even opening the files).
+// for building without even opening the files). A layer streamed to
+// opts.Upload is cached by its digests only (see cache.go).
 func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser, error), opts Options) (v1.Layer, error) {
 	opts, err := opts.resolve()
 	if err != nil {
@@ -36,17 +37,20 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 	if err != nil {
 		return nil, err
 	}
-	if l := lookup(opts.CacheDir, key); l != nil {
+	rebuild := func() (io.ReadCloser, error) { return compressAgain(entries, open, opts.Epoch), nil }
+	if l := lookup(opts.CacheDir, key, rebuild); l != nil {
 		touch(opts.CacheDir, key)
 		return l, nil
 	}
+	if opts.Upload != nil {
+		return buildStreamed(entries, open, opts, key, rebuild)
+	}
 	write := func(w io.Writer) (digest, diffID v1.Hash, size int64, err error) {
-		up := startUpload(opts.Upload)
 		zh, th := sha256.New(), sha256.New()
 		// The diffID hash, and the cache file with the digest hash, run
-		// beside compression (the upload queues on its own).
+		// beside compression.
 		diff, out := newAsyncWriter(th), newAsyncWriter(io.MultiWriter(w, zh))
-		cw := &countingWriter{w: io.MultiWriter(out, up)}
+		cw := &countingWriter{w: out}
 		err = writeLayer(cw, diff, entries, open, opts.Epoch)
 		if derr := diff.Close(); err == nil {
 			err = derr
@@ -55,12 +59,9 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 			err = oerr
 		}
 		if err != nil {
-			up.abort()
 			return v1.Hash{}, v1.Hash{}, 0, err
 		}
-		digest = sum(zh)
-		up.commit(digest)
-		return digest, sum(th), cw.n, nil
+		return sum(zh), sum(th), cw.n, nil
 	}
 	l, err := store(opts.CacheDir, key, write)
 	if err == nil {

@@ -16,6 +16,14 @@ import (
 //	<key>.tar.gz  the compressed layer, exactly the bytes pushed
 //	<key>.json    {"digest","diffID","size"} so a hit needs no rehashing
 //
+// A layer that was streamed to a registry as it was made has only its
+// .json ("rebuild": true): its bytes are in the registry, and writing them
+// to disk as well cost more than anything else jbuild does while the
+// upload runs. A hit on such an entry knows the digests without reading a
+// byte; if the bytes are needed after all (another repository, a failed
+// upload, an OCI layout), the layer is compressed again, which gives the
+// same bytes (the layer is deterministic, and reads verify the digest).
+//
 // Both are written to a temporary name in the same directory and renamed
 // into place, the .json last: a reader that finds the .json finds a complete
 // .tar.gz, and concurrent builders of the same key just rename identical
@@ -25,11 +33,14 @@ type cacheMeta struct {
 	Digest string `json:"digest"`
 	DiffID string `json:"diffID"`
 	Size   int64  `json:"size"`
+	// Rebuild: no .tar.gz was kept; the bytes are made again on demand.
+	Rebuild bool `json:"rebuild,omitempty"`
 }
 
 // lookup returns the cached layer for key, or nil when there is none (or
-// it is unusable, which a rebuild repairs).
-func lookup(dir, key string) *layer {
+// it is unusable, which a rebuild repairs). rebuild makes the bytes of an
+// entry kept without them.
+func lookup(dir, key string, rebuild func() (io.ReadCloser, error)) *layer {
 	if dir == "" {
 		return nil
 	}
@@ -43,6 +54,12 @@ func lookup(dir, key string) *layer {
 	}
 	digest, err1 := v1.NewHash(m.Digest)
 	diffID, err2 := v1.NewHash(m.DiffID)
+	if m.Rebuild {
+		if err1 != nil || err2 != nil || m.Size <= 0 {
+			return nil
+		}
+		return &layer{open: rebuild, digest: digest, diffID: diffID, size: m.Size}
+	}
 	blob := filepath.Join(dir, key+".tar.gz")
 	fi, err3 := os.Stat(blob)
 	if err1 != nil || err2 != nil || err3 != nil || fi.Size() != m.Size {
@@ -98,6 +115,16 @@ func store(dir, key string, write func(io.Writer) (digest, diffID v1.Hash, size 
 		diffID: diffID,
 		size:   size,
 	}, nil
+}
+
+// storeMeta records a layer whose bytes are not kept (cacheMeta.Rebuild).
+// Best effort: without the record the next run compresses again.
+func storeMeta(dir, key string, digest, diffID v1.Hash, size int64) {
+	if dir == "" || os.MkdirAll(dir, 0o755) != nil {
+		return
+	}
+	meta, _ := json.Marshal(cacheMeta{Digest: digest.String(), DiffID: diffID.String(), Size: size, Rebuild: true})
+	writeFileAtomic(filepath.Join(dir, key+".json"), meta)
 }
 
 var errCacheUnusable = errors.New("layer cache directory unusable")

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -67,5 +70,56 @@ func TestBuildSurvivesFailingUpload(t *testing.T) {
 	d2, _ := plain.Digest()
 	if d1 != d2 {
 		t.Errorf("digest with a failed upload %s != without upload %s", d1, d2)
+	}
+}
+
+// A layer streamed to an upload keeps no bytes in the cache, only its
+// digests: a later Build finds them without compressing or uploading, and
+// reading either layer compresses again to the very bytes uploaded.
+func TestStreamedLayerKeepsDigestsOnly(t *testing.T) {
+	entries, b := sampleEntries(t)
+	dir := t.TempDir()
+	up := &recordingUpload{}
+	opts := Options{CacheDir: dir, Upload: func() (Upload, error) { return up, nil }}
+	l, err := Build(entries, b.open, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blobs, _ := filepath.Glob(filepath.Join(dir, "*.tar.gz")); len(blobs) != 0 {
+		t.Errorf("cache holds %v; a streamed layer keeps its digests only", blobs)
+	}
+	metas, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(metas) != 1 {
+		t.Fatalf("cache records %v; want one", metas)
+	}
+	uploads := 0
+	opts.Upload = func() (Upload, error) { uploads++; return &recordingUpload{}, nil }
+	again, err := Build(entries, b.open, opts)
+	if err != nil || uploads != 0 {
+		t.Fatalf("second Build: %v, %d uploads; want a cache hit", err, uploads)
+	}
+	for _, layer := range []v1.Layer{l, again} {
+		rc, err := layer.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, up.buf.Bytes()) {
+			t.Errorf("compressed again: %d bytes, %v; want the %d bytes uploaded", len(got), err, up.buf.Len())
+		}
+	}
+	// A record whose digest does not match what the files give fails the
+	// read instead of serving other bytes under that digest.
+	data, _ := os.ReadFile(metas[0])
+	d, _ := l.Digest()
+	os.WriteFile(metas[0], bytes.Replace(data, []byte(d.Hex), bytes.Repeat([]byte("0"), 64), 1), 0o644)
+	bad, err := Build(entries, b.open, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := bad.Compressed()
+	if _, err := io.ReadAll(rc); err == nil || !strings.Contains(err.Error(), "expected sha256:000") {
+		t.Errorf("reading under a wrong recorded digest: %v; want a mismatch error", err)
 	}
 }
