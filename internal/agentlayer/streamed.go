@@ -25,8 +25,9 @@ func buildStreamed(entries []buildplan.LayerEntry, open func(string) (io.ReadClo
 	}
 	digest, diffID := sum(zh), sum(th)
 	up.commit(digest)
+	// A record is a few hundred bytes: no need to trim the cache for it
+	// (listing a large cache costs more than the record).
 	storeMeta(opts.CacheDir, key, digest, diffID, cw.n)
-	trim(opts.CacheDir, key, opts.CacheMax)
 	return &layer{open: rebuild, digest: digest, diffID: diffID, size: cw.n}, nil
 }
 

@@ -51,12 +51,10 @@ func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	u := &blobUpload{ctx: ctx, client: sess.client, pw: pw, done: make(chan patchResult, 1),
-		chunks: make(chan []byte, uploadQueue), pumped: make(chan error, 1), store: s,
-		progress: s.opts.Progress}
-	go u.patch(sess.loc, pr)
-	go u.pump()
+	chunks := make(chan []byte, uploadQueue)
+	u := &blobUpload{ctx: ctx, client: sess.client, done: make(chan patchResult, 1),
+		chunks: chunks, aborted: make(chan struct{}), store: s, progress: s.opts.Progress}
+	go u.patch(sess.loc, &chunkBody{chunks: chunks, aborted: u.aborted})
 	return u, nil
 }
 
@@ -71,14 +69,12 @@ type patchResult struct {
 }
 
 type blobUpload struct {
-	ctx    context.Context
-	client *http.Client
-	pw     *io.PipeWriter
-	done   chan patchResult
-	chunks chan []byte
-	pumped chan error
-	closed bool
-	err    error // first failure seen by the pump
+	ctx     context.Context
+	client  *http.Client
+	done    chan patchResult
+	chunks  chan []byte
+	aborted chan struct{} // closed by Abort: the PATCH body fails
+	closed  bool
 	// store records blobs in flight and the ones the registry confirmed.
 	store *registryStore
 	// progress, when set, gets the running byte count (Total 0: the size
@@ -87,20 +83,6 @@ type blobUpload struct {
 	progress chan<- v1.Update
 	written  int64
 	reported int64
-}
-
-// pump moves queued chunks into the PATCH body.
-func (u *blobUpload) pump() {
-	var err error
-	for c := range u.chunks {
-		if err == nil {
-			// A pipe write returns once the request has taken every byte,
-			// so the chunk can be used again.
-			_, err = u.pw.Write(c)
-		}
-		putChunk(c)
-	}
-	u.pumped <- err
 }
 
 // chunkSize is the capacity of pooled chunk buffers: compressed layer
@@ -127,23 +109,105 @@ func putChunk(c []byte) {
 	}
 }
 
-// finish stops the queue and waits for the pump.
-func (u *blobUpload) finish() error {
-	if u.closed {
-		return u.err
-	}
-	u.closed = true
-	close(u.chunks)
-	u.err = <-u.pumped
-	return u.err
+// chunkBody is the PATCH body: the queued chunks, in order, until the
+// queue is closed. It implements io.WriterTo, so net/http writes each
+// chunk straight to the connection (no pipe copy, half the writes). Once
+// the request is over (Close), whatever is still queued is drained so the
+// producer never blocks on a failed upload.
+type chunkBody struct {
+	chunks  <-chan []byte
+	aborted <-chan struct{}
+	cur     []byte // the rest of the chunk Read is in
+	buf     []byte // that chunk, to recycle
+	once    sync.Once
 }
 
-// patch sends everything written to the pipe as one PATCH body.
-func (u *blobUpload) patch(loc *url.URL, body *io.PipeReader) {
+func (b *chunkBody) next() ([]byte, error) {
+	select {
+	case <-b.aborted:
+		return nil, errUploadAborted
+	default:
+	}
+	select {
+	case c, ok := <-b.chunks:
+		if !ok {
+			return nil, io.EOF
+		}
+		return c, nil
+	case <-b.aborted:
+		return nil, errUploadAborted
+	}
+}
+
+func (b *chunkBody) Read(p []byte) (int, error) {
+	if len(b.cur) == 0 {
+		if b.buf != nil {
+			putChunk(b.buf)
+			b.buf = nil
+		}
+		c, err := b.next()
+		if err != nil {
+			return 0, err
+		}
+		b.buf, b.cur = c, c
+	}
+	n := copy(p, b.cur)
+	b.cur = b.cur[n:]
+	return n, nil
+}
+
+func (b *chunkBody) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	if len(b.cur) > 0 {
+		n, err := w.Write(b.cur)
+		total += int64(n)
+		b.cur = nil
+		if err != nil {
+			return total, err
+		}
+	}
+	for {
+		c, err := b.next()
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+		n, err := w.Write(c)
+		putChunk(c)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (b *chunkBody) Close() error {
+	b.once.Do(func() {
+		go func() {
+			for c := range b.chunks {
+				putChunk(c)
+			}
+		}()
+	})
+	return nil
+}
+
+// finish closes the queue: the body ends after the last chunk.
+func (u *blobUpload) finish() {
+	if !u.closed {
+		u.closed = true
+		close(u.chunks)
+	}
+}
+
+// patch sends the queued chunks as one PATCH body.
+func (u *blobUpload) patch(loc *url.URL, body *chunkBody) {
 	res := patchResult{}
 	defer func() {
-		// Unblock the writer whatever happened to the request.
-		body.CloseWithError(errUploadAborted)
+		// Drain the queue whatever happened to the request.
+		body.Close()
 		u.done <- res
 	}()
 	req, err := http.NewRequestWithContext(u.ctx, http.MethodPatch, loc.String(), body)
@@ -165,7 +229,7 @@ func (u *blobUpload) patch(loc *url.URL, body *io.PipeReader) {
 }
 
 // Write queues a copy of p; it blocks only when the queue is full. A
-// failed request does not block it either (the pump drains the queue), and
+// failed request does not block it either (the body drains the queue), and
 // the failure is reported by Commit.
 func (u *blobUpload) Write(p []byte) (int, error) {
 	u.chunks <- getChunk(p)
@@ -181,12 +245,7 @@ func (u *blobUpload) Write(p []byte) (int, error) {
 }
 
 func (u *blobUpload) Commit(digest v1.Hash) error {
-	if err := u.finish(); err != nil {
-		u.pw.CloseWithError(err)
-		<-u.done
-		return fmt.Errorf("streaming blob upload: %w", err)
-	}
-	u.pw.Close()
+	u.finish()
 	res := <-u.done
 	if res.err != nil {
 		return fmt.Errorf("streaming blob upload: %w", res.err)
@@ -228,7 +287,7 @@ func (u *blobUpload) Finish(digest v1.Hash) {
 }
 
 func (u *blobUpload) Abort() {
-	u.pw.CloseWithError(errUploadAborted) // unblocks the pump, which drains the queue
+	close(u.aborted) // the body fails, so the registry discards the upload
 	u.finish()
 	<-u.done
 }
