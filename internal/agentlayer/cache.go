@@ -35,6 +35,8 @@ type cacheMeta struct {
 	Size   int64  `json:"size"`
 	// Rebuild: no .tar.gz was kept; the bytes are made again on demand.
 	Rebuild bool `json:"rebuild,omitempty"`
+	// Repository the layer was streamed to (layer.from).
+	Repository string `json:"repository,omitempty"`
 }
 
 // lookup returns the cached layer for key, or nil when there is none (or
@@ -58,7 +60,7 @@ func lookup(dir, key string, rebuild func() (io.ReadCloser, error)) *layer {
 		if err1 != nil || err2 != nil || m.Size <= 0 {
 			return nil
 		}
-		return &layer{open: rebuild, digest: digest, diffID: diffID, size: m.Size}
+		return &layer{open: rebuild, digest: digest, diffID: diffID, size: m.Size, from: m.Repository}
 	}
 	blob := filepath.Join(dir, key+".tar.gz")
 	fi, err3 := os.Stat(blob)
@@ -119,11 +121,11 @@ func store(dir, key string, write func(io.Writer) (digest, diffID v1.Hash, size 
 
 // storeMeta records a layer whose bytes are not kept (cacheMeta.Rebuild).
 // Best effort: without the record the next run compresses again.
-func storeMeta(dir, key string, digest, diffID v1.Hash, size int64) {
+func storeMeta(dir, key string, digest, diffID v1.Hash, size int64, repo string) {
 	if dir == "" || os.MkdirAll(dir, 0o755) != nil {
 		return
 	}
-	meta, _ := json.Marshal(cacheMeta{Digest: digest.String(), DiffID: diffID.String(), Size: size, Rebuild: true})
+	meta, _ := json.Marshal(cacheMeta{Digest: digest.String(), DiffID: diffID.String(), Size: size, Rebuild: true, Repository: repo})
 	writeFileAtomic(filepath.Join(dir, key+".json"), meta)
 }
 

@@ -22,11 +22,20 @@ type layer struct {
 	digest v1.Hash
 	diffID v1.Hash
 	size   int64
+	// from is the repository the layer was streamed to, if it was: a push
+	// to another repository of that registry can mount it from there
+	// instead of uploading it (see MountFrom).
+	from string
 }
 
 var _ v1.Layer = (*layer)(nil)
 
 func (l *layer) Digest() (v1.Hash, error) { return l.digest, nil }
+
+// MountFrom names the repository ("registry/path") that received this layer
+// when it was made, or "". Stores that can mount blobs across repositories
+// look for this method.
+func (l *layer) MountFrom() string        { return l.from }
 func (l *layer) DiffID() (v1.Hash, error) { return l.diffID, nil }
 func (l *layer) Size() (int64, error)     { return l.size, nil }
 

@@ -45,7 +45,9 @@ type Options struct {
 	Upload func() (Upload, error)
 }
 
-// Upload is a blob upload in progress.
+// Upload is a blob upload in progress. One that also has a Repository()
+// string method names where the blob goes; the layer then offers it for
+// cross-repository mounts (layer.MountFrom).
 type Upload interface {
 	io.Writer
 	// Finish completes the upload under the digest of what was written.

@@ -24,11 +24,12 @@ func buildStreamed(entries []buildplan.LayerEntry, open func(string) (io.ReadClo
 		return nil, err
 	}
 	digest, diffID := sum(zh), sum(th)
+	repo := up.repository()
 	up.commit(digest)
 	// A record is a few hundred bytes: no need to trim the cache for it
 	// (listing a large cache costs more than the record).
-	storeMeta(opts.CacheDir, key, digest, diffID, cw.n)
-	return &layer{open: rebuild, digest: digest, diffID: diffID, size: cw.n}, nil
+	storeMeta(opts.CacheDir, key, digest, diffID, cw.n, repo)
+	return &layer{open: rebuild, digest: digest, diffID: diffID, size: cw.n, from: repo}, nil
 }
 
 // compressAgain streams the layer's compressed bytes once more; the

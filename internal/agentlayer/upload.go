@@ -46,3 +46,15 @@ func (u *upload) commit(digest v1.Hash) {
 	}
 	u.u.Finish(digest)
 }
+
+// repository is where the upload goes, when the Upload says (an optional
+// Repository() string method) and it has not failed.
+func (u *upload) repository() string {
+	if u.failed {
+		return ""
+	}
+	if r, ok := u.u.(interface{ Repository() string }); ok {
+		return r.Repository()
+	}
+	return ""
+}

@@ -80,7 +80,7 @@ func TestStreamedLayerKeepsDigestsOnly(t *testing.T) {
 	entries, b := sampleEntries(t)
 	dir := t.TempDir()
 	up := &recordingUpload{}
-	opts := Options{CacheDir: dir, Upload: func() (Upload, error) { return up, nil }}
+	opts := Options{CacheDir: dir, Upload: func() (Upload, error) { return repoUpload{up}, nil }}
 	l, err := Build(entries, b.open, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +99,10 @@ func TestStreamedLayerKeepsDigestsOnly(t *testing.T) {
 		t.Fatalf("second Build: %v, %d uploads; want a cache hit", err, uploads)
 	}
 	for _, layer := range []v1.Layer{l, again} {
+		// Both offer the repository the layer went to, for mounts.
+		if from := layer.(interface{ MountFrom() string }).MountFrom(); from != "reg.example/agent" {
+			t.Errorf("MountFrom() = %q; want the upload's repository", from)
+		}
 		rc, err := layer.Compressed()
 		if err != nil {
 			t.Fatal(err)
@@ -123,3 +127,8 @@ func TestStreamedLayerKeepsDigestsOnly(t *testing.T) {
 		t.Errorf("reading under a wrong recorded digest: %v; want a mismatch error", err)
 	}
 }
+
+// repoUpload is an upload that says where it goes.
+type repoUpload struct{ *recordingUpload }
+
+func (repoUpload) Repository() string { return "reg.example/agent" }

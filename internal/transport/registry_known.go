@@ -136,7 +136,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 			if ok, err := s.awaitUploaded(gctx, d); err != nil || ok {
 				return err
 			}
-			if err := remote.WriteLayer(repo, l, append(opts, remote.WithContext(gctx))...); err != nil {
+			if err := remote.WriteLayer(repo, s.mountable(l, d), append(opts, remote.WithContext(gctx))...); err != nil {
 				return s.pushError(fmt.Sprintf("pushing %s: layer %s", ref, d), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}
 			return nil
@@ -167,4 +167,26 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	return nil
+}
+
+// mountable lets ggcr mount a layer that was streamed to another
+// repository of this registry (it says so with a MountFrom() string
+// method) instead of uploading it: the registry links the blob, and jbuild
+// neither reads nor sends a byte. ggcr uploads it when the mount is
+// refused.
+func (s *registryStore) mountable(l v1.Layer, d v1.Hash) v1.Layer {
+	m, ok := l.(interface{ MountFrom() string })
+	if !ok || m.MountFrom() == "" {
+		return l
+	}
+	repo := s.ref.Registry.Context()
+	var opts []name.Option
+	if repo.Registry.Scheme() == "http" {
+		opts = append(opts, name.Insecure)
+	}
+	from, err := name.NewDigest(m.MountFrom()+"@"+d.String(), opts...)
+	if err != nil || from.Context().RegistryStr() != repo.RegistryStr() || from.Context().Name() == repo.Name() {
+		return l
+	}
+	return &remote.MountableLayer{Layer: l, Reference: from}
 }

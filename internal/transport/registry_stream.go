@@ -276,6 +276,10 @@ func (u *blobUpload) Commit(digest v1.Hash) error {
 	return nil
 }
 
+// Repository names the repository the blob goes to, so the layer can be
+// mounted from there into other repositories of the registry.
+func (u *blobUpload) Repository() string { return u.store.ref.Registry.Context().Name() }
+
 func (u *blobUpload) Finish(digest v1.Hash) {
 	done := u.store.startPending(digest)
 	go func() {

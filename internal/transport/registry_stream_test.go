@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -206,5 +207,60 @@ func TestPreparedSessions(t *testing.T) {
 	s.Close()
 	if got := status(); got != http.StatusNotFound {
 		t.Errorf("after Close: GET %s = %d; want 404 (cancelled)", r.sess.loc, got)
+	}
+}
+
+// mountOnly is a layer whose bytes cannot be read: it can only reach a
+// repository by a cross-repository mount from the one it names.
+type mountOnly struct {
+	v1.Layer
+	from string
+}
+
+func (m mountOnly) MountFrom() string { return m.from }
+func (m mountOnly) Compressed() (io.ReadCloser, error) {
+	return nil, errors.New("bytes read: the layer should have been mounted")
+}
+
+// A layer streamed to one repository is mounted into another of the same
+// registry, not uploaded again: the push succeeds without reading a byte.
+func TestPutMountsStreamedLayer(t *testing.T) {
+	reg := testenv.Registry(t)
+	data := make([]byte, 1<<20)
+	rand.Read(data)
+	layer := static.NewLayer(data, types.OCILayer)
+	h, _ := layer.Digest()
+	src := streamStore(t, reg+"/mount/a:1")
+	u, err := src.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	if err := u.Commit(h); err != nil {
+		t.Fatal(err)
+	}
+	from := u.(interface{ Repository() string }).Repository()
+
+	// The target repository already has its base (kept, so Put knows it).
+	base, err := mutate.AppendLayers(empty.Image, static.NewLayer([]byte("base"), types.OCILayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := streamStore(t, reg+"/mount/b:1")
+	baseRef, _ := Parse(reg + "/mount/b:base")
+	baseStore := streamStore(t, baseRef.String())
+	if err := baseStore.Put(context.Background(), &Artifact{Image: base}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(base, mountOnly{Layer: layer, from: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Put(context.Background(), &Artifact{Image: img}, &Artifact{Image: base, Origin: baseRef}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	got, err := blobBytes(t, reg+"/mount/b", h)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("layer in the target repository: %d bytes, %v; want the mounted %d", len(got), err, len(data))
 	}
 }
