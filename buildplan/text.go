@@ -60,7 +60,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 	}
 	tw.line("")
-	tw.line("Agent layer:    %s (%d files, %d directories, %d symlinks, %s)", p.InstallDir, files, dirs, links, humanSize(size))
+	tw.line("Agent layer:    %s (%d files, %d directories, %d symlinks, %s)", p.InstallDir, files, dirs, links, HumanSize(size))
 	tw.line("                the agent as shipped: root:root, directories 0755, files 0644 (0755 executables);")
 	tw.line("                the same bytes for every image wrapped with this agent")
 	tw.line("Settings layer: %d entries for this image", len(p.Settings))
@@ -150,7 +150,9 @@ func (t *textWriter) block(title, content string) {
 	}
 }
 
-func humanSize(n int64) string {
+// HumanSize renders a byte count with binary units ("1.5 MiB"), as plans
+// and jbuild's progress display show sizes.
+func HumanSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

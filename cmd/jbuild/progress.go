@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/logs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/term"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
 )
 
 // progress shows upload progress on a terminal: ggcr's per-blob log lines
@@ -38,9 +40,9 @@ func newProgress(w *os.File, quiet bool) *progress {
 				continue
 			}
 			if u.Total > 0 {
-				fmt.Fprintf(p.w, "\ruploaded %s / %s ", humanBytes(u.Complete), humanBytes(u.Total))
+				fmt.Fprintf(p.w, "\ruploaded %s / %s ", buildplan.HumanSize(u.Complete), buildplan.HumanSize(u.Total))
 			} else {
-				fmt.Fprintf(p.w, "\ruploaded %s ", humanBytes(u.Complete))
+				fmt.Fprintf(p.w, "\ruploaded %s ", buildplan.HumanSize(u.Complete))
 			}
 		}
 		fmt.Fprintln(p.w)
@@ -71,17 +73,4 @@ func (p *progress) done() {
 	case <-finished:
 	case <-time.After(2 * time.Second):
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
