@@ -107,7 +107,7 @@ func sourcePlatforms(ctx context.Context, src transport.Store, pf *planFlags) ([
 			return nil, err
 		}
 		for _, d := range im.Manifests {
-			if d.Platform == nil || d.Platform.OS == "unknown" || !d.MediaType.IsImage() {
+			if !transport.IsPlatformImage(d) {
 				continue
 			}
 			add(*d.Platform)

@@ -161,7 +161,7 @@ func verifyStatic(ctx context.Context, st transport.Store, stores transport.Opti
 			return nil, err
 		}
 		for _, d := range im.Manifests {
-			if d.Platform == nil || d.Platform.OS == "unknown" || !d.MediaType.IsImage() {
+			if !transport.IsPlatformImage(d) {
 				continue
 			}
 			img, err := a.Index.Image(d.Digest)

@@ -95,7 +95,7 @@ func pickPlatform(idx v1.ImageIndex) (v1.Image, []string, error) {
 		return 0
 	}
 	for i, d := range im.Manifests {
-		if d.Platform == nil || d.Platform.OS == "unknown" || !d.MediaType.IsImage() {
+		if !transport.IsPlatformImage(d) {
 			continue // attestation manifests
 		}
 		archs = append(archs, d.Platform.Architecture)

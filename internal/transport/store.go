@@ -122,3 +122,11 @@ func atomicWrite(path string, perm os.FileMode, write func(io.Writer) error) err
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// IsPlatformImage reports whether an index entry is an image for a real
+// platform: BuildKit's attestation manifests (platform unknown/unknown)
+// and entries without a platform describe other images and are skipped
+// by everything that looks at an index's platforms.
+func IsPlatformImage(d v1.Descriptor) bool {
+	return d.Platform != nil && d.Platform.OS != "unknown" && d.MediaType.IsImage()
+}
