@@ -11,9 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/jbuild-dev/jbuild/internal/sampleimage"
 	"github.com/jbuild-dev/jbuild/internal/testenv"
@@ -105,14 +103,7 @@ func pushJavaImage(ref string, size int64, layers int) error {
 	if err != nil {
 		return fmt.Errorf("building %s: %w", ref, err)
 	}
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		return err
-	}
-	if err := remote.Write(r, img); err != nil {
-		return fmt.Errorf("pushing %s: %w", ref, err)
-	}
-	return nil
+	return writeImage(ref, img)
 }
 
 // agentBundle is an agent.java folder: jennifer.jar of random bytes and the
