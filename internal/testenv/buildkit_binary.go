@@ -81,7 +81,7 @@ func BuildkitdBinary() (string, error) {
 	bin := filepath.Join(dir, "buildkitd")
 	stamp := bin + ".version"
 
-	unlock, err := lockFile(filepath.Join(dir, ".buildkitd.lock"))
+	unlock, err := LockFile(filepath.Join(dir, ".buildkitd.lock"))
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBuildkitdUnavailable, err)
 	}
@@ -154,8 +154,9 @@ func buildBuildkitd(bin, version string) error {
 	return nil
 }
 
-// lockFile takes an exclusive flock on path, waiting for other holders.
-func lockFile(path string) (unlock func(), err error) {
+// LockFile takes an exclusive flock on path, waiting for other holders:
+// test binaries running in parallel build a cached binary or image once.
+func LockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
