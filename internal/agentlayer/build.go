@@ -47,18 +47,8 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 	}
 	write := func(w io.Writer) (digest, diffID v1.Hash, size int64, err error) {
 		zh, th := sha256.New(), sha256.New()
-		// The diffID hash, and the cache file with the digest hash, run
-		// beside compression.
-		diff, out := newAsyncWriter(th), newAsyncWriter(io.MultiWriter(w, zh))
-		cw := &countingWriter{w: out}
-		err = writeLayer(cw, diff, entries, open, opts.Epoch)
-		if derr := diff.Close(); err == nil {
-			err = derr
-		}
-		if oerr := out.Close(); err == nil {
-			err = oerr
-		}
-		if err != nil {
+		cw := &countingWriter{w: io.MultiWriter(w, zh)}
+		if err := writeLayer(cw, th, entries, open, opts.Epoch); err != nil {
 			return v1.Hash{}, v1.Hash{}, 0, err
 		}
 		return sum(zh), sum(th), cw.n, nil
