@@ -206,12 +206,10 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 		known[h] = true
 	}
 	s.mu.Unlock()
-	// Blobs still committing count as known: putKnown waits for each one
-	// where it is needed and uploads it itself if its commit failed.
-	pending := map[v1.Hash]bool{}
-	for _, h := range s.pendingBlobs() {
-		pending[h] = true
-	}
+	// Blobs still committing send the push to putKnown too: it waits for
+	// each one where it is needed and uploads it itself if its commit
+	// failed.
+	committing := len(s.pendingBlobs())
 	var push []*Artifact
 	for _, k := range keep {
 		if k.Origin.Kind == KindRegistry && SameStore(k.Origin, s.ref) {
@@ -222,7 +220,7 @@ func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 		}
 		push = append(push, k)
 	}
-	if len(push) == 0 && len(known)+len(pending) > 0 {
+	if len(push) == 0 && len(known)+committing > 0 {
 		return s.putKnown(ctx, a, known)
 	}
 	// ggcr's own write checks every blob: let the running commits end.
