@@ -74,26 +74,39 @@ func (s *registryStore) putKnown(ctx context.Context, a *Artifact, known map[v1.
 	if s.opts.Progress != nil {
 		defer close(s.opts.Progress)
 	}
+	// Layers go through a ggcr pusher (it mounts them from other
+	// repositories); configs and manifests through the push client
+	// (directOptions), which costs no ping of its own.
 	opts := s.remoteOptions(ctx)
 	pusher, err := remote.NewPusher(opts...)
 	if err != nil {
 		return fmt.Errorf("pushing %s: %w", s.ref, err)
 	}
-	opts = append(opts, remote.Reuse(pusher))
-	if a.Index != nil {
-		return s.putIndexKnown(ctx, s.ref.Registry, a.Index, known, opts)
+	p := knownPut{layers: append(opts, remote.Reuse(pusher)), known: known}
+	if p.direct, err = s.directOptions(ctx); err != nil {
+		return s.pushError(fmt.Sprintf("pushing %s", s.ref), fmt.Errorf("%w%s", err, authHint(err, s.ref.Registry)))
 	}
-	return s.putImageKnown(ctx, s.ref.Registry, a.Image, known, opts)
+	if a.Index != nil {
+		return s.putIndexKnown(ctx, s.ref.Registry, a.Index, p)
+	}
+	return s.putImageKnown(ctx, s.ref.Registry, a.Image, p)
 }
 
-func (s *registryStore) putIndexKnown(ctx context.Context, ref name.Reference, idx v1.ImageIndex, known map[v1.Hash]bool, opts []remote.Option) error {
+// knownPut is what putKnown's steps share: the ggcr options for layers
+// and for everything else, and the blobs known to be in the repository.
+type knownPut struct {
+	layers, direct []remote.Option
+	known          map[v1.Hash]bool
+}
+
+func (s *registryStore) putIndexKnown(ctx context.Context, ref name.Reference, idx v1.ImageIndex, p knownPut) error {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return err
 	}
 	repo := s.ref.Registry.Context()
 	for _, desc := range im.Manifests {
-		if known[desc.Digest] {
+		if p.known[desc.Digest] {
 			continue
 		}
 		if !desc.MediaType.IsImage() {
@@ -103,17 +116,17 @@ func (s *registryStore) putIndexKnown(ctx context.Context, ref name.Reference, i
 		if err != nil {
 			return err
 		}
-		if err := s.putImageKnown(ctx, repo.Digest(desc.Digest.String()), img, known, opts); err != nil {
+		if err := s.putImageKnown(ctx, repo.Digest(desc.Digest.String()), img, p); err != nil {
 			return err
 		}
 	}
-	if err := remote.Put(ref, idx, opts...); err != nil {
+	if err := remote.Put(ref, idx, p.direct...); err != nil {
 		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	return nil
 }
 
-func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, img v1.Image, known map[v1.Hash]bool, opts []remote.Option) error {
+func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, img v1.Image, p knownPut) error {
 	repo := s.ref.Registry.Context()
 	layers, err := img.Layers()
 	if err != nil {
@@ -126,7 +139,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 		if err != nil {
 			return err
 		}
-		if known[d] {
+		if p.known[d] {
 			continue
 		}
 		l := l
@@ -136,7 +149,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 			if ok, err := s.awaitUploaded(gctx, d); err != nil || ok {
 				return err
 			}
-			if err := remote.WriteLayer(repo, s.mountable(l, d), append(opts, remote.WithContext(gctx))...); err != nil {
+			if err := remote.WriteLayer(repo, s.mountable(l, d), append(p.layers, remote.WithContext(gctx))...); err != nil {
 				return s.pushError(fmt.Sprintf("pushing %s: layer %s", ref, d), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}
 			return nil
@@ -144,7 +157,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 	}
 	if cfgName, err := img.ConfigName(); err != nil {
 		return err
-	} else if !known[cfgName] {
+	} else if !p.known[cfgName] {
 		raw, err := img.RawConfigFile()
 		if err != nil {
 			return err
@@ -154,7 +167,10 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 			return err
 		}
 		g.Go(func() error {
-			if err := remote.WriteLayer(repo, static.NewLayer(raw, m.Config.MediaType), append(opts, remote.WithContext(gctx))...); err != nil {
+			chunked := func() error {
+				return remote.WriteLayer(repo, static.NewLayer(raw, m.Config.MediaType), append(p.layers, remote.WithContext(gctx))...)
+			}
+			if err := s.putSmallBlob(gctx, cfgName, raw, chunked); err != nil {
 				return s.pushError(fmt.Sprintf("pushing %s: config %s", ref, cfgName), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}
 			return nil
@@ -163,7 +179,7 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := remote.Put(ref, img, opts...); err != nil {
+	if err := remote.Put(ref, img, p.direct...); err != nil {
 		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
 	return nil

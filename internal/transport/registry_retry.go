@@ -153,15 +153,16 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // replaySafe sends requests whose body cannot be sent twice (a streamed
-// PATCH reads a pipe) straight to plain, and every other request through
-// retry. ggcr's retrying transport re-sends the same *http.Request, which
-// is only right when it has no body to re-read.
+// PATCH reads the upload queue) straight to plain, and every other request
+// through retry. ggcr's retrying transport re-sends the same *http.Request,
+// which is only right when it has no body to re-read, or a body net/http
+// can read again (GetBody, set by http.NewRequest for in-memory bodies).
 type replaySafe struct {
 	retry, plain http.RoundTripper
 }
 
 func (t *replaySafe) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
+	if r.Body != nil && r.Body != http.NoBody && r.GetBody == nil {
 		return t.plain.RoundTrip(r)
 	}
 	return t.retry.RoundTrip(r)
@@ -308,8 +309,9 @@ func newRecorder(o RegistryOptions) (*recorder, http.RoundTripper) {
 }
 
 // retrying is base behind ggcr's retrying transport, for clients of our
-// own (StartBlob) that ggcr's remote options do not reach. Its ping, POST
-// and commit PUT are retried; the streamed PATCH is not (replaySafe).
+// own (StartBlob) that ggcr's remote options do not reach. Its ping, POST,
+// commit PUT and in-memory uploads are retried; the streamed PATCH is not
+// (replaySafe).
 func (s *registryStore) retrying() http.RoundTripper {
 	retry := transport.NewRetry(s.base,
 		transport.WithRetryBackoff(s.opts.backoff()),

@@ -93,7 +93,11 @@ func (s *registryStore) pushClient(ctx context.Context) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, s.retrying(), []string{repo.Scope(transport.PushScope)})
+	var inner http.RoundTripper = s.retrying()
+	if s.opts.UserAgent != "" {
+		inner = transport.NewUserAgent(inner, s.opts.UserAgent)
+	}
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, inner, []string{repo.Scope(transport.PushScope)})
 	if err != nil {
 		return nil, err
 	}

@@ -45,16 +45,26 @@ var _ BlobStreamer = (*registryStore)(nil)
 
 var errUploadAborted = errors.New("upload aborted")
 
-// StartBlob implements BlobStreamer.
+// StartBlob implements BlobStreamer. It returns at once: the upload
+// session (a prepared one, or a POST of its own) is awaited by the request
+// that sends the body, so the caller compresses into the queue meanwhile
+// instead of waiting on the registry. A session that cannot be opened
+// fails the upload like any other request (Commit says why).
 func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
-	sess, err := s.session(ctx)
-	if err != nil {
-		return nil, err
-	}
 	chunks := make(chan []byte, uploadQueue)
-	u := &blobUpload{ctx: ctx, client: sess.client, done: make(chan patchResult, 1),
+	u := &blobUpload{ctx: ctx, done: make(chan patchResult, 1),
 		chunks: chunks, aborted: make(chan struct{}), store: s, progress: s.opts.Progress}
-	go u.patch(sess.loc, &chunkBody{chunks: chunks, aborted: u.aborted})
+	body := &chunkBody{chunks: chunks, aborted: u.aborted}
+	go func() {
+		sess, err := s.session(ctx)
+		if err != nil {
+			body.Close()
+			u.done <- patchResult{err: fmt.Errorf("opening an upload session: %w", err)}
+			return
+		}
+		u.client = sess.client
+		u.patch(sess.loc, body)
+	}()
 	return u, nil
 }
 
@@ -69,7 +79,8 @@ type patchResult struct {
 }
 
 type blobUpload struct {
-	ctx     context.Context
+	ctx context.Context
+	// client is set once the session is open, before done receives.
 	client  *http.Client
 	done    chan patchResult
 	chunks  chan []byte

@@ -1,0 +1,113 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/logs"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// directOptions send ggcr's calls through the store's push client. Its
+// transport is a transport.Wrapper, already authenticated for push to the
+// repository, and ggcr takes a Wrapper as it is: no ping, no token round
+// trip and no keychain lookup of its own. A fresh ggcr pusher would spend
+// a ping (and on registries with token auth a token request) before the
+// manifest PUT, at the very end of the wrap, where every round trip adds
+// to the time the user waits. Not for layers that may be mounted from
+// another repository: a mount needs pull scope there, which the push
+// client's token does not carry.
+func (s *registryStore) directOptions(ctx context.Context) ([]remote.Option, error) {
+	c, err := s.pushClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuth(authn.Anonymous),
+		remote.WithTransport(c.Transport),
+		remote.WithRetryBackoff(s.opts.backoff()),
+		remote.WithRetryPredicate(retryable),
+		remote.WithRetryStatusCodes(RetryStatusCodes...)}, nil
+}
+
+// putSmallBlob uploads a blob held in memory (an image config: a few KB)
+// with as few round trips as the distribution spec allows: a HEAD (each
+// blob is uploaded once), then one monolithic PUT on an upload session,
+// which is ready when one was prepared (PrepareBlobs) and left unused.
+// ggcr's WriteLayer spends a HEAD, a POST, a PATCH and the PUT. If the
+// monolithic PUT is refused, the blob goes up through ggcr's chunked
+// upload instead (fallback).
+func (s *registryStore) putSmallBlob(ctx context.Context, d v1.Hash, data []byte, fallback func() error) error {
+	c, err := s.pushClient(ctx)
+	if err != nil {
+		return err
+	}
+	repo := s.ref.Registry.Context()
+	blob := &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/" + d.String()}
+	if ok, err := blobExists(ctx, c, blob); err != nil {
+		return err
+	} else if ok {
+		return nil
+	}
+	sess, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	if err := putMonolithic(ctx, sess, d, data); err != nil {
+		logs.Warn.Printf("uploading %s in one request failed (%v); uploading it in chunks", d, err)
+		return fallback()
+	}
+	s.mu.Lock()
+	if s.uploaded == nil {
+		s.uploaded = map[v1.Hash]bool{}
+	}
+	s.uploaded[d] = true
+	s.mu.Unlock()
+	logs.Progress.Printf("pushed blob: %s (%d bytes)", d, len(data))
+	return nil
+}
+
+func blobExists(ctx context.Context, c *http.Client, blob *url.URL) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, blob.String(), nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false, err
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return true, nil
+	case http.StatusNotFound:
+		return false, nil
+	}
+	return false, transport.CheckError(resp, http.StatusOK, http.StatusNotFound)
+}
+
+// putMonolithic completes an upload session with the whole blob as the
+// PUT body (the spec's monolithic upload). The body can be replayed, so
+// the push client's retrying transport retries it like a bodiless request.
+func putMonolithic(ctx context.Context, sess *blobSession, d v1.Hash, data []byte) error {
+	u := *sess.loc
+	q := u.Query()
+	q.Set("digest", d.String())
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := sess.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("PUT %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	return transport.CheckError(resp, http.StatusCreated)
+}

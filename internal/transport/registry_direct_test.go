@@ -1,0 +1,185 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/jbuild-dev/jbuild/internal/faultproxy"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+)
+
+// requestLog records the requests a proxy sees, by method and path kind.
+type requestLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *requestLog) rule() faultproxy.Rule {
+	return faultproxy.Rule{Match: func(r *http.Request) bool {
+		kind := r.URL.Path
+		switch {
+		case r.URL.Path == "/v2/":
+			kind = "ping"
+		case strings.HasSuffix(r.URL.Path, "/blobs/uploads/"):
+			kind = "upload start"
+		case strings.Contains(r.URL.Path, "/blobs/uploads/"):
+			kind = "upload"
+		case strings.Contains(r.URL.Path, "/blobs/"):
+			kind = "blob"
+		case strings.Contains(r.URL.Path, "/manifests/"):
+			kind = "manifest"
+		}
+		l.mu.Lock()
+		l.got = append(l.got, r.Method+" "+kind)
+		l.mu.Unlock()
+		return false // only watching
+	}}
+}
+
+func (l *requestLog) count(what string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, g := range l.got {
+		if g == what {
+			n++
+		}
+	}
+	return n
+}
+
+// After a streamed layer, Put writes the config and the manifest through
+// the client the stream authenticated: no second ping, and the config goes
+// up in one PUT, without a PATCH of its own.
+func TestPutAfterStreamReusesPushClient(t *testing.T) {
+	reg := testenv.Registry(t)
+	p, err := faultproxy.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var log requestLog
+	p.Add(log.rule())
+
+	s := streamStore(t, p.Addr()+"/direct/a:1")
+	data := make([]byte, 1<<20)
+	rand.Read(data)
+	layer := static.NewLayer(data, types.OCILayer)
+	h, _ := layer.Digest()
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	u.Finish(h)
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	s.Close()
+	if n := log.count("GET ping"); n != 1 {
+		t.Errorf("%d pings; want 1 (the stream's client serves the config and manifest too): %v", n, log.got)
+	}
+	if n := log.count("PATCH upload"); n != 1 {
+		t.Errorf("%d PATCH requests; want 1 (the streamed layer; the config goes up in its PUT): %v", n, log.got)
+	}
+	if n := log.count("PUT manifest"); n != 1 {
+		t.Errorf("%d manifest PUTs; want 1: %v", n, log.got)
+	}
+	if w := s.Written(); w.Blobs != 2 || !w.Tagged {
+		t.Errorf("written %+v; want 2 blobs (layer, config) and the tag", w)
+	}
+	d, _ := img.Digest()
+	got, err := remote.Image(mustParse(t, reg+"/direct/a:1").Registry)
+	if err != nil {
+		t.Fatalf("reading the result back: %v", err)
+	}
+	if gd, _ := got.Digest(); gd != d {
+		t.Errorf("tag points at %s; want %s", gd, d)
+	}
+	if _, err := got.ConfigFile(); err != nil {
+		t.Errorf("config of the result: %v", err)
+	}
+}
+
+// The config's one-request upload is retried with its whole body
+// when the registry answers 503, rather than falling back to a chunked
+// upload or failing.
+func TestSmallBlobPutRetriedWithBody(t *testing.T) {
+	reg := testenv.Registry(t)
+	p, err := faultproxy.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Add(faultproxy.Rule{Method: "PUT", Path: faultproxy.PathUpload, Kind: faultproxy.Status503})
+	s := fastStore(t, p.Addr()+"/direct/b:1")
+	defer s.Close()
+	data := []byte(`{"config":"retried with its body"}`)
+	h, _, _ := v1.SHA256(bytes.NewReader(data))
+	if err := s.putSmallBlob(context.Background(), h, data, func() error {
+		return errors.New("fell back to a chunked upload")
+	}); err != nil {
+		t.Fatalf("putSmallBlob with one 503: %v", err)
+	}
+	if st := p.Stats(); st.Faults[faultproxy.Status503] != 1 {
+		t.Fatalf("faults injected: %v; want one 503", st)
+	}
+	got, err := blobBytes(t, reg+"/direct/b", h)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("blob after the retry: %q, %v; want %q", got, err, data)
+	}
+}
+
+// StartBlob does not wait for the registry: the caller writes while the
+// session opens. A session that cannot be opened fails the upload at
+// Commit, saying so, and the writer is never blocked by it.
+func TestStartBlobSessionFails(t *testing.T) {
+	reg := testenv.Registry(t)
+	p, err := faultproxy.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Add(faultproxy.Rule{Method: "POST", Path: faultproxy.PathUploadStart, Times: -1, Kind: faultproxy.Status500})
+	s := fastStore(t, p.Addr()+"/direct/c:1")
+	defer s.Close()
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatalf("StartBlob: %v; want the failure at Commit", err)
+	}
+	chunk := make([]byte, chunkSize)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range uploadQueue * 2 { // more than the queue holds
+			u.Write(chunk)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Write blocked on an upload whose session failed")
+	}
+	h, _, _ := v1.SHA256(bytes.NewReader(nil))
+	err = u.Commit(h)
+	if err == nil || !strings.Contains(err.Error(), "opening an upload session") {
+		t.Errorf("Commit: %v; want the session failure", err)
+	}
+}
