@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -12,11 +11,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/jbuild-dev/jbuild/internal/faultproxy"
 	"github.com/jbuild-dev/jbuild/internal/testenv"
 )
@@ -66,29 +61,12 @@ func (l *requestLog) count(what string) int {
 // up in one PUT, without a PATCH of its own.
 func TestPutAfterStreamReusesPushClient(t *testing.T) {
 	reg := testenv.Registry(t)
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxyTo(t, reg)
 	var log requestLog
 	p.Add(log.rule())
 
 	s := streamStore(t, p.Addr()+"/direct/a:1")
-	data := make([]byte, 1<<20)
-	rand.Read(data)
-	layer := static.NewLayer(data, types.OCILayer)
-	h, _ := layer.Digest()
-	u, err := s.StartBlob(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Write(data)
-	u.Finish(h)
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img, _ := streamedImage(t, s, 1<<20)
 	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -123,11 +101,7 @@ func TestPutAfterStreamReusesPushClient(t *testing.T) {
 // upload or failing.
 func TestSmallBlobPutRetriedWithBody(t *testing.T) {
 	reg := testenv.Registry(t)
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxyTo(t, reg)
 	p.Add(faultproxy.Rule{Method: "PUT", Path: faultproxy.PathUpload, Kind: faultproxy.Status503})
 	s := fastStore(t, p.Addr()+"/direct/b:1")
 	defer s.Close()
@@ -152,11 +126,7 @@ func TestSmallBlobPutRetriedWithBody(t *testing.T) {
 // Commit, saying so, and the writer is never blocked by it.
 func TestStartBlobSessionFails(t *testing.T) {
 	reg := testenv.Registry(t)
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxyTo(t, reg)
 	p.Add(faultproxy.Rule{Method: "POST", Path: faultproxy.PathUploadStart, Times: -1, Kind: faultproxy.Status500})
 	s := fastStore(t, p.Addr()+"/direct/c:1")
 	defer s.Close()

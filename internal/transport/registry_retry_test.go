@@ -46,11 +46,7 @@ func fastStore(t *testing.T, ref string) *registryStore {
 func TestPingAndRetryAfter(t *testing.T) {
 	reg := testenv.Registry(t)
 	testenv.PushImage(t, reg+"/retry/ping:1", randomImage(t))
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxyTo(t, reg)
 	p.Add(faultproxy.Rule{Method: "GET", Path: faultproxy.PathPing, Times: 2, Kind: faultproxy.Status429, RetryAfter: 1})
 	start := time.Now()
 	if _, err := fastStore(t, p.Addr()+"/retry/ping:1").Get(context.Background()); err != nil {
@@ -84,14 +80,10 @@ func TestPingAndRetryAfter(t *testing.T) {
 // A persistent fault fails with the number of attempts made.
 func TestPersistentFaultSaysAttempts(t *testing.T) {
 	reg := testenv.Registry(t)
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := proxyTo(t, reg)
 	p.Add(faultproxy.Rule{Method: "PUT", Path: faultproxy.PathManifest, Times: -1, Kind: faultproxy.Status500})
 	st := fastStore(t, p.Addr()+"/retry/persistent:1")
-	err = st.Put(context.Background(), &Artifact{Image: randomImage(t)})
+	err := st.Put(context.Background(), &Artifact{Image: randomImage(t)})
 	if err == nil || !strings.Contains(err.Error(), "pushing "+p.Addr()+"/retry/persistent:1: after 4 attempts: ") {
 		t.Fatalf("error %v; want pushing REF: after 4 attempts: ...", err)
 	}

@@ -48,6 +48,28 @@ func blobBytes(t *testing.T, repo string, h v1.Hash) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
+// streamedImage streams size random bytes to s as a layer (StartBlob,
+// Write, Finish: the commit is left running) and returns an image made of
+// that layer, and the bytes.
+func streamedImage(t *testing.T, s *registryStore, size int) (v1.Image, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	rand.Read(data)
+	layer := static.NewLayer(data, types.OCILayer)
+	h, _ := layer.Digest()
+	u, err := s.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	u.Finish(h)
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img, data
+}
+
 // Bytes written in many small pieces arrive whole under their digest, and
 // the store then knows the blob without asking.
 func TestStreamBlobCommit(t *testing.T) {
@@ -119,20 +141,8 @@ func TestStreamBlobWrongDigestAndAbort(t *testing.T) {
 func TestStreamBlobFinishInBackground(t *testing.T) {
 	reg := testenv.Registry(t)
 	s := streamStore(t, reg+"/stream/c:1")
-	data := make([]byte, 2<<20)
-	rand.Read(data)
-	layer := static.NewLayer(data, types.OCILayer)
-	h, _ := layer.Digest()
-	u, err := s.StartBlob(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Write(data)
-	u.Finish(h)
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img, data := streamedImage(t, s, 2<<20)
+	h, _ := static.NewLayer(data, types.OCILayer).Digest()
 	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {
 		t.Fatalf("Put right after Finish: %v", err)
 	}
@@ -142,7 +152,7 @@ func TestStreamBlobFinishInBackground(t *testing.T) {
 	}
 
 	s2 := streamStore(t, reg+"/stream/d:1")
-	u, err = s2.StartBlob(context.Background())
+	u, err := s2.StartBlob(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
