@@ -37,7 +37,7 @@ const (
 
 func main() {
 	var o options
-	flag.IntVar(&o.n, "n", 5, "runs per scenario (the median is reported)")
+	flag.IntVar(&o.n, "n", 9, "runs per scenario (the median is reported)")
 	flag.StringVar(&o.jbuild, "jbuild", "bin/jbuild", "jbuild binary")
 	flag.StringVar(&o.crane, "crane", "", "crane binary (default: built from the pinned module, cached)")
 	flag.IntVar(&o.bigMB, "big-mb", 500, "size of the big base image, MB")
