@@ -41,8 +41,14 @@ type run struct {
 
 func jbuild(t *testing.T, args ...string) run {
 	t.Helper()
+	return jbuildEnv(t, nil, args...)
+}
+
+// jbuildEnv runs the CLI with env added to the test's environment.
+func jbuildEnv(t *testing.T, env []string, args ...string) run {
+	t.Helper()
 	cmd := exec.Command(jbuildBin, args...)
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir()), env...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // RegistryBinEnv names the environment variable that overrides the registry
@@ -30,7 +32,8 @@ const readyTimeout = 20 * time.Second
 
 // registryConfig is a distribution 2.8 configuration: filesystem storage in a
 // temporary directory, deletes enabled (tests and the benchmark delete blobs
-// to get a cold registry), loopback only, no auth, quiet logs.
+// to get a cold registry), loopback only, quiet logs; no auth unless
+// authConfig is appended.
 const registryConfig = `version: 0.1
 log:
   level: warn
@@ -83,17 +86,44 @@ func StartRegistry() (addr string, stop func(), err error) {
 // (the benchmark also runs distribution v3 built from its module); its
 // configuration is the same.
 func StartRegistryBinary(bin string) (addr string, stop func(), err error) {
+	return startRegistry(bin, "")
+}
+
+// StartAuthRegistry is StartRegistry with HTTP basic authentication: the
+// registry accepts user and password only (htpasswd, bcrypt), as private
+// registries and Docker Hub's basic-auth mirrors do.
+func StartAuthRegistry(user, password string) (addr string, stop func(), err error) {
+	bin, err := RegistryBinary()
+	if err != nil {
+		return "", nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		return "", nil, err
+	}
+	return startRegistry(bin, user+":"+string(hash)+"\n")
+}
+
+// startRegistry starts bin; htpasswd, when set, turns basic auth on.
+func startRegistry(bin, htpasswd string) (addr string, stop func(), err error) {
 	// The port is picked by binding :0 and releasing it, so another process
 	// can take it in between: retry a few times on an early exit.
 	for attempt := 1; ; attempt++ {
-		addr, stop, err = startOnce(bin)
+		addr, stop, err = startOnce(bin, htpasswd)
 		if err == nil || attempt == 3 {
 			return addr, stop, err
 		}
 	}
 }
 
-func startOnce(bin string) (string, func(), error) {
+// authConfig is the configuration's auth section for an htpasswd file.
+const authConfig = `auth:
+  htpasswd:
+    realm: jbuild-test
+    path: %s
+`
+
+func startOnce(bin, htpasswd string) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "jbuild-registry-")
 	if err != nil {
 		return "", nil, fmt.Errorf("starting registry: %w", err)
@@ -109,7 +139,15 @@ func startOnce(bin string) (string, func(), error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cfgPath := filepath.Join(dir, "config.yml")
 	storage := filepath.Join(dir, "storage")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, registryConfig, storage, addr), 0o600); err != nil {
+	cfg := fmt.Appendf(nil, registryConfig, storage, addr)
+	if htpasswd != "" {
+		pwPath := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(pwPath, []byte(htpasswd), 0o600); err != nil {
+			return fail(fmt.Errorf("starting registry: %w", err))
+		}
+		cfg = fmt.Appendf(cfg, authConfig, pwPath)
+	}
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return fail(fmt.Errorf("starting registry: %w", err))
 	}
 	logPath := filepath.Join(dir, "registry.log")
@@ -134,8 +172,9 @@ func startOnce(bin string) (string, func(), error) {
 	return addr, stop, nil
 }
 
-// waitReady polls GET /v2/ until it answers 200, the process exits or the
-// timeout passes. On failure the error carries the registry's log.
+// waitReady polls GET /v2/ until it answers 200 (or 401: it asks for
+// credentials), the process exits or the timeout passes. On failure the
+// error carries the registry's log.
 func waitReady(addr string, exited <-chan struct{}) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(readyTimeout)
@@ -143,7 +182,7 @@ func waitReady(addr string, exited <-chan struct{}) error {
 		resp, err := client.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return nil
 			}
 		}

@@ -48,6 +48,23 @@ func RequireIntegration(t testing.TB) {
 	}
 }
 
+// AuthRegistry starts a registry of the test's own that takes user and
+// password only (basic auth), stopped when the test ends; it skips and
+// fails like Registry.
+func AuthRegistry(t testing.TB, user, password string) string {
+	t.Helper()
+	RequireIntegration(t)
+	addr, stop, err := StartAuthRegistry(user, password)
+	if err != nil {
+		if errors.Is(err, ErrRegistryNotInstalled) && InCI() {
+			t.Fatalf("integration tests need a registry in CI: %v", err)
+		}
+		t.Fatalf("%v (run `go test -short` to skip integration tests)", err)
+	}
+	t.Cleanup(stop)
+	return addr
+}
+
 // Registry returns the address ("127.0.0.1:PORT") of the registry shared by
 // every test of this binary, starting it on first use. It skips the test
 // under -short and fails it when the registry cannot start (missing binary

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/jbuild-dev/jbuild/internal/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
+)
+
+// dockerConfig writes a Docker config.json into a folder of its own and
+// returns the DOCKER_CONFIG setting for it.
+func dockerConfig(t *testing.T, json string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(json), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "DOCKER_CONFIG=" + dir
+}
+
+// credentialHelper installs docker-credential-NAME, a credential helper
+// that answers `get` with user and password and records each call in the
+// returned log file. It returns the PATH setting that finds it.
+func credentialHelper(t *testing.T, helper, user, password string) (pathEnv, callLog string) {
+	t.Helper()
+	dir := t.TempDir()
+	callLog = filepath.Join(dir, "calls.log")
+	script := fmt.Sprintf(`#!/bin/sh
+[ "$1" = get ] || exit 1
+read server
+echo "$server" >> %q
+printf '{"ServerURL":"%%s","Username":%q,"Secret":%q}' "$server"
+`, callLog, user, password)
+	if err := os.WriteFile(filepath.Join(dir, "docker-credential-"+helper), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), callLog
+}
+
+// Registry credentials come from the Docker config, as `docker login`
+// writes them, or from the credential helper it names; without them the
+// wrap fails with what to do, and writes nothing.
+func TestRegistryCredentials(t *testing.T) {
+	secret := make([]byte, 8)
+	rand.Read(secret)
+	user, password := "jbuild", "pw-"+hex.EncodeToString(secret)
+	reg := testenv.AuthRegistry(t, user, password)
+	auth := remote.WithAuth(&authn.Basic{Username: user, Password: password})
+	img, err := sampleimage.JavaApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := name.ParseReference(reg + "/auth/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(src, img, auth); err != nil {
+		t.Fatalf("pushing the base with credentials: %v", err)
+	}
+	exists := func(ref string) bool {
+		t.Helper()
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = remote.Head(r, auth)
+		return err == nil
+	}
+	wrapArgs := func(agent, target string) []string {
+		return []string{"wrap", reg + "/auth/app:1", "--agent", agent, "--server-address", "10.0.0.1", "-t", target, "-q"}
+	}
+
+	// No credentials: exit 1, the hint says how to log in, no target.
+	r := jbuildEnv(t, []string{dockerConfig(t, `{}`)}, wrapArgs(sampleAgentDir(t), reg+"/auth/app:anonymous")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "docker login "+reg) {
+		t.Errorf("without credentials: exit %d, stderr %q; want exit 1 and the `docker login %s` hint", r.code, r.stderr, reg)
+	}
+	if strings.Contains(r.stderr, password) {
+		t.Errorf("stderr shows the password: %q", r.stderr)
+	}
+	if exists(reg + "/auth/app:anonymous") {
+		t.Error("a wrap without credentials wrote its target")
+	}
+
+	// auths, as `docker login` writes them: the agent image and the wrap.
+	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	logins := dockerConfig(t, fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg, basic))
+	if r := jbuildEnv(t, []string{logins}, "agent", "push", sampleAgentDir(t), reg+"/auth/jennifer-agent:java"); r.code != 0 {
+		t.Fatalf("agent push with config.json credentials: exit %d: %s", r.code, r.stderr)
+	}
+	r = jbuildEnv(t, []string{logins}, wrapArgs(reg+"/auth/jennifer-agent:java", reg+"/auth/app:1-jennifer")...)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, reg+"/auth/app:1-jennifer@sha256:") {
+		t.Fatalf("wrap with config.json credentials: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	// A credential helper named for the registry (credHelpers).
+	pathEnv, calls := credentialHelper(t, "jbtest", user, password)
+	helped := dockerConfig(t, fmt.Sprintf(`{"credHelpers":{%q:"jbtest"}}`, reg))
+	r = jbuildEnv(t, []string{helped, pathEnv}, wrapArgs(sampleAgentDir(t), reg+"/auth/app:helper")...)
+	if r.code != 0 {
+		t.Fatalf("wrap with a credential helper: exit %d: %s", r.code, r.stderr)
+	}
+	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), reg) {
+		t.Errorf("credential helper calls: %q, %v; want a get for %s", b, err, reg)
+	}
+	for _, tag := range []string{"1-jennifer", "helper"} {
+		r, _ := name.ParseReference(reg + "/auth/app:" + tag)
+		out, err := remote.Image(r, auth)
+		if err != nil {
+			t.Fatalf("reading %s: %v", r, err)
+		}
+		cf, err := out.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(cf.Config.Env, " "), "-javaagent:/opt/jennifer/agent.java/jennifer.jar") {
+			t.Errorf("%s: env %v; want the agent flag", r, cf.Config.Env)
+		}
+	}
+}
