@@ -129,3 +129,88 @@ func TestRegistryCredentials(t *testing.T) {
 		}
 	}
 }
+
+// Token auth, as Docker Hub, GHCR, ECR and GCR do it: the wrap, and a
+// second wrap into another repository that mounts the agent layer from the
+// first (which needs a pull grant on the first repository in its token).
+func TestRegistryTokenAuth(t *testing.T) {
+	secret := make([]byte, 8)
+	rand.Read(secret)
+	user, password := "jbuild", "pw-"+hex.EncodeToString(secret)
+	reg, tokens := testenv.TokenRegistry(t, user, password)
+	auth := remote.WithAuth(&authn.Basic{Username: user, Password: password})
+	img, err := sampleimage.JavaApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, repo := range []string{"tok/app", "tok/other"} {
+		ref, err := name.ParseReference(reg + "/" + repo + ":1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(ref, img, auth); err != nil {
+			t.Fatalf("pushing the base with a token: %v", err)
+		}
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	logins := dockerConfig(t, fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg, basic))
+	cache := "XDG_CACHE_HOME=" + t.TempDir() // shared: the second wrap finds the layer's record
+	wrapInto := func(repo string, env ...string) run {
+		return jbuildEnv(t, env, "wrap", reg+"/"+repo+":1", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.1", "-q")
+	}
+
+	before := len(tokens.Scopes())
+	r := wrapInto("tok/app", logins, cache)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, reg+"/tok/app:1-jennifer@sha256:") {
+		t.Fatalf("wrap with a token: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	// One token each for reading the source and the target and one for
+	// pushing: the default target is decided from the same read of the
+	// source the wrap then uses.
+	if asked := tokens.Scopes()[before:]; len(asked) > 3 {
+		t.Errorf("the wrap asked for %d tokens %v; want at most 3 (source, target, push)", len(asked), asked)
+	}
+
+	before = len(tokens.Scopes())
+	r = wrapInto("tok/other", logins, cache)
+	if r.code != 0 {
+		t.Fatalf("second wrap: exit %d: %s", r.code, r.stderr)
+	}
+	mountScope := false
+	for _, s := range tokens.Scopes()[before:] {
+		mountScope = mountScope || s == "repository:tok/app:pull"
+	}
+	if !mountScope {
+		t.Errorf("second wrap asked for %v; want a pull grant on tok/app (the agent layer mounted from there)", tokens.Scopes()[before:])
+	}
+	a, _ := name.ParseReference(reg + "/tok/app:1-jennifer")
+	b, _ := name.ParseReference(reg + "/tok/other:1-jennifer")
+	ia, err := remote.Image(a, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := remote.Image(b, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	la, _ := ia.Layers()
+	lb, _ := ib.Layers()
+	da, _ := la[len(la)-2].Digest()
+	db, _ := lb[len(lb)-2].Digest()
+	if da != db {
+		t.Errorf("agent layers differ between the repositories: %s vs %s", da, db)
+	}
+	if _, err := lb[len(lb)-2].Compressed(); err != nil {
+		t.Errorf("agent layer in tok/other: %v", err)
+	}
+
+	// A wrong password: the token server refuses, the hint says what to do.
+	wrong := dockerConfig(t, fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg, base64.StdEncoding.EncodeToString([]byte(user+":not-it"))))
+	r = jbuildEnv(t, []string{wrong}, "wrap", reg+"/tok/app:1", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.1", "-t", reg+"/tok/app:wrong")
+	if r.code != 1 || !strings.Contains(r.stderr, "docker login "+reg) {
+		t.Errorf("wrong password: exit %d, stderr %q; want exit 1 and the docker login hint", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "not-it") {
+		t.Errorf("stderr shows the password: %q", r.stderr)
+	}
+}

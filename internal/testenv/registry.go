@@ -32,8 +32,8 @@ const readyTimeout = 20 * time.Second
 
 // registryConfig is a distribution 2.8 configuration: filesystem storage in a
 // temporary directory, deletes enabled (tests and the benchmark delete blobs
-// to get a cold registry), loopback only, quiet logs; no auth unless
-// authConfig is appended.
+// to get a cold registry), loopback only, quiet logs; no auth unless an
+// auth section is appended.
 const registryConfig = `version: 0.1
 log:
   level: warn
@@ -86,7 +86,7 @@ func StartRegistry() (addr string, stop func(), err error) {
 // (the benchmark also runs distribution v3 built from its module); its
 // configuration is the same.
 func StartRegistryBinary(bin string) (addr string, stop func(), err error) {
-	return startRegistry(bin, "")
+	return startRegistry(bin, nil)
 }
 
 // StartAuthRegistry is StartRegistry with HTTP basic authentication: the
@@ -101,29 +101,39 @@ func StartAuthRegistry(user, password string) (addr string, stop func(), err err
 	if err != nil {
 		return "", nil, err
 	}
-	return startRegistry(bin, user+":"+string(hash)+"\n")
+	return startRegistry(bin, func(dir string) (string, error) {
+		pwPath := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(pwPath, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf(htpasswdConfig, pwPath), nil
+	})
 }
 
-// startRegistry starts bin; htpasswd, when set, turns basic auth on.
-func startRegistry(bin, htpasswd string) (addr string, stop func(), err error) {
+// htpasswdConfig is the configuration's auth section for an htpasswd file.
+const htpasswdConfig = `auth:
+  htpasswd:
+    realm: jbuild-test
+    path: %s
+`
+
+// authSection writes what an auth scheme needs into the registry's
+// folder and returns the configuration's auth section.
+type authSection func(dir string) (string, error)
+
+// startRegistry starts bin, with auth when it is not nil.
+func startRegistry(bin string, auth authSection) (addr string, stop func(), err error) {
 	// The port is picked by binding :0 and releasing it, so another process
 	// can take it in between: retry a few times on an early exit.
 	for attempt := 1; ; attempt++ {
-		addr, stop, err = startOnce(bin, htpasswd)
+		addr, stop, err = startOnce(bin, auth)
 		if err == nil || attempt == 3 {
 			return addr, stop, err
 		}
 	}
 }
 
-// authConfig is the configuration's auth section for an htpasswd file.
-const authConfig = `auth:
-  htpasswd:
-    realm: jbuild-test
-    path: %s
-`
-
-func startOnce(bin, htpasswd string) (string, func(), error) {
+func startOnce(bin string, auth authSection) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "jbuild-registry-")
 	if err != nil {
 		return "", nil, fmt.Errorf("starting registry: %w", err)
@@ -140,12 +150,12 @@ func startOnce(bin, htpasswd string) (string, func(), error) {
 	cfgPath := filepath.Join(dir, "config.yml")
 	storage := filepath.Join(dir, "storage")
 	cfg := fmt.Appendf(nil, registryConfig, storage, addr)
-	if htpasswd != "" {
-		pwPath := filepath.Join(dir, "htpasswd")
-		if err := os.WriteFile(pwPath, []byte(htpasswd), 0o600); err != nil {
+	if auth != nil {
+		section, err := auth(dir)
+		if err != nil {
 			return fail(fmt.Errorf("starting registry: %w", err))
 		}
-		cfg = fmt.Appendf(cfg, authConfig, pwPath)
+		cfg = append(cfg, section...)
 	}
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return fail(fmt.Errorf("starting registry: %w", err))

@@ -56,13 +56,33 @@ func AuthRegistry(t testing.TB, user, password string) string {
 	RequireIntegration(t)
 	addr, stop, err := StartAuthRegistry(user, password)
 	if err != nil {
-		if errors.Is(err, ErrRegistryNotInstalled) && InCI() {
-			t.Fatalf("integration tests need a registry in CI: %v", err)
-		}
-		t.Fatalf("%v (run `go test -short` to skip integration tests)", err)
+		registryFailed(t, err)
 	}
 	t.Cleanup(stop)
 	return addr
+}
+
+// TokenRegistry is AuthRegistry with token auth (StartTokenRegistry): it
+// returns the registry's address and its token server.
+func TokenRegistry(t testing.TB, user, password string) (string, *TokenServer) {
+	t.Helper()
+	RequireIntegration(t)
+	addr, ts, stop, err := StartTokenRegistry(user, password)
+	if err != nil {
+		registryFailed(t, err)
+	}
+	t.Cleanup(stop)
+	return addr, ts
+}
+
+// registryFailed fails t for a registry that did not start, saying how to
+// get one.
+func registryFailed(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, ErrRegistryNotInstalled) && InCI() {
+		t.Fatalf("integration tests need a registry in CI: %v", err)
+	}
+	t.Fatalf("%v (run `go test -short` to skip integration tests)", err)
 }
 
 // Registry returns the address ("127.0.0.1:PORT") of the registry shared by
@@ -76,10 +96,7 @@ func Registry(t testing.TB) string {
 		shared.addr, shared.stop, shared.err = StartRegistry()
 	})
 	if shared.err != nil {
-		if errors.Is(shared.err, ErrRegistryNotInstalled) && InCI() {
-			t.Fatalf("integration tests need a registry in CI: %v", shared.err)
-		}
-		t.Fatalf("%v (run `go test -short` to skip integration tests)", shared.err)
+		registryFailed(t, shared.err)
 	}
 	return shared.addr
 }

@@ -79,6 +79,9 @@ type registryStore struct {
 	// (PrepareBlobs).
 	spares []chan sessionResult
 
+	// read is the reference as Get first read it, until Put.
+	read *Artifact
+
 	clientMu sync.Mutex
 	client   *http.Client // for upload sessions (pushClient)
 }
@@ -161,8 +164,26 @@ func (s *registryStore) Close() error {
 	return nil
 }
 
+// Get reads the reference once per store: later calls return the same
+// image until the store writes the reference (Put). A command sees one
+// image for a tag even if the tag moves meanwhile, and deciding something
+// from a first read (the CLI's default target) costs no second round of
+// ping, token and manifest requests.
 func (s *registryStore) Get(ctx context.Context) (*Artifact, error) {
-	return s.get(ctx, s.ref.Registry)
+	s.mu.Lock()
+	a := s.read
+	s.mu.Unlock()
+	if a != nil {
+		return a, nil
+	}
+	a, err := s.get(ctx, s.ref.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.read = a
+	s.mu.Unlock()
+	return a, nil
 }
 
 func (s *registryStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, error) {
@@ -195,6 +216,9 @@ func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact,
 }
 
 func (s *registryStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
+	s.mu.Lock()
+	s.read = nil // the reference is about to change
+	s.mu.Unlock()
 	// A kept artifact read from this very repository is already here by
 	// digest, and so is every blob it references: nothing to push for it,
 	// and no need to ask the registry about those blobs again. This is the

@@ -153,3 +153,38 @@ func TestStartBlobSessionFails(t *testing.T) {
 		t.Errorf("Commit: %v; want the session failure", err)
 	}
 }
+
+// A store reads its reference once: a second Get asks the registry
+// nothing, and after Put the reference is read again.
+func TestRegistryGetReadsOnce(t *testing.T) {
+	reg := testenv.Registry(t)
+	testenv.PushImage(t, reg+"/direct/once:1", randomImage(t))
+	p := proxyTo(t, reg)
+	var log requestLog
+	p.Add(log.rule())
+	s := streamStore(t, p.Addr()+"/direct/once:1")
+	defer s.Close()
+	first, err := s.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("GET manifest"); n != 1 || first != second {
+		t.Errorf("two Gets: %d manifest GETs, same artifact %v; want 1 and the same: %v", n, first == second, log.got)
+	}
+	img := randomImage(t)
+	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	third, err := s.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := img.Digest()
+	if got, _ := third.Digest(); got != want || log.count("GET manifest") != 2 {
+		t.Errorf("Get after Put: %s, %d manifest GETs; want %s, read again", got, log.count("GET manifest"), want)
+	}
+}
