@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,5 +213,76 @@ func TestRegistryTokenAuth(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "not-it") {
 		t.Errorf("stderr shows the password: %q", r.stderr)
+	}
+}
+
+// A registry with a certificate from a private CA is trusted the way
+// Docker trusts it: the CA in certs.d/HOST:PORT/ca.crt, and for a registry
+// that asks for a client certificate (mutual TLS) NAME.cert and NAME.key
+// next to it. Without them the wrap fails saying where the CA goes.
+func TestRegistryPrivateCA(t *testing.T) {
+	for _, mutual := range []bool{false, true} {
+		t.Run(fmt.Sprintf("client certificate required %v", mutual), func(t *testing.T) {
+			reg := testenv.TLSRegistry(t, mutual)
+			trusting := remote.WithTransport(&http.Transport{TLSClientConfig: reg.Config})
+			img, err := sampleimage.JavaApp()
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := name.ParseReference(reg.Addr + "/tls/app:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := remote.Write(src, img, trusting); err != nil {
+				t.Fatalf("pushing the base over TLS: %v", err)
+			}
+			wrapArgs := []string{"wrap", reg.Addr + "/tls/app:1", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.1", "-q"}
+
+			untrusted := "XDG_CONFIG_HOME=" + t.TempDir() // no certs.d
+			r := jbuildEnv(t, []string{untrusted}, wrapArgs...)
+			if r.code != 1 || !strings.Contains(r.stderr, "certs.d/"+reg.Addr+"/ca.crt") {
+				t.Errorf("untrusted CA: exit %d, stderr %q; want exit 1 saying where the CA goes", r.code, r.stderr)
+			}
+
+			config := t.TempDir()
+			dir := filepath.Join(config, "docker", "certs.d", reg.Addr)
+			files := map[string][]byte{"ca.crt": reg.CAPEM}
+			if mutual {
+				// Without the client certificate the registry hangs up.
+				writeFiles(t, dir, files)
+				if r := jbuildEnv(t, []string{"XDG_CONFIG_HOME=" + config}, wrapArgs...); r.code != 1 {
+					t.Errorf("mutual TLS without a client certificate: exit %d; want 1", r.code)
+				}
+				files = map[string][]byte{"client.cert": reg.Client.CertPEM, "client.key": reg.Client.KeyPEM}
+			}
+			writeFiles(t, dir, files)
+			r = jbuildEnv(t, []string{"XDG_CONFIG_HOME=" + config}, wrapArgs...)
+			if r.code != 0 || !strings.HasPrefix(r.stdout, reg.Addr+"/tls/app:1-jennifer@sha256:") {
+				t.Fatalf("CA in certs.d: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+			}
+			out, err := name.ParseReference(reg.Addr + "/tls/app:1-jennifer")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrapped, err := remote.Image(out, trusting)
+			if err != nil {
+				t.Fatalf("reading the result: %v", err)
+			}
+			if cf, err := wrapped.ConfigFile(); err != nil || !strings.Contains(strings.Join(cf.Config.Env, " "), "-javaagent:") {
+				t.Errorf("result config: %v, %v; want the agent flag", cf, err)
+			}
+		})
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for n, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

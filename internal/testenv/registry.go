@@ -86,7 +86,7 @@ func StartRegistry() (addr string, stop func(), err error) {
 // (the benchmark also runs distribution v3 built from its module); its
 // configuration is the same.
 func StartRegistryBinary(bin string) (addr string, stop func(), err error) {
-	return startRegistry(bin, nil)
+	return startRegistry(bin, serverOptions{})
 }
 
 // StartAuthRegistry is StartRegistry with HTTP basic authentication: the
@@ -101,13 +101,13 @@ func StartAuthRegistry(user, password string) (addr string, stop func(), err err
 	if err != nil {
 		return "", nil, err
 	}
-	return startRegistry(bin, func(dir string) (string, error) {
+	return startRegistry(bin, serverOptions{auth: func(dir string) (string, error) {
 		pwPath := filepath.Join(dir, "htpasswd")
 		if err := os.WriteFile(pwPath, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf(htpasswdConfig, pwPath), nil
-	})
+	}})
 }
 
 // htpasswdConfig is the configuration's auth section for an htpasswd file.
@@ -117,23 +117,29 @@ const htpasswdConfig = `auth:
     path: %s
 `
 
-// authSection writes what an auth scheme needs into the registry's
-// folder and returns the configuration's auth section.
-type authSection func(dir string) (string, error)
+// serverOptions are what a registry serves beyond plain HTTP without auth.
+type serverOptions struct {
+	// auth writes what an auth scheme needs into the registry's folder and
+	// returns the configuration's auth section.
+	auth func(dir string) (string, error)
+	// tls, when set, makes the registry serve HTTPS only with this
+	// certificate.
+	tls *serverCert
+}
 
-// startRegistry starts bin, with auth when it is not nil.
-func startRegistry(bin string, auth authSection) (addr string, stop func(), err error) {
+// startRegistry starts bin with o.
+func startRegistry(bin string, o serverOptions) (addr string, stop func(), err error) {
 	// The port is picked by binding :0 and releasing it, so another process
 	// can take it in between: retry a few times on an early exit.
 	for attempt := 1; ; attempt++ {
-		addr, stop, err = startOnce(bin, auth)
+		addr, stop, err = startOnce(bin, o)
 		if err == nil || attempt == 3 {
 			return addr, stop, err
 		}
 	}
 }
 
-func startOnce(bin string, auth authSection) (string, func(), error) {
+func startOnce(bin string, o serverOptions) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "jbuild-registry-")
 	if err != nil {
 		return "", nil, fmt.Errorf("starting registry: %w", err)
@@ -150,8 +156,16 @@ func startOnce(bin string, auth authSection) (string, func(), error) {
 	cfgPath := filepath.Join(dir, "config.yml")
 	storage := filepath.Join(dir, "storage")
 	cfg := fmt.Appendf(nil, registryConfig, storage, addr)
-	if auth != nil {
-		section, err := auth(dir)
+	if o.tls != nil {
+		// Under http:, the last section of registryConfig.
+		section, err := o.tls.write(dir)
+		if err != nil {
+			return fail(fmt.Errorf("starting registry: %w", err))
+		}
+		cfg = append(cfg, section...)
+	}
+	if o.auth != nil {
+		section, err := o.auth(dir)
 		if err != nil {
 			return fail(fmt.Errorf("starting registry: %w", err))
 		}
@@ -174,7 +188,7 @@ func startOnce(bin string, auth authSection) (string, func(), error) {
 	if err != nil {
 		return fail(fmt.Errorf("starting registry: %s: %w", bin, err))
 	}
-	if err := waitReady(addr, exited); err != nil {
+	if err := waitReady(addr, o.tls, exited); err != nil {
 		log := logTail(logPath, 2048) // before stop removes dir
 		stop()
 		return "", nil, fmt.Errorf("starting registry: %w\nregistry log:\n%s", err, log)
@@ -185,11 +199,16 @@ func startOnce(bin string, auth authSection) (string, func(), error) {
 // waitReady polls GET /v2/ until it answers 200 (or 401: it asks for
 // credentials), the process exits or the timeout passes. On failure the
 // error carries the registry's log.
-func waitReady(addr string, exited <-chan struct{}) error {
+func waitReady(addr string, cert *serverCert, exited <-chan struct{}) error {
 	client := &http.Client{Timeout: time.Second}
+	scheme := "http"
+	if cert != nil {
+		scheme = "https"
+		client.Transport = &http.Transport{TLSClientConfig: cert.clientConfig()}
+	}
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		resp, err := client.Get("http://" + addr + "/v2/")
+		resp, err := client.Get(scheme + "://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {

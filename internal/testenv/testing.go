@@ -75,6 +75,19 @@ func TokenRegistry(t testing.TB, user, password string) (string, *TokenServer) {
 	return addr, ts
 }
 
+// TLSRegistry is StartTLSRegistry for a test; it skips and fails like
+// Registry.
+func TLSRegistry(t testing.TB, requireClient bool) TLSRegistryInfo {
+	t.Helper()
+	RequireIntegration(t)
+	info, stop, err := StartTLSRegistry(requireClient)
+	if err != nil {
+		registryFailed(t, err)
+	}
+	t.Cleanup(stop)
+	return info
+}
+
 // registryFailed fails t for a registry that did not start, saying how to
 // get one.
 func registryFailed(t testing.TB, err error) {

@@ -65,14 +65,14 @@ func StartTokenRegistry(user, password string) (addr string, ts *TokenServer, st
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("starting the token server: %w", err)
 	}
-	addr, stopRegistry, err := startRegistry(bin, func(dir string) (string, error) {
+	addr, stopRegistry, err := startRegistry(bin, serverOptions{auth: func(dir string) (string, error) {
 		bundle := filepath.Join(dir, "token-root.pem")
 		pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.cert})
 		if err := os.WriteFile(bundle, pemCert, 0o600); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf(tokenConfig, ts.realm, bundle), nil
-	})
+	}})
 	if err != nil {
 		ts.srv.Close()
 		return "", nil, nil, err

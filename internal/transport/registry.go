@@ -310,8 +310,12 @@ func isNotFound(err error) bool {
 	return false
 }
 
-// authHint tells the user what to do when the registry refused credentials.
+// authHint tells the user what to do when the registry refused credentials
+// or its certificate is not trusted.
 func authHint(err error, ref name.Reference) string {
+	if h := tlsHint(err, ref); h != "" {
+		return h
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
 		return fmt.Sprintf(" (log in with `docker login %s` or configure a credential helper; jbuild reads the Docker config)", ref.Context().RegistryStr())

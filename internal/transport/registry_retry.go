@@ -48,7 +48,8 @@ const DefaultMaxRetryAfter = 30 * time.Second
 // registry with remote storage busy for a while.
 const DefaultResponseTimeout = 2 * time.Minute
 
-// defaultBase is remote.DefaultTransport with a response header timeout.
+// defaultBase is remote.DefaultTransport with a response header timeout,
+// trusting registries as Docker does (certs.d folders, withCertsDirs).
 var defaultBase = sync.OnceValue(func() http.RoundTripper {
 	t, ok := remote.DefaultTransport.(*http.Transport)
 	if !ok {
@@ -56,7 +57,7 @@ var defaultBase = sync.OnceValue(func() http.RoundTripper {
 	}
 	t = t.Clone()
 	t.ResponseHeaderTimeout = DefaultResponseTimeout
-	return t
+	return withCertsDirs(t, certsDirs())
 })
 
 // retryable tells which failures are worth another attempt: ggcr's
