@@ -32,8 +32,8 @@ const readyTimeout = 20 * time.Second
 
 // registryConfig is a distribution 2.8 configuration: filesystem storage in a
 // temporary directory, deletes enabled (tests and the benchmark delete blobs
-// to get a cold registry), loopback only, quiet logs; no auth unless an
-// auth section is appended.
+// to get a cold registry), loopback only, quiet logs; plain HTTP without
+// auth unless serverOptions add TLS or an auth section.
 const registryConfig = `version: 0.1
 log:
   level: warn
@@ -75,11 +75,20 @@ func RegistryBinary() (string, error) {
 // that ends that process (by its PID, never by name) and removes its storage.
 // stop is safe to call more than once.
 func StartRegistry() (addr string, stop func(), err error) {
-	bin, err := RegistryBinary()
+	bin, err := registryBinary()
 	if err != nil {
-		return "", nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+		return "", nil, err
 	}
 	return StartRegistryBinary(bin)
+}
+
+// registryBinary is RegistryBinary with the install hint in its error.
+func registryBinary() (string, error) {
+	bin, err := RegistryBinary()
+	if err != nil {
+		return "", fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+	}
+	return bin, nil
 }
 
 // StartRegistryBinary is StartRegistry with another distribution binary
@@ -93,9 +102,9 @@ func StartRegistryBinary(bin string) (addr string, stop func(), err error) {
 // registry accepts user and password only (htpasswd, bcrypt), as private
 // registries and Docker Hub's basic-auth mirrors do.
 func StartAuthRegistry(user, password string) (addr string, stop func(), err error) {
-	bin, err := RegistryBinary()
+	bin, err := registryBinary()
 	if err != nil {
-		return "", nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+		return "", nil, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {

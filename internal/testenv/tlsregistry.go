@@ -146,9 +146,9 @@ type TLSRegistryInfo struct {
 // registries with a private CA do; with requireClient it also asks clients
 // for a certificate from that CA (mutual TLS).
 func StartTLSRegistry(requireClient bool) (TLSRegistryInfo, func(), error) {
-	bin, err := RegistryBinary()
+	bin, err := registryBinary()
 	if err != nil {
-		return TLSRegistryInfo{}, nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+		return TLSRegistryInfo{}, nil, err
 	}
 	cert, err := newServerCert()
 	if err != nil {

@@ -57,9 +57,9 @@ const tokenConfig = `auth:
 // StartTokenRegistry starts a registry with token auth and its token
 // server, both on loopback; stop ends both.
 func StartTokenRegistry(user, password string) (addr string, ts *TokenServer, stop func(), err error) {
-	bin, err := RegistryBinary()
+	bin, err := registryBinary()
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("starting registry: %w; %s", err, InstallHint)
+		return "", nil, nil, err
 	}
 	ts, err = startTokenServer(user, password)
 	if err != nil {
