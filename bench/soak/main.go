@@ -271,24 +271,8 @@ func sortedKeys(m map[string]int) []string {
 // agentDir copies the sample Java agent, with an extra file when extra is
 // set (a second agent version for upgrades).
 func agentDir(tmp, extra string) (string, error) {
-	src := filepath.Join(testenv.RepoRoot(), "examples/agents/jennifer-java-sample/agent.java")
 	dst := filepath.Join(tmp, "agent-"+extra, "agent.java")
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, info.Mode().Perm())
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(testenv.SampleJavaAgent())); err != nil {
 		return "", err
 	}
 	if extra != "" {

@@ -38,23 +38,7 @@ func sampleAgent(t testing.TB) string {
 func copyAgent(t testing.TB, extra map[string]string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "agent.java")
-	src := sampleAgent(t)
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, info.Mode().Perm())
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(sampleAgent(t))); err != nil {
 		t.Fatal(err)
 	}
 	for name, content := range extra {
