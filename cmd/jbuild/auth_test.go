@@ -49,26 +49,57 @@ printf '{"ServerURL":"%%s","Username":%q,"Secret":%q}' "$server"
 	return "PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), callLog
 }
 
-// Registry credentials come from the Docker config, as `docker login`
-// writes them, or from the credential helper it names; without them the
-// wrap fails with what to do, and writes nothing.
-func TestRegistryCredentials(t *testing.T) {
+// randomCredentials are a user and a password of the test's own.
+func randomCredentials() (user, password string) {
 	secret := make([]byte, 8)
 	rand.Read(secret)
-	user, password := "jbuild", "pw-"+hex.EncodeToString(secret)
-	reg := testenv.AuthRegistry(t, user, password)
-	auth := remote.WithAuth(&authn.Basic{Username: user, Password: password})
+	return "jbuild", "pw-" + hex.EncodeToString(secret)
+}
+
+// pushSampleApp pushes the sample Java app image to ref.
+func pushSampleApp(t *testing.T, ref string, opt remote.Option) {
+	t.Helper()
 	img, err := sampleimage.JavaApp()
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := name.ParseReference(reg + "/auth/app:1")
+	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(src, img, auth); err != nil {
-		t.Fatalf("pushing the base with credentials: %v", err)
+	if err := remote.Write(r, img, opt); err != nil {
+		t.Fatalf("pushing the base to %s: %v", ref, err)
 	}
+}
+
+// wantAgentFlag checks that the image at ref starts the Java agent.
+func wantAgentFlag(t *testing.T, ref string, opt remote.Option) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(r, opt)
+	if err != nil {
+		t.Fatalf("reading %s: %v", ref, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(cf.Config.Env, " "), "-javaagent:/opt/jennifer/agent.java/jennifer.jar") {
+		t.Errorf("%s: env %v; want the agent flag", ref, cf.Config.Env)
+	}
+}
+
+// Registry credentials come from the Docker config, as `docker login`
+// writes them, or from the credential helper it names; without them the
+// wrap fails with what to do, and writes nothing.
+func TestRegistryCredentials(t *testing.T) {
+	user, password := randomCredentials()
+	reg := testenv.AuthRegistry(t, user, password)
+	auth := remote.WithAuth(&authn.Basic{Username: user, Password: password})
+	pushSampleApp(t, reg+"/auth/app:1", auth)
 	exists := func(ref string) bool {
 		t.Helper()
 		r, err := name.ParseReference(ref)
@@ -116,18 +147,7 @@ func TestRegistryCredentials(t *testing.T) {
 		t.Errorf("credential helper calls: %q, %v; want a get for %s", b, err, reg)
 	}
 	for _, tag := range []string{"1-jennifer", "helper"} {
-		r, _ := name.ParseReference(reg + "/auth/app:" + tag)
-		out, err := remote.Image(r, auth)
-		if err != nil {
-			t.Fatalf("reading %s: %v", r, err)
-		}
-		cf, err := out.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(strings.Join(cf.Config.Env, " "), "-javaagent:/opt/jennifer/agent.java/jennifer.jar") {
-			t.Errorf("%s: env %v; want the agent flag", r, cf.Config.Env)
-		}
+		wantAgentFlag(t, reg+"/auth/app:"+tag, auth)
 	}
 }
 
@@ -135,23 +155,11 @@ func TestRegistryCredentials(t *testing.T) {
 // second wrap into another repository that mounts the agent layer from the
 // first (which needs a pull grant on the first repository in its token).
 func TestRegistryTokenAuth(t *testing.T) {
-	secret := make([]byte, 8)
-	rand.Read(secret)
-	user, password := "jbuild", "pw-"+hex.EncodeToString(secret)
+	user, password := randomCredentials()
 	reg, tokens := testenv.TokenRegistry(t, user, password)
 	auth := remote.WithAuth(&authn.Basic{Username: user, Password: password})
-	img, err := sampleimage.JavaApp()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, repo := range []string{"tok/app", "tok/other"} {
-		ref, err := name.ParseReference(reg + "/" + repo + ":1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img, auth); err != nil {
-			t.Fatalf("pushing the base with a token: %v", err)
-		}
+		pushSampleApp(t, reg+"/"+repo+":1", auth)
 	}
 	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 	logins := dockerConfig(t, fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg, basic))
@@ -225,17 +233,7 @@ func TestRegistryPrivateCA(t *testing.T) {
 		t.Run(fmt.Sprintf("client certificate required %v", mutual), func(t *testing.T) {
 			reg := testenv.TLSRegistry(t, mutual)
 			trusting := remote.WithTransport(&http.Transport{TLSClientConfig: reg.Config})
-			img, err := sampleimage.JavaApp()
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, err := name.ParseReference(reg.Addr + "/tls/app:1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := remote.Write(src, img, trusting); err != nil {
-				t.Fatalf("pushing the base over TLS: %v", err)
-			}
+			pushSampleApp(t, reg.Addr+"/tls/app:1", trusting)
 			wrapArgs := []string{"wrap", reg.Addr + "/tls/app:1", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.1", "-q"}
 
 			untrusted := "XDG_CONFIG_HOME=" + t.TempDir() // no certs.d
@@ -260,17 +258,7 @@ func TestRegistryPrivateCA(t *testing.T) {
 			if r.code != 0 || !strings.HasPrefix(r.stdout, reg.Addr+"/tls/app:1-jennifer@sha256:") {
 				t.Fatalf("CA in certs.d: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 			}
-			out, err := name.ParseReference(reg.Addr + "/tls/app:1-jennifer")
-			if err != nil {
-				t.Fatal(err)
-			}
-			wrapped, err := remote.Image(out, trusting)
-			if err != nil {
-				t.Fatalf("reading the result: %v", err)
-			}
-			if cf, err := wrapped.ConfigFile(); err != nil || !strings.Contains(strings.Join(cf.Config.Env, " "), "-javaagent:") {
-				t.Errorf("result config: %v, %v; want the agent flag", cf, err)
-			}
+			wantAgentFlag(t, reg.Addr+"/tls/app:1-jennifer", trusting)
 		})
 	}
 }
