@@ -47,9 +47,7 @@ func (s *registryStore) putSmallBlob(ctx context.Context, d v1.Hash, data []byte
 	if err != nil {
 		return err
 	}
-	repo := s.ref.Registry.Context()
-	blob := &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/" + d.String()}
-	if ok, err := blobExists(ctx, c, blob); err != nil {
+	if ok, err := blobExists(ctx, c, s.repoURL("/blobs/"+d.String())); err != nil {
 		return err
 	} else if ok {
 		return nil

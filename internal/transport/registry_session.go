@@ -105,15 +105,20 @@ func (s *registryStore) pushClient(ctx context.Context) (*http.Client, error) {
 	return s.client, nil
 }
 
+// repoURL is the URL of path (e.g. "/blobs/uploads/") under the
+// repository's /v2/ API.
+func (s *registryStore) repoURL(path string) *url.URL {
+	repo := s.ref.Registry.Context()
+	return &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + path}
+}
+
 // openSession starts an upload (POST /v2/<repo>/blobs/uploads/).
 func (s *registryStore) openSession(ctx context.Context) (*blobSession, error) {
 	client, err := s.pushClient(ctx)
 	if err != nil {
 		return nil, err
 	}
-	repo := s.ref.Registry.Context()
-	start := &url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/blobs/uploads/"}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, start.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.repoURL("/blobs/uploads/").String(), nil)
 	if err != nil {
 		return nil, err
 	}
