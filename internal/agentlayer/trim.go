@@ -33,37 +33,61 @@ func trim(dir, keep string, max int64) {
 	if err != nil {
 		return
 	}
-	type entry struct {
-		key  string
-		used time.Time
-		size int64
-	}
-	var entries []entry
-	var total int64
+	var entries []CacheEntry
 	for _, m := range metas {
 		key := strings.TrimSuffix(filepath.Base(m), ".json")
 		mi, err := os.Stat(m)
 		if err != nil {
 			continue
 		}
+		blob := filepath.Join(dir, key+".tar.gz")
 		size := mi.Size()
-		if bi, err := os.Stat(filepath.Join(dir, key+".tar.gz")); err == nil {
+		if bi, err := os.Stat(blob); err == nil {
 			size += bi.Size()
 		}
-		total += size
-		entries = append(entries, entry{key, mi.ModTime(), size})
+		entries = append(entries, CacheEntry{Files: []string{m, blob}, Used: mi.ModTime(), Size: size, Keep: key == keep})
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].used.Before(entries[j].used) })
+	TrimLRU(entries, max)
+}
+
+// CacheEntry is one unit of a cache that TrimLRU may remove.
+type CacheEntry struct {
+	// Files are removed in this order. The entry is gone once the first
+	// is: it must be the file readers look for first (a layer's .json),
+	// so no reader trusts an entry that is half removed.
+	Files []string
+	// Used is the entry's last use (a modification time the cache moves
+	// on every hit): the least recently used go first.
+	Used time.Time
+	// Size is the bytes of all Files.
+	Size int64
+	// Keep protects the entry (the one just written, which the caller is
+	// about to use).
+	Keep bool
+}
+
+// TrimLRU removes the least recently used entries until the others total
+// at most max bytes. It is shared by the layer cache and package agent's
+// download cache so both bound their disk use the same way. Best effort:
+// an entry whose first file cannot be removed stays, and still counts.
+func TrimLRU(entries []CacheEntry, max int64) {
+	var total int64
+	for _, e := range entries {
+		total += e.Size
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Used.Before(entries[j].Used) })
 	for _, e := range entries {
 		if total <= max {
 			return
 		}
-		if e.key == keep {
+		if e.Keep || len(e.Files) == 0 {
 			continue
 		}
-		if os.Remove(filepath.Join(dir, e.key+".json")) == nil {
-			os.Remove(filepath.Join(dir, e.key+".tar.gz"))
-			total -= e.size
+		if os.Remove(e.Files[0]) == nil {
+			for _, f := range e.Files[1:] {
+				os.Remove(f)
+			}
+			total -= e.Size
 		}
 	}
 }
