@@ -63,7 +63,9 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 			req.Header.Set("If-Modified-Since", rec.LastModified)
 		}
 	}
-	resp, err := opts.HTTPClient.Do(req)
+	client := *opts.HTTPClient
+	client.CheckRedirect = redirectPolicy(client.CheckRedirect)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("downloading agent from %s: %w (is the view server reachable? or download the zip and pass the file)", shown, redactErr(err))
 	}
