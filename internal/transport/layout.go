@@ -41,6 +41,15 @@ func (s *layoutStore) index() (v1.ImageIndex, *v1.IndexManifest, error) {
 	if _, err := os.Stat(filepath.Join(s.dir, "index.json")); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("reading OCI layout %s: no index.json: %w", s.dir, ErrNotFound)
 	}
+	// A web project's index.json would read as a layout holding no image;
+	// wrap reads its target first, so this is also where -t oci:DIR of
+	// such a folder is refused.
+	if problem, err := indexProblem(s.dir); err != nil || problem != "" {
+		if err == nil {
+			err = notLayout(s.ref, problem)
+		}
+		return nil, nil, fmt.Errorf("reading %s: %w", s.ref, err)
+	}
 	if err := checkIndexJSON(s.dir); err != nil {
 		return nil, nil, fmt.Errorf("reading OCI layout %s: %w", s.dir, err)
 	}
@@ -135,6 +144,13 @@ func artifactFromIndex(ii v1.ImageIndex, d v1.Descriptor, dir string) (*Artifact
 func (s *layoutStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
 	if s.ref.Tag == "" {
 		return fmt.Errorf("writing %s: a target in an OCI layout needs a tag: write oci:%s:TAG", s.ref, s.dir)
+	}
+	// Checked before anything is written: a refused folder stays as it was.
+	if problem, err := layoutTargetProblem(s.dir); err != nil || problem != "" {
+		if err == nil {
+			err = notLayout(s.ref, problem)
+		}
+		return fmt.Errorf("writing %s: %w", s.ref, err)
 	}
 	p, err := openOrCreateLayout(s.dir)
 	if err != nil {
