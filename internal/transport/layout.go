@@ -152,6 +152,10 @@ func (s *layoutStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) e
 		}
 		return fmt.Errorf("writing %s: %w", s.ref, err)
 	}
+	before, err := layoutFiles(s.dir)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.ref, err)
+	}
 	p, err := openOrCreateLayout(s.dir)
 	if err != nil {
 		return err
@@ -170,6 +174,9 @@ func (s *layoutStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) e
 			return err
 		}
 		descs[i] = *d
+	}
+	if err := settleModes(s.dir, before); err != nil {
+		return fmt.Errorf("writing %s: %w", s.ref, err)
 	}
 	// index.json last, replaced atomically: until the rename the layout
 	// still shows the old tag (or none).

@@ -99,7 +99,9 @@ func atomicWriteFile(path string, data []byte, perm os.FileMode) error {
 
 // atomicWrite has write fill a temp file beside path, syncs it and renames
 // it over path: the one way every store replaces a file (index.json, an
-// oci-archive, a docker-archive).
+// oci-archive, a docker-archive). The file gets perm minus the umask, as a
+// file created directly would: os.CreateTemp makes it 0600, and a chmod
+// does not apply the umask itself.
 func atomicWrite(path string, perm os.FileMode, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -117,7 +119,7 @@ func atomicWrite(path string, perm os.FileMode, write func(io.Writer) error) err
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), perm); err != nil {
+	if err := os.Chmod(tmp.Name(), perm&^umask()); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
