@@ -115,12 +115,27 @@ func sectionHeader(t string) (string, bool) {
 
 // entries calls fn for every key line in scope with its index, key, value.
 func (c *configFile) entries(fn func(i int, key, value string)) {
-	in := c.format != FormatINI
+	c.scanEntries(false, fn)
+}
+
+// configEntries lists every key line of a config file as {key, value}, in
+// every section of an ini file: all of it ends up in the image.
+func configEntries(content string, format ConfigFormat) [][2]string {
+	var out [][2]string
+	parseConfigFile(content, format, "").scanEntries(true, func(_ int, k, v string) {
+		out = append(out, [2]string{k, v})
+	})
+	return out
+}
+
+// scanEntries is entries, in all sections when allSections is set.
+func (c *configFile) scanEntries(allSections bool, fn func(i int, key, value string)) {
+	in := c.format != FormatINI || allSections
 	for i, l := range c.lines {
 		t := strings.TrimSpace(l)
 		if c.format == FormatINI {
 			if name, ok := sectionHeader(t); ok {
-				in = name == c.section
+				in = name == c.section || allSections
 				continue
 			}
 		}
