@@ -78,6 +78,8 @@ type registryStore struct {
 	// spares are upload sessions being opened ahead of StartBlob
 	// (PrepareBlobs).
 	spares []chan sessionResult
+	// stopPrepare cancels the contexts the spares are opened with.
+	stopPrepare []context.CancelFunc
 
 	// read is the reference as Get first read it, until Put.
 	read *Artifact

@@ -158,12 +158,21 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 // through retry. ggcr's retrying transport re-sends the same *http.Request,
 // which is only right when it has no body to re-read, or a body net/http
 // can read again (GetBody, set by http.NewRequest for in-memory bodies).
+// Requests whose context says withoutRetries go to plain too.
 type replaySafe struct {
 	retry, plain http.RoundTripper
 }
 
+type noRetriesKey struct{}
+
+// withoutRetries marks requests made with ctx as tried once (through the
+// same authenticated client): a best-effort cleanup is not worth a wait.
+func withoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetriesKey{}, true)
+}
+
 func (t *replaySafe) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody && r.GetBody == nil {
+	if r.Context().Value(noRetriesKey{}) != nil || (r.Body != nil && r.Body != http.NoBody && r.GetBody == nil) {
 		return t.plain.RoundTrip(r)
 	}
 	return t.retry.RoundTrip(r)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/logs"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -37,6 +38,11 @@ type sessionResult struct {
 
 // PrepareBlobs implements BlobPreparer.
 func (s *registryStore) PrepareBlobs(ctx context.Context, n int) {
+	// Close stops the opens still under way (cancelSpares).
+	ctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.stopPrepare = append(s.stopPrepare, cancel)
+	s.mu.Unlock()
 	for range n {
 		ch := make(chan sessionResult, 1)
 		s.mu.Lock()
@@ -137,31 +143,50 @@ func (s *registryStore) openSession(ctx context.Context) (*blobSession, error) {
 	return &blobSession{client: client, loc: loc}, nil
 }
 
-// cancelSpares ends the prepared sessions nobody used (DELETE on the
-// upload URL, best effort: registries also expire idle uploads).
+// cleanupTimeout bounds cancelling the unused upload sessions on Close.
+// By then the wrap is over, its tag written or its error known: a
+// registry that went away meanwhile must not hold the command for the
+// retries of a cleanup, and it expires idle uploads anyway.
+const cleanupTimeout = 2 * time.Second
+
+// cancelSpares ends the prepared sessions nobody used: one DELETE each on
+// the upload URL, not retried, all within cleanupTimeout, failures only
+// logged at debug level. Sessions still being opened are stopped, not
+// waited for.
 func (s *registryStore) cancelSpares() {
 	s.mu.Lock()
-	spares := s.spares
-	s.spares = nil
+	spares, stop := s.spares, s.stopPrepare
+	s.spares, s.stopPrepare = nil, nil
 	s.mu.Unlock()
+	for _, cancel := range stop {
+		cancel()
+	}
+	ctx, cancel := context.WithTimeout(withoutRetries(context.Background()), cleanupTimeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, ch := range spares {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := <-ch
+			var r sessionResult
+			select {
+			case r = <-ch:
+			case <-ctx.Done():
+				return // its open is still backing off from a failure
+			}
 			if r.err != nil {
 				return
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodDelete, r.sess.loc.String(), nil)
 			if err != nil {
 				return
 			}
-			if resp, err := r.sess.client.Do(req); err == nil {
-				resp.Body.Close()
+			resp, err := r.sess.client.Do(req)
+			if err != nil {
+				logs.Debug.Printf("cancelling unused upload %s: %v (the registry expires it)", r.sess.loc.Redacted(), err)
+				return
 			}
+			resp.Body.Close()
 		}()
 	}
 	wg.Wait()
