@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
+	"time"
 )
 
 // A download is cached by content: the archive is stored as
@@ -41,6 +42,10 @@ func openURL(ctx context.Context, rawURL string, opts Options) (*Bundle, error) 
 	return openArchive(ctx, file, shown, versionFromURL(u), opts)
 }
 
+// download returns the agent archive at u from the cache: downloaded now,
+// or the cached copy when the server says it is still current. Failures
+// another try may fix are tried again, opts.DownloadAttempts times in all,
+// with a growing pause; only GET is ever sent, so trying again is safe.
 func download(ctx context.Context, u *url.URL, shown string, opts Options) (string, error) {
 	key := sha256.Sum256([]byte(u.String()))
 	recPath := cachePath(opts, "downloads", fmt.Sprintf("url-%x.json", key))
@@ -51,67 +56,61 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 			cached = cachePath(opts, "downloads", rec.SHA256)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return "", fmt.Errorf("downloading agent from %s: %w", shown, err)
-	}
-	if cached != "" {
-		if rec.ETag != "" {
-			req.Header.Set("If-None-Match", rec.ETag)
+	client, done := downloadClient(opts)
+	defer done()
+	var got fetched
+	for attempt := 1; ; attempt++ {
+		var err error
+		got, err = fetch(ctx, client, u, rec, cached, opts)
+		if err == nil {
+			break
 		}
-		if rec.LastModified != "" {
-			req.Header.Set("If-Modified-Since", rec.LastModified)
+		var ae *attemptError
+		if !errors.As(err, &ae) {
+			return "", fmt.Errorf("downloading agent from %s: %w", shown, err)
+		}
+		if !ae.retry || attempt >= opts.DownloadAttempts || !pause(ctx, retryDelay<<(attempt-1)) {
+			return "", attemptsError(shown, ae, attempt)
 		}
 	}
-	client := *opts.HTTPClient
-	client.CheckRedirect = redirectPolicy(client.CheckRedirect)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("downloading agent from %s: %w (is the view server reachable? or download the zip and pass the file)", shown, redactErr(err))
+	if !got.fresh {
+		return got.path, nil
 	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotModified && cached != "":
-		return cached, nil
-	case resp.StatusCode != http.StatusOK:
-		hint := ""
-		if resp.StatusCode == http.StatusNotFound {
-			hint = " (the view server serves /download/agent/<java|dotnet|php>/<version|latest>)"
-		}
-		return "", fmt.Errorf("downloading agent from %s: HTTP %s%s", shown, resp.Status, hint)
-	}
-	tmp, err := createTemp(cachePath(opts, "downloads", "download"))
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	h := sha256.New()
-	// The download itself is bounded too: an archive bigger than what it
-	// may expand to is not an agent.
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, opts.MaxExpandedSize+1))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("downloading agent from %s: %w", shown, redactErr(err))
-	}
-	if n > opts.MaxExpandedSize {
-		return "", fmt.Errorf("downloading agent from %s: larger than %d bytes; refusing it", shown, opts.MaxExpandedSize)
-	}
-	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return "", fmt.Errorf("downloading agent from %s: got %d of %d bytes (connection cut?); try again", shown, n, resp.ContentLength)
-	}
-	sum := fmt.Sprintf("%x", h.Sum(nil))
-	dest := cachePath(opts, "downloads", sum)
-	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return "", fmt.Errorf("caching agent download from %s: %w", shown, err)
-	}
-	rec = urlRecord{URL: shown, SHA256: sum, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	rec = urlRecord{URL: shown, SHA256: filepath.Base(got.path), ETag: got.etag, LastModified: got.lastModified}
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	if err := writeFileAtomic(recPath, b); err != nil {
 		return "", fmt.Errorf("caching agent download from %s: %w", shown, err)
 	}
-	return dest, nil
+	return got.path, nil
+}
+
+// retryDelay is the pause before the second attempt, doubled before each
+// next one. A variable for tests only.
+var retryDelay = time.Second
+
+// pause waits d, or less when ctx ends (then it returns false).
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// attemptsError is the error of the last attempt, with the URL, how many
+// attempts were made and the hint.
+func attemptsError(shown string, ae *attemptError, attempts int) error {
+	tries, hint := "", ""
+	if attempts > 1 {
+		tries = fmt.Sprintf(", tried %d times", attempts)
+	}
+	if ae.hint != "" {
+		hint = " (" + ae.hint + ")"
+	}
+	return fmt.Errorf("downloading agent from %s: %w%s%s", shown, ae.err, tries, hint)
 }
 
 // redactURL drops what may be a secret (user:password, a token in the

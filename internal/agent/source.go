@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -53,8 +54,23 @@ type Options struct {
 	MaxExpandedSize int64
 	// MaxEntries caps the number of entries in one archive (default 100000).
 	MaxEntries int
-	// HTTPClient downloads URLs (default http.DefaultClient).
+	// HTTPClient downloads URLs (default http.DefaultClient). Its redirect
+	// policy is tightened (see redirectPolicy) and, when its Transport is
+	// an *http.Transport (or nil), a copy gets ConnectTimeout.
 	HTTPClient *http.Client
+	// ConnectTimeout bounds connecting to an agent URL's server (TCP and
+	// TLS); default 10s. HeaderTimeout bounds the wait from the start of a
+	// request until the response headers (connecting and redirects
+	// included); default 30s. IdleTimeout bounds a pause in the body, no
+	// byte received for that long; default 30s. A server that accepts and
+	// never answers, or stalls mid-download, then fails the run instead of
+	// hanging a CI job until it is killed. A slow but moving download has
+	// no limit.
+	ConnectTimeout, HeaderTimeout, IdleTimeout time.Duration
+	// DownloadAttempts is how many times a URL download is tried when it
+	// fails in a way another try may fix (a network error, a timeout, an
+	// HTTP 5xx, a cut connection); default 3, 1s then 2s apart.
+	DownloadAttempts int
 	// ResolveImage resolves an image reference to an index or an image (one
 	// of the two non-nil). The CLI wires it to its image transports.
 	ResolveImage func(ctx context.Context, ref string) (v1.ImageIndex, v1.Image, error)
@@ -67,8 +83,12 @@ type Options struct {
 }
 
 const (
-	defaultMaxExpandedSize = 2 << 30
-	defaultMaxEntries      = 100000
+	defaultMaxExpandedSize  = 2 << 30
+	defaultMaxEntries       = 100000
+	defaultConnectTimeout   = 10 * time.Second
+	defaultHeaderTimeout    = 30 * time.Second
+	defaultIdleTimeout      = 30 * time.Second
+	defaultDownloadAttempts = 3
 )
 
 func (o Options) withDefaults() (Options, error) {
@@ -87,6 +107,18 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = defaultConnectTimeout
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = defaultHeaderTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = defaultIdleTimeout
+	}
+	if o.DownloadAttempts <= 0 {
+		o.DownloadAttempts = defaultDownloadAttempts
 	}
 	return o, nil
 }
