@@ -97,6 +97,7 @@ func readTarGz(ctx context.Context, f *os.File, archive string, opts Options, ac
 	}
 	dest := cachePath(opts, "agent-tars", fmt.Sprintf("%x.tar", h.Sum(nil)))
 	if t, err := os.Open(dest); err == nil {
+		touch(dest)
 		entries, err := readTarFile(ctx, t, archive, opts)
 		if err != nil {
 			t.Close()

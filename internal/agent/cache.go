@@ -15,11 +15,14 @@ import (
 //	file-sums/<sha256>.json       per agent folder (its absolute path, hashed):
 //	                              file sums by stat (see fileSums)
 //
-// Every file is written under a temporary name in the same folder and
-// renamed into place when complete, so a crash or a refused archive never
-// leaves a partial file where a later run would trust it. Entries are
-// immutable once written (a file-sums record is replaced whole); deleting
-// the folder is always safe.
+// Every file is written under a temporary name in the same folder
+// (<name>.tmp-<digits>) and renamed into place when complete, so a crash or
+// a refused archive never leaves a partial file where a later run would
+// trust it; Open removes temporary files a killed run left (see
+// removeStaleTemps). Entries are immutable once written (a file-sums record
+// is replaced whole), and each is found by name and made again when
+// missing, so trimming to Options.CacheMax (see trimCache) and deleting the
+// folder are always safe. A file's modification time is its last use.
 
 func cachePath(opts Options, sub, name string) string {
 	return filepath.Join(opts.CacheDir, sub, name)

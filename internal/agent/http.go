@@ -74,6 +74,8 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 		}
 	}
 	if !got.fresh {
+		touch(got.path)
+		touch(recPath)
 		return got.path, nil
 	}
 	rec = urlRecord{URL: shown, SHA256: filepath.Base(got.path), ETag: got.etag, LastModified: got.lastModified}
@@ -81,6 +83,7 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 	if err := writeFileAtomic(recPath, b); err != nil {
 		return "", fmt.Errorf("caching agent download from %s: %w", shown, err)
 	}
+	trimCache(opts, got.path, recPath)
 	return got.path, nil
 }
 

@@ -212,6 +212,7 @@ func readLayer(ctx context.Context, l v1.Layer, what string, opts Options, accep
 	}
 	dest := cachePath(opts, "agent-tars", ld.Hex+".tar")
 	if f, err := os.Open(dest); err == nil {
+		touch(dest)
 		entries, err := readTarFile(ctx, f, what, opts)
 		if err != nil {
 			f.Close()

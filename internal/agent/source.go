@@ -67,6 +67,11 @@ type Options struct {
 	// hanging a CI job until it is killed. A slow but moving download has
 	// no limit.
 	ConnectTimeout, HeaderTimeout, IdleTimeout time.Duration
+	// CacheMax bounds the agent cache in CacheDir (downloads, unpacked
+	// tars, file sums) in bytes: after a file is added, the least recently
+	// used are removed until it fits. 0 means DefaultCacheMax; negative
+	// means no bound.
+	CacheMax int64
 	// DownloadAttempts is how many times a URL download is tried when it
 	// fails in a way another try may fix (a network error, a timeout, an
 	// HTTP 5xx, a cut connection); default 3, 1s then 2s apart.
@@ -117,6 +122,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = defaultIdleTimeout
 	}
+	if o.CacheMax == 0 {
+		o.CacheMax = DefaultCacheMax
+	}
 	if o.DownloadAttempts <= 0 {
 		o.DownloadAttempts = defaultDownloadAttempts
 	}
@@ -131,6 +139,7 @@ func Open(ctx context.Context, spec string, opts Options) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeStaleTemps(opts)
 	if spec == "" {
 		return nil, fmt.Errorf("no agent given: pass an agent folder, a .zip/.tar.gz, a download URL or an agent image")
 	}

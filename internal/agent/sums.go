@@ -25,6 +25,7 @@ import (
 // atomically; a missing or unreadable record just means hashing again.
 type fileSums struct {
 	path string
+	opts Options // for trimming the cache after a save
 	mu   sync.Mutex
 	old  map[string]fileSum
 	new  map[string]fileSum
@@ -46,9 +47,10 @@ var racyWindow = 2 * time.Second
 
 func newFileSums(opts Options, absDir string) *fileSums {
 	h := sha256.Sum256([]byte(absDir))
-	s := &fileSums{path: cachePath(opts, "file-sums", hex.EncodeToString(h[:])+".json"), old: map[string]fileSum{}, new: map[string]fileSum{}}
+	s := &fileSums{path: cachePath(opts, "file-sums", hex.EncodeToString(h[:])+".json"), opts: opts, old: map[string]fileSum{}, new: map[string]fileSum{}}
 	if data, err := os.ReadFile(s.path); err == nil {
 		json.Unmarshal(data, &s.old) // a damaged record is ignored
+		touch(s.path)                // used: an unchanged record is not rewritten
 	}
 	return s
 }
@@ -120,5 +122,7 @@ func (s *fileSums) save() {
 	if err != nil {
 		return
 	}
-	writeFileAtomic(s.path, data) // best effort: the next run hashes again
+	if writeFileAtomic(s.path, data) == nil { // best effort: the next run hashes again
+		trimCache(s.opts, s.path)
+	}
 }

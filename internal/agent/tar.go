@@ -162,5 +162,6 @@ func unpackTar(ctx context.Context, r io.Reader, dest, archive string, opts Opti
 		return nil, nil, fmt.Errorf("caching agent archive %s: %w", archive, err)
 	}
 	keep = true
+	trimCache(opts, dest)
 	return tmp, entries, nil
 }
