@@ -6,7 +6,10 @@
 //     one agent.* folder;
 //   - a .zip, .tar.gz/.tgz or .tar file, as the JENNIFER view server serves
 //     it (the format is detected from the content, not the name);
-//   - an http(s) URL of that download, fetched once into the local cache;
+//   - an http(s) URL of that download, fetched once into the local cache
+//     (with timeouts and a few retries; credentials and the query never
+//     follow a redirect to another server; the cache is bounded, see
+//     Options);
 //   - anything else: an agent image reference, resolved through
 //     Options.ResolveImage (a single image, or an index with one image per
 //     platform for agents with native parts).

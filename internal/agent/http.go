@@ -69,8 +69,11 @@ func download(ctx context.Context, u *url.URL, shown string, opts Options) (stri
 		if !errors.As(err, &ae) {
 			return "", fmt.Errorf("downloading agent from %s: %w", shown, err)
 		}
-		if !ae.retry || attempt >= opts.DownloadAttempts || !pause(ctx, retryDelay<<(attempt-1)) {
+		if !ae.retry || attempt >= opts.DownloadAttempts {
 			return "", attemptsError(shown, ae, attempt)
+		}
+		if !pause(ctx, retryDelay<<(attempt-1)) {
+			return "", fmt.Errorf("downloading agent from %s: %w", shown, ctx.Err())
 		}
 	}
 	if !got.fresh {
