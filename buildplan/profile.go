@@ -73,6 +73,10 @@ type Profile struct {
 	// can use (the Python agent's native part reads the port as a signed
 	// 16-bit number: 32767). A higher --server-port is refused.
 	ServerPortMax int `json:"serverPortMax,omitempty"`
+	// DomainIDRange, when set, is the lowest and highest domain id the
+	// agent accepts ([1, 32767] for JENNIFER); --domain-id outside it is
+	// refused. Unset: 1 to MaxDomainID.
+	DomainIDRange []int `json:"domainIdRange,omitempty"`
 	// Executables are path.Match globs of bundle files that get mode 0755;
 	// other files get 0644 and directories 0755. The bundle's own modes are
 	// ignored on purpose: the same agent unpacked from a zip made on Windows
@@ -280,6 +284,12 @@ func (p *Profile) Validate() error {
 		if !path.IsAbs(d) || path.Clean(d) != d || d == "/" {
 			v.fail(fmt.Sprintf("volumes[%d]", i), "%q is not a clean absolute directory", d)
 		}
+	}
+	if r := p.DomainIDRange; r != nil && (len(r) != 2 || r[0] < 1 || r[0] > r[1] || r[1] > MaxDomainID) {
+		v.fail("domainIdRange", "%v must be [LOWEST, HIGHEST] with 1 <= LOWEST <= HIGHEST <= %d", r, MaxDomainID)
+	}
+	if p.ServerPortMax < 0 || p.ServerPortMax > 65535 {
+		v.fail("serverPortMax", "%d is not a TCP port (1-65535)", p.ServerPortMax)
 	}
 	for i, g := range p.Executables {
 		if _, err := path.Match(g, ""); err != nil {

@@ -56,7 +56,7 @@ func CheckEnvName(field, name string) error {
 
 // checkOptions validates the user's values before any of them is used.
 func checkOptions(o Options) error {
-	if err := CheckValue("--server-address", o.ServerAddress); err != nil {
+	if err := CheckServerAddress("--server-address", o.ServerAddress); err != nil {
 		return err
 	}
 	if err := CheckValue("--runtime-version", o.RuntimeVersion); err != nil {

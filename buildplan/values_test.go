@@ -103,6 +103,9 @@ config:
 		{"newline in --param", func(o *Options) { o.Params = map[string]string{"entry": "a\nb"} }, "--param entry: value has a newline"},
 		{"escape in --param", func(o *Options) { o.Params = map[string]string{"entry": "\x1b]0;x\x07"} }, "--param entry: value has control character"},
 		{"CR in --runtime-version", func(o *Options) { o.RuntimeVersion = "8.2\r" }, "--runtime-version: value has a carriage return"},
+		{"spaces in --server-address", func(o *Options) { o.ServerAddress = "a b c" }, `--server-address "a b c": not a host name or IP address`},
+		{"comment in --server-address", func(o *Options) { o.ServerAddress = "10.0.0.5 # x" }, `--server-address "10.0.0.5 # x": not a host name`},
+		{"= in --server-address", func(o *Options) { o.ServerAddress = "a=b" }, `--server-address "a=b"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := ok

@@ -94,6 +94,13 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The agent's ranges, named as build args (Make would say the flags).
+	if err := prof.CheckDomainID("build-arg "+ArgDomainID, s.Plan.DomainID); err != nil {
+		return nil, err
+	}
+	if err := prof.CheckServerPort("build-arg "+ArgServerPort, s.Plan.ServerPort); err != nil {
+		return nil, err
+	}
 	opts := s.Plan
 	if t.BaseName != "" {
 		opts.BaseName = t.BaseName

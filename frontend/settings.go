@@ -55,10 +55,7 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		s.Disable = b
 	}
 	if v, _ := arg(ArgServerAddress); v != "" {
-		if strings.ContainsAny(v, " \t\r\n\x00=") {
-			return nil, fmt.Errorf("build-arg %s=%q: an address has no spaces, newlines or '='", ArgServerAddress, v)
-		}
-		if err := buildplan.CheckValue("build-arg "+ArgServerAddress, v); err != nil {
+		if err := buildplan.CheckServerAddress("build-arg "+ArgServerAddress, v); err != nil {
 			return nil, err
 		}
 		s.Plan.ServerAddress = v
@@ -67,7 +64,7 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		name     string
 		dst      *int
 		min, max int
-	}{{ArgServerPort, &s.Plan.ServerPort, 1, 65535}, {ArgDomainID, &s.Plan.DomainID, 0, 1<<31 - 1}} {
+	}{{ArgServerPort, &s.Plan.ServerPort, 1, 65535}, {ArgDomainID, &s.Plan.DomainID, 1, buildplan.MaxDomainID}} {
 		if v, _ := arg(n.name); v != "" {
 			i, err := strconv.Atoi(v)
 			if err != nil || i < n.min || i > n.max {

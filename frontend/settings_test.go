@@ -18,6 +18,13 @@ func TestParseSettingsBadValues(t *testing.T) {
 		{"over-long server address", map[string]string{ArgServerAddress: strings.Repeat("a", 70000)}, "longer than the 65536 allowed"},
 		{"NUL in agent", map[string]string{ArgAgent: "reg/agent\x00:1"}, "build-arg " + ArgAgent + ": value has a NUL byte"},
 		{"port out of range", map[string]string{ArgServerPort: "70000"}, "build-arg " + ArgServerPort},
+		{"hex port", map[string]string{ArgServerPort: "0x10"}, "build-arg " + ArgServerPort},
+		{"spaces in server address", map[string]string{ArgServerAddress: "a b c"}, "build-arg " + ArgServerAddress + ` "a b c": not a host name or IP address`},
+		{"comment after server address", map[string]string{ArgServerAddress: "10.0.0.5 # comment"}, "build-arg " + ArgServerAddress + ` "10.0.0.5 # comment": not a host name`},
+		{"command substitution", map[string]string{ArgServerAddress: "$(hostname)"}, "build-arg " + ArgServerAddress},
+		{"key=value", map[string]string{ArgServerAddress: "a=b"}, "build-arg " + ArgServerAddress},
+		{"domain id 0", map[string]string{ArgDomainID: "0"}, "build-arg " + ArgDomainID},
+		{"domain id past int32", map[string]string{ArgDomainID: "2147483648"}, "build-arg " + ArgDomainID},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := map[string]string{}
@@ -30,7 +37,9 @@ func TestParseSettingsBadValues(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseSettings(map[string]string{buildArgPrefix + ArgServerAddress: "jennifer.example.com"}, "test"); err != nil {
-		t.Fatal(err)
+	for _, addr := range []string{"jennifer.example.com", "10.0.0.5", "fd00::5", "apm-1"} {
+		if _, err := ParseSettings(map[string]string{buildArgPrefix + ArgServerAddress: addr}, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

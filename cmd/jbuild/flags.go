@@ -36,16 +36,19 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.runtime, "runtime", "", "runtime to monitor instead of the detected one: java, dotnet, nodejs, python or php")
 	fs.StringVar(&f.profile, "profile", "", "agent profile: a built-in name (see `jbuild profiles`) or a profile file")
 	fs.StringVar(&f.serverAddress, "server-address", "", "address of the JENNIFER data server the agent connects to (required unless the agent's own config sets it)")
-	fs.IntVar(&f.serverPort, "server-port", 5000, "data server TCP port")
-	fs.IntVar(&f.domainID, "domain-id", 1000, "JENNIFER domain id")
+	f.serverPort, f.domainID = 5000, 1000
+	fs.Var(decimalInt{&f.serverPort, 1, 65535}, "server-port", "data server TCP port")
+	// The domain id's range is the agent's: checked against the profile.
+	fs.Var(decimalInt{p: &f.domainID}, "domain-id", "JENNIFER domain id (JENNIFER agents take 1-32767)")
 	fs.StringSliceVar(&f.platforms, "platform", nil, "wrap only these platforms of a multi-platform image (os/arch[/variant], repeatable)")
 	fs.StringArrayVar(&f.params, "param", nil, "set a profile parameter NAME=VALUE (repeatable), e.g. --param entry=/app/apm.js")
 	fs.StringVar(&f.runtimeVer, "runtime-version", "", "runtime version (major.minor) when the image does not reveal it, e.g. 8.2 for PHP")
 }
 
 // planOptions validates the planning flags and turns them into
-// buildplan options; wrap, plan and wrap --builder share it.
-func (f *planFlags) planOptions() (buildplan.Options, error) {
+// buildplan options; wrap, plan and wrap --builder share it. prof is the
+// --profile given, or nil (see checkForProfile).
+func (f *planFlags) planOptions(prof *buildplan.Profile) (buildplan.Options, error) {
 	var o buildplan.Options
 	if f.runtime != "" {
 		switch buildplan.Runtime(f.runtime) {
@@ -53,12 +56,6 @@ func (f *planFlags) planOptions() (buildplan.Options, error) {
 		default:
 			return o, usageError{fmt.Errorf("--runtime %q: use java, dotnet, nodejs, python or php", f.runtime)}
 		}
-	}
-	if f.serverPort < 1 || f.serverPort > 65535 {
-		return o, usageError{fmt.Errorf("--server-port %d: must be 1-65535", f.serverPort)}
-	}
-	if f.domainID < 0 {
-		return o, usageError{fmt.Errorf("--domain-id %d: must not be negative", f.domainID)}
 	}
 	params := map[string]string{}
 	for _, p := range f.params {
@@ -73,10 +70,14 @@ func (f *planFlags) planOptions() (buildplan.Options, error) {
 	}
 	// Refused here with exit code 2; buildplan.Make checks the same for
 	// every engine (the frontend's build args too).
-	for _, c := range []struct{ flag, v string }{{"--server-address", f.serverAddress}, {"--runtime-version", f.runtimeVer}} {
-		if err := buildplan.CheckValue(c.flag, c.v); err != nil {
-			return o, usageError{err}
-		}
+	if err := buildplan.CheckServerAddress("--server-address", f.serverAddress); err != nil {
+		return o, usageError{err}
+	}
+	if err := buildplan.CheckValue("--runtime-version", f.runtimeVer); err != nil {
+		return o, usageError{err}
+	}
+	if err := f.checkForProfile(prof, params); err != nil {
+		return o, usageError{err}
 	}
 	return buildplan.Options{
 		Runtime:        buildplan.Runtime(f.runtime),
@@ -95,7 +96,11 @@ func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transpor
 	if f.agent == "" {
 		return o, usageError{fmt.Errorf("--agent is required: an agent folder, .zip/.tar.gz, download URL or agent image")}
 	}
-	po, err := f.planOptions()
+	prof, err := loadProfile(f.profile)
+	if err != nil {
+		return o, err
+	}
+	po, err := f.planOptions(prof)
 	if err != nil {
 		return o, err
 	}
@@ -105,10 +110,6 @@ func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transpor
 			return o, usageError{fmt.Errorf("--platform %q: %w (write os/arch[/variant], e.g. linux/arm64)", s, err)}
 		}
 		o.Platforms = append(o.Platforms, *p)
-	}
-	prof, err := loadProfile(f.profile)
-	if err != nil {
-		return o, err
 	}
 	o.Profile = prof
 	layerOpts, err := layerOptions(g)
@@ -234,7 +235,7 @@ func (f *planFlags) remoteSettings() (*frontend.Settings, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	po, err := f.planOptions()
+	po, err := f.planOptions(prof)
 	if err != nil {
 		return nil, "", err
 	}
