@@ -170,13 +170,14 @@ func openAgent(ctx context.Context, spec string, prof *buildplan.Profile, g *glo
 		BundleRoot:      roots,
 		ResolveImage:    resolveImage(g, stores),
 		MaxExpandedSize: maxSize,
+		MaxEntries:      g.agentMaxEntries,
 	}
 	if g.cacheDir != "" {
 		opts.CacheDir = g.cacheDir
 	}
 	// Hashing the agent overlaps with reading the image to wrap; errors
-	// surface on first use, unchanged.
-	return agent.OpenAsync(ctx, spec, opts), nil
+	// surface on first use, with the flag that raises a limit named.
+	return limitHints{agent.OpenAsync(ctx, spec, opts)}, nil
 }
 
 func bundleRoots(prof *buildplan.Profile) ([]string, error) {

@@ -12,8 +12,11 @@ type globalFlags struct {
 	cacheDir string
 	// agentMaxSize caps what an agent archive may expand to ("2GiB").
 	agentMaxSize string
-	stores       storeFlags
-	closers      []func() error
+	// agentMaxEntries caps the files and folders of an agent archive or
+	// folder (0: the agent package's default, 100000).
+	agentMaxEntries int
+	stores          storeFlags
+	closers         []func() error
 }
 
 // onExit registers cleanup (temp dirs of extracted archives) for the end of
@@ -52,6 +55,7 @@ docker-archive:FILE[:NAME:TAG] for what ` + "`docker save`" + ` writes.`,
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result (no progress, no notes)")
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "where downloaded agents and built agent layers are cached (default $XDG_CACHE_HOME/jbuild or ~/.cache/jbuild)")
 	root.PersistentFlags().StringVar(&g.agentMaxSize, "agent-max-size", "2GiB", "refuse an agent archive or image that expands past this size (zip and gzip bombs); bytes, or with a KiB/MiB/GiB suffix")
+	root.PersistentFlags().Var(decimalInt{&g.agentMaxEntries, 1, 1 << 30}, "agent-max-entries", "refuse an agent archive, folder or image with more files and folders than this (default 100000; real agents have a few thousand)")
 	g.stores.register(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}

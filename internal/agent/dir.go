@@ -42,7 +42,7 @@ func OpenFS(ctx context.Context, fsys fs.FS, what, source string, opts Options) 
 // readFS walks an agent folder; sums, when set, remembers file hashes
 // between runs (a folder on disk).
 func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Options, sums *fileSums) (*Bundle, error) {
-	lim := newLimits(dir, opts)
+	lim := newFolderLimits(dir, opts)
 	var raw []*entry
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -54,7 +54,7 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 		if name == "." {
 			return nil
 		}
-		if _, err := cleanName(dir, name); err != nil {
+		if _, err := cleanFolderName(dir, name); err != nil {
 			return err
 		}
 		fi, err := d.Info() // Lstat: WalkDir does not follow symlinks
@@ -62,7 +62,7 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 			return fmt.Errorf("reading agent folder %s: %w", dir, err)
 		}
 		mode := fi.Mode()
-		if err := checkMode(dir, name, mode); err != nil {
+		if err := checkFolderMode(dir, name, mode); err != nil {
 			return err
 		}
 		size := int64(0)
@@ -78,6 +78,9 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 		case mode&fs.ModeSymlink != 0:
 			if e.link, err = fs.ReadLink(fsys, name); err != nil {
 				return fmt.Errorf("reading agent folder %s: %w", dir, err)
+			}
+			if err := checkFolderLink(dir, name, e.link); err != nil {
+				return err // before assemble's checkLink, which says "archive"
 			}
 		case mode.IsRegular():
 			e.open = func() (io.ReadCloser, error) { return fsys.Open(name) }

@@ -22,13 +22,31 @@ const (
 	maxComponentLen = 255
 )
 
+// Messages say what is read in the user's terms: the same checks run on
+// archives (and agent images, read as tar layers) and on agent folders, and
+// "agent archive ./agent.java" sends the user looking for a file that does
+// not exist. The Folder variants below are the folder's.
+const (
+	kindArchive = "archive"
+	kindFolder  = "folder"
+)
+
 // cleanName turns an archive member name into a clean bundle-relative path
 // ("" for the archive's own root, "./" or "."). It refuses absolute paths,
 // ".." components, backslashes (a Windows path in disguise), NUL bytes and
 // other control characters, names that are not UTF-8 and over-long names.
 func cleanName(archive, name string) (string, error) {
+	return cleanEntry(kindArchive, archive, name)
+}
+
+// cleanFolderName is cleanName for a file of an agent folder.
+func cleanFolderName(dir, name string) (string, error) {
+	return cleanEntry(kindFolder, dir, name)
+}
+
+func cleanEntry(kind, archive, name string) (string, error) {
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("reading agent archive %s: entry %q: %s; the archive is unsafe, get a fresh copy of the agent", archive, name, why)
+		return "", fmt.Errorf("reading agent %s %s: entry %q: %s; the %s is unsafe, get a fresh copy of the agent", kind, archive, name, why, kind)
 	}
 	switch {
 	case name == "":
@@ -72,13 +90,22 @@ func cleanName(archive, name string) (string, error) {
 // sockets and setuid/setgid files (an agent never needs privileges, and a
 // setuid binary in an image is a privilege escalation waiting to happen).
 func checkMode(archive, name string, m fs.FileMode) error {
+	return checkEntryMode(kindArchive, archive, name, m)
+}
+
+// checkFolderMode is checkMode for a file of an agent folder.
+func checkFolderMode(dir, name string, m fs.FileMode) error {
+	return checkEntryMode(kindFolder, dir, name, m)
+}
+
+func checkEntryMode(kind, archive, name string, m fs.FileMode) error {
 	switch {
 	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
-		return fmt.Errorf("reading agent archive %s: entry %q: device files are not allowed in an agent", archive, name)
+		return fmt.Errorf("reading agent %s %s: entry %q: device files are not allowed in an agent", kind, archive, name)
 	case m&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeIrregular) != 0:
-		return fmt.Errorf("reading agent archive %s: entry %q: fifos, sockets and other special files are not allowed in an agent", archive, name)
+		return fmt.Errorf("reading agent %s %s: entry %q: fifos, sockets and other special files are not allowed in an agent", kind, archive, name)
 	case m&(fs.ModeSetuid|fs.ModeSetgid) != 0:
-		return fmt.Errorf("reading agent archive %s: entry %q: setuid/setgid bit set (mode %v); an agent needs no privileges", archive, name, m)
+		return fmt.Errorf("reading agent %s %s: entry %q: setuid/setgid bit set (mode %v); an agent needs no privileges", kind, archive, name, m)
 	}
 	return nil
 }
@@ -88,8 +115,17 @@ func checkMode(archive, name string, m fs.FileMode) error {
 // a folder name it could climb out of a symlinked folder that lexically
 // looks inside ("s/../.." with s -> ".").
 func checkLink(archive, name, target string) error {
+	return checkEntryLink(kindArchive, archive, name, target)
+}
+
+// checkFolderLink is checkLink for a symlink of an agent folder.
+func checkFolderLink(dir, name, target string) error {
+	return checkEntryLink(kindFolder, dir, name, target)
+}
+
+func checkEntryLink(kind, archive, name, target string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("reading agent archive %s: entry %q: symlink to %q %s", archive, name, target, why)
+		return fmt.Errorf("reading agent %s %s: entry %q: symlink to %q %s", kind, archive, name, target, why)
 	}
 	if target == "" {
 		return bad("has an empty target")
@@ -126,6 +162,7 @@ func checkLink(archive, name, target string) error {
 // options, so a zip bomb is refused at the first entry past the limit,
 // before it is expanded.
 type limits struct {
+	kind       string
 	archive    string
 	maxSize    int64
 	maxEntries int
@@ -134,20 +171,43 @@ type limits struct {
 }
 
 func newLimits(archive string, o Options) *limits {
-	return &limits{archive: archive, maxSize: o.MaxExpandedSize, maxEntries: o.MaxEntries}
+	return &limits{kind: kindArchive, archive: archive, maxSize: o.MaxExpandedSize, maxEntries: o.MaxEntries}
 }
+
+// newFolderLimits is newLimits for an agent folder: a folder can be a
+// bomb too (a hard-linked or sparse tree, a wrong folder given).
+func newFolderLimits(dir string, o Options) *limits {
+	l := newLimits(dir, o)
+	l.kind = kindFolder
+	return l
+}
+
+// LimitError is an agent archive or folder past a limit of Options
+// (MaxEntries, MaxExpandedSize). Its message says which and where; a caller
+// whose user can raise the limit adds how (the CLI names its flag), which
+// this package cannot know.
+type LimitError struct {
+	// Entries is set when MaxEntries was passed, else MaxExpandedSize.
+	Entries bool
+	msg     string
+}
+
+func (e *LimitError) Error() string { return e.msg }
 
 func (l *limits) add(name string, size int64) error {
 	l.entries++
 	if l.entries > l.maxEntries {
-		return fmt.Errorf("reading agent archive %s: entry %q: more than %d entries; this is not an agent (raise the limit only if you trust the archive)", l.archive, name, l.maxEntries)
+		return &LimitError{Entries: true, msg: fmt.Sprintf("reading agent %s %s: entry %q: more than %d entries; this is not an agent", l.kind, l.archive, name, l.maxEntries)}
 	}
 	if size < 0 {
-		return fmt.Errorf("reading agent archive %s: entry %q: negative size", l.archive, name)
+		return fmt.Errorf("reading agent %s %s: entry %q: negative size", l.kind, l.archive, name)
 	}
 	l.size += size
 	if l.size > l.maxSize || l.size < 0 {
-		return fmt.Errorf("reading agent archive %s: entry %q: archive expands past %d bytes (zip bomb?); refusing to unpack it", l.archive, name, l.maxSize)
+		if l.kind == kindFolder {
+			return &LimitError{msg: fmt.Sprintf("reading agent folder %s: entry %q: the folder holds more than %d bytes; this is not an agent folder", l.archive, name, l.maxSize)}
+		}
+		return &LimitError{msg: fmt.Sprintf("reading agent %s %s: entry %q: archive expands past %d bytes (zip bomb?); refusing to unpack it", l.kind, l.archive, name, l.maxSize)}
 	}
 	return nil
 }
