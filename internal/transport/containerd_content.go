@@ -171,6 +171,9 @@ func (i *contentImage) MediaType() (types.MediaType, error) { return i.mt, nil }
 func (i *contentImage) RawManifest() ([]byte, error)        { return i.raw, nil }
 
 func (i *contentImage) RawConfigFile() ([]byte, error) {
+	if err := checkConfigSize("config "+i.m.Config.Digest.String(), i.m.Config.Size); err != nil {
+		return nil, err
+	}
 	return i.c.read(ociDescriptor(i.m.Config))
 }
 

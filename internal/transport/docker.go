@@ -110,6 +110,9 @@ func (s *dockerStore) Get(ctx context.Context) (*Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the saved archive: %w", doing, err)
 	}
+	if err := checkLoadedConfig(doing, img); err != nil {
+		return nil, err
+	}
 	return &Artifact{Image: img, Origin: s.ref}, nil
 }
 

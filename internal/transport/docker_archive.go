@@ -93,6 +93,9 @@ func (s *dockerArchiveStore) Get(ctx context.Context) (*Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", s.ref, err)
 	}
+	if err := checkLoadedConfig(s.ref.String(), img); err != nil {
+		return nil, err
+	}
 	return &Artifact{Image: img, Origin: s.ref}, nil
 }
 

@@ -84,6 +84,9 @@ func (v *layoutVerifier) verify(dir string, d v1.Descriptor, what string) error 
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		if err := checkConfigSize(what, m.Config.Size); err != nil {
+			return err
+		}
 		if err := checkBlob(dir, m.Config, what+" config"); err != nil {
 			return err
 		}

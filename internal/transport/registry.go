@@ -214,6 +214,9 @@ func (s *registryStore) get(ctx context.Context, ref name.Reference) (*Artifact,
 	if err != nil {
 		return nil, fmt.Errorf("reading image %s: %w", ref, err)
 	}
+	if err := CheckConfigSize(ref.String(), img); err != nil {
+		return nil, err
+	}
 	return &Artifact{Image: img, Origin: s.ref}, nil
 }
 
