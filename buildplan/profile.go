@@ -235,6 +235,7 @@ func ParseProfile(data []byte, source string) (*Profile, error) {
 		return nil, fmt.Errorf("profile %s: %w", source, err)
 	}
 	p.Source = source
+	modesAsWritten(data, &p)
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -258,8 +259,10 @@ func (p *Profile) Validate() error {
 	if p.Agent == "" {
 		v.fail("agent", "must not be empty")
 	}
-	if !path.IsAbs(p.InstallDir) || path.Clean(p.InstallDir) != p.InstallDir || p.InstallDir == "/" {
+	if !path.IsAbs(p.InstallDir) || path.Clean(p.InstallDir) != p.InstallDir {
 		v.fail("installDir", "%q must be a clean absolute path below /", p.InstallDir)
+	} else if why := installDirProblem(p.InstallDir); why != "" {
+		v.fail("installDir", "%q cannot hold the agent: %s; install it below /opt, as the built-in profiles do (/opt/jennifer/agent.java)", p.InstallDir, why)
 	}
 	if strings.Contains(p.BundleRoot, "/") || p.BundleRoot == "." || p.BundleRoot == ".." {
 		v.fail("bundleRoot", "%q must be a single folder name", p.BundleRoot)
@@ -508,14 +511,19 @@ func (v *validator) regex(field, expr string, wantGroup bool) {
 	}
 }
 
-// parseMode reads an octal mode string; "" is 0644.
+// parseMode reads an octal mode string as written ("0644", "644" or YAML
+// 1.2's "0o644"); "" is 0644.
 func parseMode(s string) (uint32, error) {
 	if s == "" {
 		return 0o644, nil
 	}
-	m, err := strconv.ParseUint(s, 8, 32)
+	digits := s
+	if len(s) > 2 && (s[:2] == "0o" || s[:2] == "0O") {
+		digits = s[2:]
+	}
+	m, err := strconv.ParseUint(digits, 8, 32)
 	if err != nil || m > 0o7777 {
-		return 0, fmt.Errorf("%q is not an octal file mode like 0644", s)
+		return 0, fmt.Errorf("%q is not an octal file mode like 0644 or 0755", s)
 	}
 	return uint32(m), nil
 }
