@@ -54,17 +54,25 @@ func CheckEnvName(field, name string) error {
 	return nil
 }
 
+// OptionError is an option of the user's (a flag, a build arg) that is
+// wrong in itself or for the chosen profile: a wrong command line (the CLI
+// exits 2), not a failed operation. Make returns it through its wrapping.
+type OptionError struct{ Err error }
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
 // checkOptions validates the user's values before any of them is used.
 func checkOptions(o Options) error {
 	if err := CheckServerAddress("--server-address", o.ServerAddress); err != nil {
-		return err
+		return &OptionError{err}
 	}
 	if err := CheckValue("--runtime-version", o.RuntimeVersion); err != nil {
-		return err
+		return &OptionError{err}
 	}
 	for _, name := range sortedKeys(o.Params) {
 		if err := CheckValue("--param "+name, o.Params[name]); err != nil {
-			return err
+			return &OptionError{err}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package buildplan
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -113,6 +114,11 @@ config:
 			_, err := Make(img, prof, agent, o)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+			// A wrong option, not a failed operation (the CLI exits 2).
+			var oe *OptionError
+			if !errors.As(err, &oe) {
+				t.Errorf("error %v is not an *OptionError", err)
 			}
 		})
 	}

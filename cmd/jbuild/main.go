@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
@@ -41,8 +43,17 @@ func realMain() int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "jbuild:", err)
+	return errorExitCode(err)
+}
+
+// errorExitCode maps a failed command's error to its exit code: a wrong
+// command line is 2, whether cmd/jbuild found it (usageError) or buildplan
+// did (buildplan.OptionError: an option the chosen profile cannot take,
+// known only once the agent and the image are read); anything else is 1.
+func errorExitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) {
+	var oe *buildplan.OptionError
+	if errors.As(err, &ue) || errors.As(err, &oe) {
 		return exitUsage
 	}
 	return exitError
