@@ -244,7 +244,7 @@ func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (strin
 			written[k] = v
 		}
 	}
-	warnings := secretWarnings(nil, written, c.Path)
+	warnings := configSecretWarnings(content, c, written)
 	var errs []error
 	for _, k := range c.Required {
 		v := configValue(content, c.Format, c.Section, k)

@@ -16,6 +16,9 @@ import (
 type memFS struct {
 	files map[string]string // absolute path -> content
 	dirs  map[string]bool
+	// stats overrides what Lookup says of a path (an owner, a mode, a
+	// symlink); paths only here exist only for Lookup.
+	stats map[string]buildplan.FileStat
 	calls []string
 }
 
@@ -90,6 +93,20 @@ func (m *memFS) ReadDir(p string) ([]fs.DirEntry, error) {
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name() < out[b].Name() })
 	return out, nil
+}
+
+func (m *memFS) Lookup(p string) (buildplan.FileStat, error) {
+	m.calls = append(m.calls, "lookup "+p)
+	if st, ok := m.stats[p]; ok {
+		return st, nil
+	}
+	if _, ok := m.files[p]; ok {
+		return buildplan.FileStat{Mode: 0o644}, nil
+	}
+	if m.dirs[p] {
+		return buildplan.FileStat{Mode: fs.ModeDir | 0o755}, nil
+	}
+	return buildplan.FileStat{}, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
 }
 
 func (m *memFS) ReadFile(p string, limit int64) ([]byte, error) {

@@ -3,6 +3,7 @@ package buildplan
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,10 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if err := prof.Validate(); err != nil {
 		return nil, err
 	}
+	carried, err := carryForward(&opts, prof)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkOptions(opts); err != nil {
 		return nil, err
 	}
@@ -60,12 +65,21 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 			if declared == "" {
 				declared = "none"
 			}
-			return nil, fmt.Errorf("--param %s: profile %s has no such parameter (it declares: %s)", name, prof.Name, declared)
+			return nil, &OptionError{fmt.Errorf("--param %s: profile %s has no such parameter (it declares: %s)", name, prof.Name, declared)}
 		}
 	}
 
-	if prof.ServerPortMax > 0 && opts.ServerPort > prof.ServerPortMax {
-		return nil, fmt.Errorf("--server-port %d: the %s agent cannot use ports above %d (profile %s); give the data server a lower port", opts.ServerPort, prof.Agent, prof.ServerPortMax, prof.Name)
+	// 0 is "not given": the image being upgraded, the bundle's config or
+	// the profile's default supplies the value.
+	if opts.ServerPort != 0 {
+		if err := prof.CheckServerPort("--server-port", opts.ServerPort); err != nil {
+			return nil, &OptionError{err}
+		}
+	}
+	if opts.DomainID != 0 {
+		if err := prof.CheckDomainID("--domain-id", opts.DomainID); err != nil {
+			return nil, &OptionError{err}
+		}
 	}
 	plan := &Plan{
 		SchemaVersion: SchemaVersion,
@@ -74,6 +88,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		Platform:      img.Platform,
 		Profile:       prof.Name,
 		InstallDir:    prof.InstallDir,
+		Carried:       carried,
 	}
 
 	// Runtime.
@@ -175,6 +190,24 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		}
 	}
 
+	// Where the agent goes: the install dir as the image resolves it, and
+	// the base's own folders above it, which must stay as they are.
+	var parents []LayerEntry
+	if img.FS != nil {
+		dir, ps, notes, err := installParents(img, prof.InstallDir)
+		if err != nil {
+			return nil, err
+		}
+		if orig := prof.InstallDir; dir != orig {
+			moved := *prof
+			moved.InstallDir = dir
+			prof = &moved
+			plan.InstallDir = dir
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("the agent goes to %s instead of the profile's installDir %s (%s), so this image's agent layer is its own rather than the one shared with other images", dir, orig, strings.Join(notes, "; ")))
+		}
+		parents = ps
+	}
+
 	vars := map[string]string{
 		VarInstallDir:     prof.InstallDir,
 		VarServerAddress:  opts.ServerAddress,
@@ -203,11 +236,8 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	for _, f := range agent.Files {
 		files[f.Path] = f
 	}
-	for _, m := range prof.BundleMarkers {
-		if _, ok := files[m]; !ok {
-			return nil, fmt.Errorf("the agent bundle %s has no %s, which profile %s expects; is it the %s agent folder (%s/) or its archive?",
-				agentSource(agent), m, prof.Name, runtimeName(rt), bundleRootName(prof))
-		}
+	if err := CheckMarkers(prof, agent); err != nil {
+		return nil, err
 	}
 	if agent.Version == "" && prof.VersionFrom != nil {
 		agent.Version = bundleVersion(prof.VersionFrom, agent)
@@ -253,6 +283,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		return nil, err
 	}
 	plan.Settings = settingsLayer(layer, plan.Layer)
+	if keep := keepParents(parents, plan.Layer); len(keep) > 0 {
+		plan.Settings = append(keep, plan.Settings...) // parents sort before their children
+	}
 	plan.Volumes = volumes(prof, layer)
 	plan.Warnings = append(plan.Warnings, warnings...)
 
@@ -280,7 +313,32 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if plan.ConfigFile != "" {
 		plan.Labels[LabelConfig] = plan.ConfigFile
 	}
+	plan.Labels[LabelSettings] = effectiveSettings(prof, vars, configContent(layer, configFile), userParams(prof, opts.Params)).label()
 	return plan, nil
+}
+
+// configContent is the generated config file's content in the layer.
+func configContent(layer []LayerEntry, configFile string) string {
+	for _, e := range layer {
+		if e.Path == configFile && configFile != "" {
+			return string(e.Content)
+		}
+	}
+	return ""
+}
+
+// userParams are the parameters the user gave that the profile declares,
+// to be recorded for upgrades. One that looks like a secret (by its name or
+// value) is left out: a label is even easier to read than a layer, and an
+// upgrade then asks for it again instead of copying it along.
+func userParams(prof *Profile, params map[string]string) map[string]string {
+	out := map[string]string{}
+	for name, v := range params {
+		if _, ok := prof.Params[name]; ok && !secretName(strings.ToUpper(name)) && !secretInValue(v) {
+			out[name] = v
+		}
+	}
+	return out
 }
 
 func checkLibc(img Image, prof *Profile, plan *Plan, agentDesc string) error {
@@ -325,6 +383,42 @@ func itoaPositive(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// CheckMarkers checks that the bundle has the profile's marker files, and
+// that each is a regular file. The marker is what the runtime loads
+// (jennifer.jar): a symlink (even one to itself), a folder or anything
+// else would pass a presence check and fail only when the application
+// starts. It depends on the bundle alone, so engines call it before
+// building anything from the bundle.
+func CheckMarkers(prof *Profile, agent Agent) error {
+	for _, m := range prof.BundleMarkers {
+		var f *AgentFile
+		for i := range agent.Files {
+			if p := agent.Files[i].Path; p == m || p == m+"/" { // folders end in "/"
+				f = &agent.Files[i]
+			}
+		}
+		if f == nil {
+			return fmt.Errorf("the agent bundle %s has no %s, which profile %s expects; is it the %s agent folder (%s/) or its archive?",
+				agentSource(agent), m, prof.Name, runtimeName(prof.Runtime), bundleRootName(prof))
+		}
+		if !f.Mode.IsRegular() {
+			return fmt.Errorf("the agent bundle %s: %s is %s, not a regular file; profile %s needs the file itself (copy the agent again, following links)",
+				agentSource(agent), m, fileKind(*f), prof.Name)
+		}
+	}
+	return nil
+}
+
+func fileKind(f AgentFile) string {
+	switch {
+	case f.Mode&fs.ModeSymlink != 0:
+		return "a symlink to " + strconv.Quote(f.Link)
+	case f.Mode.IsDir():
+		return "a folder"
+	}
+	return "a special file"
 }
 
 func agentSource(a Agent) string {

@@ -55,6 +55,10 @@ type ImageFS interface {
 	ReadDir(path string) ([]fs.DirEntry, error)
 	// ReadFile returns at most limit bytes of the file.
 	ReadFile(path string, limit int64) ([]byte, error)
+	// Lookup describes path without following a symlink at its end. The
+	// caller walks one component at a time, so path's parents are never
+	// symlinks.
+	Lookup(path string) (FileStat, error)
 }
 
 // Image is what buildplan knows about the image being wrapped.
@@ -112,6 +116,9 @@ type Options struct {
 	// RuntimeVersion overrides the detected runtime version (major.minor,
 	// e.g. "8.2"), for images whose config and files do not reveal it.
 	RuntimeVersion string `json:"runtimeVersion,omitempty"`
+	// Previous holds the settings recorded in the image being upgraded
+	// (LabelSettings); they fill in what the user did not give now.
+	Previous *Recorded `json:"previous,omitempty"`
 }
 
 // Finding is one conclusion with the evidence that led to it.
@@ -216,6 +223,9 @@ type Plan struct {
 	// writable dirs that ship no files (Java's logs/, not conf/, which
 	// carries jennifer.conf) plus the profile's volumes. Recorded in the
 	// io.jbuild.volumes label for `jbuild verify --run` and `jbuild k8s`.
-	Volumes  []string `json:"volumes,omitempty"`
+	Volumes []string `json:"volumes,omitempty"`
+	// Carried lists the settings taken over from the image being upgraded
+	// because they were not given now ("server address 10.0.0.5").
+	Carried  []string `json:"carried,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 }

@@ -16,6 +16,9 @@ func (a *accountFS) Stat(p string) (fs.FileInfo, error) { return nil, fs.ErrNotE
 func (a *accountFS) ReadDir(p string) ([]fs.DirEntry, error) {
 	return nil, fs.ErrNotExist
 }
+func (a *accountFS) Lookup(p string) (FileStat, error) {
+	return FileStat{}, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
+}
 func (a *accountFS) ReadFile(p string, limit int64) ([]byte, error) {
 	a.reads = append(a.reads, p)
 	var s *string

@@ -129,6 +129,16 @@ func (f *refFS) ReadDir(p string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
+// Lookup implements buildplan.ImageFS (the last component is not followed;
+// callers pass paths whose parents are not symlinks).
+func (f *refFS) Lookup(p string) (buildplan.FileStat, error) {
+	st, err := f.lstat(path.Clean("/" + p))
+	if err != nil {
+		return buildplan.FileStat{}, err
+	}
+	return buildplan.FileStat{Mode: fs.FileMode(st.Mode), UID: int(st.Uid), GID: int(st.Gid), Link: st.Linkname}, nil
+}
+
 // ReadFile implements buildplan.ImageFS.
 func (f *refFS) ReadFile(p string, limit int64) ([]byte, error) {
 	rp, st, err := f.resolve(p)

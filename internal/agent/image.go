@@ -50,7 +50,7 @@ func openImage(ctx context.Context, ref string, opts Options) (Source, error) {
 		return nil, fmt.Errorf("agent %s is not a folder, archive or URL; as an image reference: %w", ref, err)
 	}
 	if (idx == nil) == (img == nil) {
-		return nil, fmt.Errorf("resolving agent image %s: resolver returned neither or both an index and an image", ref)
+		return nil, fmt.Errorf("resolving agent image %s: the resolver returned both an index and an image, or neither", ref)
 	}
 	return &imageSource{ref: ref, idx: idx, img: img, opts: opts, bundles: map[v1.Hash]*Bundle{}}, nil
 }

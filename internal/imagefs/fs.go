@@ -14,6 +14,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/jbuild-dev/jbuild/buildplan"
+
 	"github.com/jbuild-dev/jbuild/internal/rootpath"
 )
 
@@ -230,6 +232,27 @@ func (f *FS) ReadDir(p string) ([]fs.DirEntry, error) {
 		out = append(out, fs.FileInfoToDirEntry(info{name: n, e: f.entries[path.Join(rp, n)]}))
 	}
 	return out, nil
+}
+
+// Lookup implements buildplan.ImageFS: p's parents are resolved, its last
+// component is not followed.
+func (f *FS) Lookup(p string) (buildplan.FileStat, error) {
+	if err := f.load(); err != nil {
+		return buildplan.FileStat{}, err
+	}
+	p = path.Clean("/" + p)
+	if p != "/" {
+		dir, _, err := f.resolve(path.Dir(p))
+		if err != nil {
+			return buildplan.FileStat{}, err
+		}
+		p = path.Join(dir, path.Base(p))
+	}
+	e, ok := f.entries[p]
+	if !ok {
+		return buildplan.FileStat{}, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
+	}
+	return buildplan.FileStat{Mode: e.mode, UID: e.uid, GID: e.gid, Link: e.link}, nil
 }
 
 // ReadFile implements buildplan.ImageFS.

@@ -20,6 +20,7 @@ import (
 type earlyLayer struct {
 	done         chan struct{}
 	profile      string
+	installDir   string
 	bundleDigest string
 	layer        v1.Layer
 	err          error
@@ -45,12 +46,15 @@ func startEarlyAgentLayer(ctx context.Context, bs *bundles, opts *Options, dst t
 			}
 			prof = p
 		}
+		if buildplan.CheckMarkers(prof, b.Agent) != nil {
+			return // planning refuses this bundle, naming why: build nothing
+		}
 		entries, err := buildplan.BundleLayer(prof, b.Agent)
 		if err != nil {
 			e.err = err
 			return
 		}
-		e.profile, e.bundleDigest = prof.Name, b.Digest
+		e.profile, e.installDir, e.bundleDigest = prof.Name, prof.InstallDir, b.Digest
 		e.layer, e.err = agentlayer.Build(entries, b.Open, layerOptions(ctx, opts, b, dst))
 	}()
 	return e
@@ -62,7 +66,8 @@ func (e *earlyLayer) result(p *planned) (v1.Layer, bool) {
 		return nil, false
 	}
 	<-e.done
-	if e.err != nil || e.layer == nil || e.profile != p.plan.Profile || e.bundleDigest != p.bundle.Digest {
+	if e.err != nil || e.layer == nil || e.profile != p.plan.Profile || e.bundleDigest != p.bundle.Digest ||
+		e.installDir != p.plan.InstallDir { // the image moved it (a symlinked parent)
 		return nil, false
 	}
 	return e.layer, true

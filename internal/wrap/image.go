@@ -98,6 +98,11 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	}
 	ncf.Config.Labels[buildplan.LabelLayer] = agentDiff.String()
 	ncf.Config.Labels[buildplan.LabelSettingsLayer] = settingsDiff.String()
+	// Seal last, over the final config (diff IDs included), so that any
+	// later change tells a derived image from this output.
+	if err := sealConfig(ncf); err != nil {
+		return nil, out, err
+	}
 	img, err = mutate.ConfigFile(img, ncf)
 	if err != nil {
 		return nil, out, err

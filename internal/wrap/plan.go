@@ -100,6 +100,7 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	}
 	po := opts.Plan
 	po.BaseName = s.baseName
+	po.Previous = s.previous
 	plan, err := buildplan.Make(img, prof, bundle.Agent, po)
 	if err != nil {
 		return nil, err

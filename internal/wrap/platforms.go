@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/internal/transport"
 )
 
 // platformImage is one image to wrap: the only image of a single-platform
@@ -58,6 +60,9 @@ func (s *source) platformImages(opts *Options) ([]platformImage, []string, error
 		img, err := s.base.Index.Image(d.Digest)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s of %s: %w", d.Platform, s.baseName, err)
+		}
+		if err := transport.CheckConfigSize(fmt.Sprintf("%s (%s)", s.baseName, d.Platform), img); err != nil {
+			return nil, nil, err
 		}
 		out = append(out, platformImage{platform: *d.Platform, image: img, desc: &d})
 	}

@@ -23,6 +23,11 @@ type source struct {
 	baseName   string
 	baseDigest v1.Hash
 	upgrade    bool
+	// previous are the settings recorded in the output being upgraded.
+	previous *buildplan.Recorded
+	// derived: it carries jbuild's labels without being jbuild's output
+	// (built FROM a monitored image); it is wrapped as a new source.
+	derived bool
 }
 
 func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source, error) {
@@ -45,6 +50,15 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 	if !ok {
 		return s, nil
 	}
+	// Labels claim it is jbuild's output; only the layers and the sealed
+	// config can prove it. An image built FROM a monitored image (or with
+	// copied labels) is wrapped as the new image it is: its own layers stay,
+	// and its env already names the agent, so no flag is added twice.
+	if err := checkOutput(a, nil); err != nil {
+		opts.notef("%s carries jbuild's labels but is not jbuild's output (%v): wrapping it as a new image (to upgrade the agent of the image it was built from, wrap that image)", st.Ref(), err)
+		s.derived = true
+		return s, nil
+	}
 	h, err := v1.NewHash(digest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: label %s=%q is not a digest: %w", st.Ref(), buildplan.LabelBaseDigest, digest, err)
@@ -53,7 +67,16 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 	if err != nil {
 		return nil, err
 	}
-	s.base, s.baseName, s.baseDigest, s.upgrade = base, name, h, true
+	if err := checkOutput(a, base); err != nil {
+		opts.notef("%s carries jbuild's labels but is not jbuild's output of %s@%s (%v): wrapping it as a new image", st.Ref(), name, h, err)
+		s.derived = true
+		return s, nil
+	}
+	prev, err := recordedSettings(a)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", st.Ref(), err)
+	}
+	s.base, s.baseName, s.baseDigest, s.upgrade, s.previous = base, name, h, true, prev
 	return s, nil
 }
 
@@ -98,7 +121,7 @@ func FindBase(ctx context.Context, st transport.Store, name string, h v1.Hash, s
 	if !errors.Is(err, transport.ErrNotFound) {
 		return nil, err
 	}
-	tried := st.Ref().String()
+	where := "is not in " + st.Ref().String()
 	if name != "" {
 		if ref, perr := transport.Parse(name); perr == nil {
 			bs, oerr := transport.Open(ref, stores)
@@ -111,26 +134,31 @@ func FindBase(ctx context.Context, st transport.Store, name string, h v1.Hash, s
 				if !errors.Is(err, transport.ErrNotFound) {
 					return nil, err
 				}
-				tried += " and " + name
+				where = fmt.Sprintf("is in neither %s nor %s", st.Ref(), name)
 			}
 		}
 	}
-	return nil, fmt.Errorf("%s is jbuild's output of %s@%s, but that base image is in neither %s: %w (push the original image back, or wrap the original instead)", st.Ref(), name, h, tried, transport.ErrNotFound)
+	return nil, fmt.Errorf("%s is jbuild's output of %s@%s, but that base image %s: %w (push the original image back, or wrap the original instead)", st.Ref(), name, h, where, transport.ErrNotFound)
 }
 
-// isOutputOf reports whether a is a jbuild output made from baseDigest.
+// isOutputOf reports whether a is a jbuild output made from baseDigest (as
+// far as a alone tells: its sealed config and top layers).
 func isOutputOf(a *transport.Artifact, baseDigest v1.Hash) bool {
 	_, d, ok, err := wrappedBase(a)
-	return err == nil && ok && d == baseDigest.String()
+	return err == nil && ok && d == baseDigest.String() && checkOutput(a, nil) == nil
 }
 
 // IsOutput reports whether the image st names is a jbuild output (so that
-// wrapping it again upgrades its agent in place).
+// wrapping it again upgrades its agent in place). An image that only
+// carries jbuild's labels (built FROM a monitored image) is not.
 func IsOutput(ctx context.Context, st transport.Store) (bool, error) {
 	a, err := st.Get(ctx)
 	if err != nil {
 		return false, err
 	}
 	_, _, ok, err := wrappedBase(a)
-	return ok, err
+	if err != nil || !ok {
+		return false, err
+	}
+	return checkOutput(a, nil) == nil, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -97,6 +98,9 @@ func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	}
 	if s.upgrade {
 		opts.notef("%s is jbuild's output of %s@%s: replacing its agent layer", s.ref, s.baseName, s.baseDigest)
+		if len(ps) > 0 && len(ps[0].plan.Carried) > 0 {
+			opts.notef("carried forward from %s: %s (pass the flag to change it)", s.ref, strings.Join(ps[0].plan.Carried, ", "))
+		}
 	}
 	res := s.result(dropped)
 	res.Target = dst.Ref().String()
@@ -189,6 +193,9 @@ func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	if !ok {
 		return nil, fmt.Errorf("%s is not a jbuild output (no %s label): nothing to unwrap", src.Ref(), buildplan.LabelBaseDigest)
 	}
+	if err := checkOutput(a, nil); err != nil {
+		return nil, fmt.Errorf("%s carries jbuild's labels but is not jbuild's output (%w): unwrapping it would drop what was added to it; unwrap the image it was built from instead", src.Ref(), err)
+	}
 	h, err := v1.NewHash(digest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: label %s=%q is not a digest: %w", src.Ref(), buildplan.LabelBaseDigest, digest, err)
@@ -200,6 +207,9 @@ func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	got, err := base.Digest()
 	if err != nil {
 		return nil, err
+	}
+	if err := checkOutput(a, base); err != nil {
+		return nil, fmt.Errorf("%s is not jbuild's output of %s@%s (%w): refusing to unwrap it", src.Ref(), name, h, err)
 	}
 	if got != h {
 		return nil, fmt.Errorf("base of %s: found %s but expected %s; refusing to write a different image", src.Ref(), got, h)

@@ -14,8 +14,10 @@ import (
 
 // A Java image with its own JAVA_TOOL_OPTIONS, registry to registry: the
 // option is kept, the agent flag added once, one layer added on top of the
-// untouched base layers, labels recorded, base layers never downloaded.
-func TestWrapRegistryMergesEnvAndNeverDownloadsBase(t *testing.T) {
+// untouched base layers, labels recorded. Base layers are read once (to
+// keep the base's own folders above the install dir as they are) and never
+// uploaded again.
+func TestWrapRegistryMergesEnvAndKeepsBaseLayers(t *testing.T) {
 	reg := testenv.Registry(t)
 	ctx := context.Background()
 	baseImg, err := testenv.RandomImage(testenv.Spec{Layers: 2, LayerSize: 256 << 10, Config: javaConfig("1000:1000", "JAVA_TOOL_OPTIONS=-Xmx512m")})
@@ -33,8 +35,8 @@ func TestWrapRegistryMergesEnvAndNeverDownloadsBase(t *testing.T) {
 	baseLayers, _ := baseImg.Layers()
 	for _, l := range baseLayers {
 		d, _ := l.Digest()
-		if n := counter.count(d); n != 0 {
-			t.Errorf("base layer %s downloaded %d times; wrap must never download base layers", d, n)
+		if n := counter.count(d); n > 1 {
+			t.Errorf("base layer %s downloaded %d times; wrap reads a base layer at most once", d, n)
 		}
 	}
 
