@@ -95,11 +95,16 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 		return nil, err
 	}
 	// The agent's ranges, named as build args (Make would say the flags).
-	if err := prof.CheckDomainID("build-arg "+ArgDomainID, s.Plan.DomainID); err != nil {
-		return nil, err
+	// 0 is "not given": the bundle's config or the profile's default applies.
+	if s.Plan.DomainID != 0 {
+		if err := prof.CheckDomainID("build-arg "+ArgDomainID, s.Plan.DomainID); err != nil {
+			return nil, err
+		}
 	}
-	if err := prof.CheckServerPort("build-arg "+ArgServerPort, s.Plan.ServerPort); err != nil {
-		return nil, err
+	if s.Plan.ServerPort != 0 {
+		if err := prof.CheckServerPort("build-arg "+ArgServerPort, s.Plan.ServerPort); err != nil {
+			return nil, err
+		}
 	}
 	opts := s.Plan
 	if t.BaseName != "" {

@@ -46,7 +46,9 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		v, ok := opts[buildArgPrefix+name]
 		return strings.TrimSpace(v), ok
 	}
-	s := &Settings{Plan: buildplan.Options{ServerPort: 5000, DomainID: 1000, JbuildVersion: version}, Epoch: time.Unix(0, 0).UTC()}
+	// Port and domain stay 0 unless given: then the agent bundle's own
+	// config, else the profile's defaults (5000, 1000) apply, as in the CLI.
+	s := &Settings{Plan: buildplan.Options{JbuildVersion: version}, Epoch: time.Unix(0, 0).UTC()}
 	if v, ok := arg(ArgDisable); ok {
 		b, err := parseBool(v)
 		if err != nil {

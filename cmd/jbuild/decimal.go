@@ -13,6 +13,7 @@ import (
 type decimalInt struct {
 	p        *int
 	min, max int
+	given    *bool // set when the flag is given, if not nil
 }
 
 func (d decimalInt) String() string { return strconv.Itoa(*d.p) }
@@ -33,6 +34,9 @@ func (d decimalInt) Set(s string) error {
 		return fmt.Errorf("want a decimal whole number from %d to %d", d.min, d.max)
 	}
 	*d.p = n
+	if d.given != nil {
+		*d.given = true
+	}
 	return nil
 }
 

@@ -26,9 +26,12 @@ type planFlags struct {
 	serverAddress string
 	serverPort    int
 	domainID      int
-	platforms     []string
-	params        []string
-	runtimeVer    string
+	// Given: the flag was on the command line (0 is then refused by the
+	// agent's range instead of meaning "not given").
+	serverPortGiven, domainIDGiven bool
+	platforms                      []string
+	params                         []string
+	runtimeVer                     string
 }
 
 func (f *planFlags) register(fs *pflag.FlagSet) {
@@ -36,10 +39,12 @@ func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.runtime, "runtime", "", "runtime to monitor instead of the detected one: java, dotnet, nodejs, python or php")
 	fs.StringVar(&f.profile, "profile", "", "agent profile: a built-in name (see `jbuild profiles`) or a profile file")
 	fs.StringVar(&f.serverAddress, "server-address", "", "address of the JENNIFER data server the agent connects to (required unless the agent's own config sets it)")
-	f.serverPort, f.domainID = 5000, 1000
-	fs.Var(decimalInt{&f.serverPort, 1, 65535}, "server-port", "data server TCP port")
+	// Port and domain id stay 0 unless given, so that what the user did not
+	// type never overrides the image being upgraded or the agent bundle's
+	// own config (the profile's defaults, 5000 and 1000, come last).
+	fs.Var(decimalInt{p: &f.serverPort, min: 1, max: 65535, given: &f.serverPortGiven}, "server-port", "data server TCP port (default: what the image being upgraded records, else the agent's own config, else 5000)")
 	// The domain id's range is the agent's: checked against the profile.
-	fs.Var(decimalInt{p: &f.domainID}, "domain-id", "JENNIFER domain id (JENNIFER agents take 1-32767)")
+	fs.Var(decimalInt{p: &f.domainID, given: &f.domainIDGiven}, "domain-id", "JENNIFER domain id, 1-32767 for JENNIFER agents (default: as for --server-port, else 1000)")
 	fs.StringSliceVar(&f.platforms, "platform", nil, "wrap only these platforms of a multi-platform image (os/arch[/variant], repeatable)")
 	fs.StringArrayVar(&f.params, "param", nil, "set a profile parameter NAME=VALUE (repeatable), e.g. --param entry=/app/apm.js")
 	fs.StringVar(&f.runtimeVer, "runtime-version", "", "runtime version (major.minor) when the image does not reveal it, e.g. 8.2 for PHP")

@@ -25,11 +25,15 @@ func (f *planFlags) checkForProfile(prof *buildplan.Profile, params map[string]s
 		}
 		cands = all
 	}
-	if err := refusedByAll(cands, func(p *buildplan.Profile) error { return p.CheckDomainID("--domain-id", f.domainID) }); err != nil {
-		return err
+	if f.domainIDGiven {
+		if err := refusedByAll(cands, func(p *buildplan.Profile) error { return p.CheckDomainID("--domain-id", f.domainID) }); err != nil {
+			return err
+		}
 	}
-	if err := refusedByAll(cands, func(p *buildplan.Profile) error { return p.CheckServerPort("--server-port", f.serverPort) }); err != nil {
-		return err
+	if f.serverPortGiven {
+		if err := refusedByAll(cands, func(p *buildplan.Profile) error { return p.CheckServerPort("--server-port", f.serverPort) }); err != nil {
+			return err
+		}
 	}
 	for _, name := range sortedNames(params) {
 		if err := checkParam(cands, prof != nil, name); err != nil {

@@ -55,7 +55,7 @@ docker-archive:FILE[:NAME:TAG] for what ` + "`docker save`" + ` writes.`,
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result (no progress, no notes)")
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "where downloaded agents and built agent layers are cached (default $XDG_CACHE_HOME/jbuild or ~/.cache/jbuild)")
 	root.PersistentFlags().StringVar(&g.agentMaxSize, "agent-max-size", "2GiB", "refuse an agent archive or image that expands past this size (zip and gzip bombs); bytes, or with a KiB/MiB/GiB suffix")
-	root.PersistentFlags().Var(decimalInt{&g.agentMaxEntries, 1, 1 << 30}, "agent-max-entries", "refuse an agent archive, folder or image with more files and folders than this (default 100000; real agents have a few thousand)")
+	root.PersistentFlags().Var(decimalInt{p: &g.agentMaxEntries, min: 1, max: 1 << 30}, "agent-max-entries", "refuse an agent archive, folder or image with more files and folders than this (default 100000; real agents have a few thousand)")
 	g.stores.register(root.PersistentFlags())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
