@@ -185,6 +185,12 @@ func archives() {
 	add(Case{File: "agents/hardlink-outside.tar", Kind: "escaping hardlink", Use: "agent", Entry: "agent.java/passwd", Reason: "outside the agent folder",
 		What: "a hard link to etc/passwd, outside agent.java/ but inside the archive"},
 		tarBytes([]member{jar, {name: "agent.java/passwd", typ: tar.TypeLink, mode: 0o644, link: "etc/passwd"}}))
+	add(Case{File: "agents/marker-self-symlink.tar", Kind: "agent marker not a file", Use: "agent", Entry: "jennifer.jar", Reason: "not a regular file",
+		What: "jennifer.jar as a symlink to itself (the JVM would fail to start)"},
+		tarBytes([]member{{name: "agent.java/jennifer.jar", typ: tar.TypeSymlink, mode: 0o777, link: "jennifer.jar"}, reg("agent.java/conf/jennifer.conf", "server_port = 5000\n")}))
+	add(Case{File: "agents/marker-folder.tar", Kind: "agent marker not a file", Use: "agent", Entry: "jennifer.jar", Reason: "not a regular file",
+		What: "jennifer.jar as a folder"},
+		tarBytes([]member{{name: "agent.java/jennifer.jar/", typ: tar.TypeDir, mode: 0o755}, reg("agent.java/jennifer.jar/x.class", "x")}))
 	add(Case{File: "agents/device-char.tar", Kind: "device node", Use: "agent", Entry: "agent.java/mem", Reason: "device files",
 		What: "a character device (1,1 is /dev/mem)"},
 		tarBytes([]member{jar, {name: "agent.java/mem", typ: tar.TypeChar, mode: 0o666}}))
