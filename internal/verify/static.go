@@ -63,8 +63,33 @@ func Image(ctx context.Context, name string, img v1.Image, base Base) (*Report, 
 	checkEnv(r, prof, cf.Config.Env)
 
 	// 6. Everything else is the base's.
-	checkUnchanged(ctx, r, cf, base)
+	if bimg := checkUnchanged(ctx, r, cf, base); bimg != nil {
+		checkBaseFolders(r, fsys, imagefs.New(bimg, "the base of "+name, nil), prof.InstallDir)
+	}
 	return r, nil
+}
+
+// checkBaseFolders: the folders above the install dir that the base has
+// keep their type, owner, mode and symlink target (the agent layer's own
+// root 0755 parents must not show through).
+func checkBaseFolders(r *Report, img, base *imagefs.FS, installDir string) {
+	var changed []string
+	for p := path.Dir(installDir); p != "/"; p = path.Dir(p) {
+		b, err := base.Lookup(p)
+		if err != nil {
+			continue // the agent added it
+		}
+		i, err := img.Lookup(p)
+		if err != nil {
+			changed = append(changed, fmt.Sprintf("%s: gone (%v)", p, err))
+			continue
+		}
+		if b != i {
+			changed = append(changed, fmt.Sprintf("%s: base %d:%d %v %q, image %d:%d %v %q", p, b.UID, b.GID, b.Mode, b.Link, i.UID, i.GID, i.Mode, i.Link))
+		}
+	}
+	sort.Strings(changed)
+	r.add("base folders kept", len(changed) == 0, "%s", listOr(changed, "owner, mode and links of the folders above "+installDir+" as in the base"))
 }
 
 func checkFiles(r *Report, fsys *imagefs.FS, prof *buildplan.Profile, user buildplan.User) {
@@ -207,22 +232,24 @@ func checkEnv(r *Report, prof *buildplan.Profile, env []string) {
 	r.add("environment activates the agent", len(bad) == 0, "%s", listOr(bad, fmt.Sprintf("%d variables as profile %s sets them", len(prof.Env), prof.Name)))
 }
 
-func checkUnchanged(ctx context.Context, r *Report, cf *v1.ConfigFile, base Base) {
+// checkUnchanged compares the config with the base's; it returns the base
+// image when it could be read.
+func checkUnchanged(ctx context.Context, r *Report, cf *v1.ConfigFile, base Base) v1.Image {
 	labels := cf.Config.Labels
 	name, digest := labels[buildplan.LabelBaseName], labels[buildplan.LabelBaseDigest]
 	if base == nil || digest == "" {
 		r.skip("unchanged from the base", "no base recorded (a frontend build) or no way to read it")
-		return
+		return nil
 	}
 	bimg, err := base(ctx, name, digest)
 	if err != nil {
 		r.skip("unchanged from the base", "base %s@%s not readable: %v", name, digest, errors.Unwrap(err))
-		return
+		return nil
 	}
 	bcf, err := bimg.ConfigFile()
 	if err != nil {
 		r.skip("unchanged from the base", "reading the base config: %v", err)
-		return
+		return nil
 	}
 	var diffs []string
 	cmp := func(field string, a, b any) {
@@ -245,6 +272,7 @@ func checkUnchanged(ctx context.Context, r *Report, cf *v1.ConfigFile, base Base
 	}
 	sort.Strings(diffs)
 	r.add("unchanged from the base", len(diffs) == 0, "%s", listOr(diffs, "entrypoint, cmd, user, workdir, ports, labels, healthcheck as in "+name+"@"+digest))
+	return bimg
 }
 
 func listOr(items []string, ok string) string {

@@ -156,3 +156,26 @@ func TestVerifyFindsEachBreakage(t *testing.T) {
 		t.Error("the report says OK")
 	}
 }
+
+// A folder of the base above the install dir that comes out with the
+// agent layer's root 0755 instead of its own owner and mode fails verify.
+func TestVerifyFindsAChangedBaseFolder(t *testing.T) {
+	base, out := wrapped(t)
+	owned := tamper(t, base, []*tar.Header{{Name: "opt/jennifer/", Typeflag: tar.TypeDir, Mode: 0o700, Uid: 1000, Gid: 1000}}, func(*v1.Config) {})
+	// out was made from base, whose /opt/jennifer is root 0755: against a
+	// base that has it 0700 owned by 1000 it is a changed folder.
+	r, err := Image(context.Background(), "sample", out, baseFn(owned))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks(r)["base folders kept"]; c.OK || c.Skipped {
+		t.Errorf("base folders kept: %+v, want a failure naming /opt/jennifer", c)
+	}
+	r, err = Image(context.Background(), "sample", out, baseFn(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks(r)["base folders kept"]; !c.OK {
+		t.Errorf("base folders kept on a fresh wrap: %+v", c)
+	}
+}
