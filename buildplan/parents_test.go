@@ -221,3 +221,27 @@ func TestAgentMarkerMustBeARegularFile(t *testing.T) {
 		}
 	}
 }
+
+// The seal covers how a container runs and the layer structure; not its
+// own label, nor the order of map keys.
+func TestSealCoversConfigAndLayers(t *testing.T) {
+	cfg := ocispec.ImageConfig{Env: []string{"A=1"}, Entrypoint: []string{"java"}, Labels: map[string]string{"x": "y"},
+		ExposedPorts: map[string]struct{}{"8080/tcp": {}, "9090/tcp": {}}}
+	base := []string{"sha256:b1"}
+	seal := buildplan.NewSealedConfig(cfg, nil, nil, nil, base).Seal()
+	withLabel := cfg
+	withLabel.Labels = map[string]string{"x": "y", buildplan.LabelConfigDigest: seal}
+	if got := buildplan.NewSealedConfig(withLabel, nil, nil, nil, base).Seal(); got != seal {
+		t.Errorf("the seal depends on its own label")
+	}
+	for name, s := range map[string]buildplan.SealedConfig{
+		"ENV added":          buildplan.NewSealedConfig(ocispec.ImageConfig{Env: []string{"A=1", "B=2"}, Entrypoint: cfg.Entrypoint, Labels: cfg.Labels, ExposedPorts: cfg.ExposedPorts}, nil, nil, nil, base),
+		"a layer on top":     buildplan.NewSealedConfig(cfg, nil, nil, nil, []string{"sha256:b1", "sha256:agent"}),
+		"HEALTHCHECK added":  buildplan.NewSealedConfig(cfg, buildplan.HealthcheckFields([]string{"CMD", "true"}, 0, 0, 0, 0), nil, nil, base),
+		"another base below": buildplan.NewSealedConfig(cfg, nil, nil, nil, []string{"sha256:b2"}),
+	} {
+		if s.Seal() == seal {
+			t.Errorf("%s: same seal", name)
+		}
+	}
+}

@@ -130,6 +130,13 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if in.imageRoot == plan.InstallDir && in.diffID != "" {
 		img.Config.Labels[buildplan.LabelLayer] = in.diffID
 	}
+	if t.BaseDigest != "" {
+		// `wrap --builder`: the output records its base, so it must be
+		// sealed as jbuild's output (see buildplan.LabelConfigDigest) for
+		// upgrades and unwrap to take it for one. t's config is the source
+		// image's own, so its diff IDs are the base's.
+		img.Config.Labels[buildplan.LabelConfigDigest] = sealedConfig(img).Seal()
+	}
 	created := img.Created
 	if created == nil {
 		created = &time.Time{}
@@ -143,6 +150,19 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 		return nil, err
 	}
 	return &Injected{State: st, Config: cfg, Plan: plan}, nil
+}
+
+func sealedConfig(img dockerspec.DockerOCIImage) buildplan.SealedConfig {
+	c := img.Config
+	var hc []string
+	if h := c.Healthcheck; h != nil {
+		hc = buildplan.HealthcheckFields(h.Test, h.Interval, h.Timeout, h.StartPeriod, h.Retries)
+	}
+	base := make([]string, len(img.RootFS.DiffIDs))
+	for i, d := range img.RootFS.DiffIDs {
+		base[i] = d.String()
+	}
+	return buildplan.NewSealedConfig(c.ImageConfig, hc, c.OnBuild, c.Shell, base)
 }
 
 // injected reports whether an image already carries jbuild's agent.

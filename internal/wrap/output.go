@@ -1,7 +1,6 @@
 package wrap
 
 import (
-	"encoding/json"
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -17,33 +16,21 @@ import (
 // built FROM a monitored one, labels copied by hand) is a new source, so
 // none of its own layers or settings can be dropped.
 
-// sealConfig sets buildplan.LabelConfigDigest on cf: the digest of cf as it
-// serializes with that label empty. The config is serialized the same way
-// when it is checked, so the seal holds through any store that keeps the
-// config's fields (registries, layouts, Docker, containerd all keep the
-// config blob as is).
+// sealConfig sets buildplan.LabelConfigDigest on cf, whose diff IDs are
+// final (jbuild's two layers included).
 func sealConfig(cf *v1.ConfigFile) error {
-	d, err := sealedDigest(cf)
-	if err != nil {
-		return err
-	}
-	cf.Config.Labels[buildplan.LabelConfigDigest] = d
+	cf.Config.Labels[buildplan.LabelConfigDigest] = sealedConfig(cf).Seal()
 	return nil
 }
 
-func sealedDigest(cf *v1.ConfigFile) (string, error) {
-	c := cf.DeepCopy()
-	labels := make(map[string]string, len(c.Config.Labels)+1)
-	for k, v := range c.Config.Labels {
-		labels[k] = v
+func sealedConfig(cf *v1.ConfigFile) buildplan.SealedConfig {
+	c := cf.Config
+	var hc []string
+	if h := c.Healthcheck; h != nil {
+		hc = buildplan.HealthcheckFields(h.Test, h.Interval, h.Timeout, h.StartPeriod, h.Retries)
 	}
-	labels[buildplan.LabelConfigDigest] = ""
-	c.Config.Labels = labels
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("serializing the image config: %w", err)
-	}
-	return buildplan.ConfigDigest(b), nil
+	ids := hashStrings(cf.RootFS.DiffIDs)
+	return buildplan.NewSealedConfig(OCIConfig(c), hc, c.OnBuild, c.Shell, ids[:max(0, len(ids)-2)])
 }
 
 // imageEvidence reads what the rule looks at from one image; base, when
@@ -59,9 +46,7 @@ func imageEvidence(img, base v1.Image) (buildplan.OutputEvidence, error) {
 		return e, err
 	}
 	e.Labels = cf.Config.Labels
-	if e.SealedDigest, err = sealedDigest(cf); err != nil {
-		return e, err
-	}
+	e.SealedDigest = sealedConfig(cf).Seal()
 	e.DiffIDs = hashStrings(cf.RootFS.DiffIDs)
 	e.Layers = len(m.Layers)
 	if base != nil {
