@@ -48,6 +48,10 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if err := prof.Validate(); err != nil {
 		return nil, err
 	}
+	// The bundle alone can be refused before the image is read.
+	if err := CheckMarkers(prof, agent); err != nil {
+		return nil, err
+	}
 	carried, err := carryForward(&opts, prof)
 	if err != nil {
 		return nil, err
@@ -235,9 +239,6 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	files := map[string]AgentFile{}
 	for _, f := range agent.Files {
 		files[f.Path] = f
-	}
-	if err := CheckMarkers(prof, agent); err != nil {
-		return nil, err
 	}
 	if agent.Version == "" && prof.VersionFrom != nil {
 		agent.Version = bundleVersion(prof.VersionFrom, agent)

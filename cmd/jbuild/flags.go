@@ -12,6 +12,7 @@ import (
 	"github.com/jbuild-dev/jbuild/frontend"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
+	"github.com/jbuild-dev/jbuild/internal/imagefs"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 	"github.com/jbuild-dev/jbuild/templates"
@@ -122,6 +123,10 @@ func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transpor
 		return o, err
 	}
 	o.Layer = layerOpts
+	o.LayerFilesCache = imagefs.DefaultCacheDir()
+	if g.cacheDir != "" {
+		o.LayerFilesCache = g.cacheDir + "/layer-files"
+	}
 	o.Stores = stores
 	o.Plan = po
 	src, err := openAgent(ctx, f.agent, prof, g, stores)

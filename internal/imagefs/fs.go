@@ -36,8 +36,11 @@ type FS struct {
 	err      error
 	entries  map[string]*entry
 	children map[string][]string
-	// LayersRead counts layers scanned, for tests and for the plan's evidence.
+	// LayersRead counts layers downloaded and scanned (not found in the
+	// cache), for tests and for the plan's evidence.
 	LayersRead int
+
+	cache *layerCache // nil: no cache
 }
 
 type entry struct {
@@ -52,9 +55,16 @@ type entry struct {
 // New returns the filesystem of img; name is used in error messages. Files
 // matching one of keepContent (absolute path.Match patterns) keep their
 // content for ReadFile.
-func New(img v1.Image, name string, keepContent []string) *FS {
-	return &FS{img: img, name: name, keepContent: keepContent}
+func New(img v1.Image, name string, keepContent []string, opts ...Option) *FS {
+	f := &FS{img: img, name: name, keepContent: keepContent}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
 }
+
+// Option configures an FS.
+type Option func(*FS)
 
 // Scanned reports whether any layer has been read.
 func (f *FS) Scanned() bool { return f.entries != nil }
@@ -70,12 +80,26 @@ func (f *FS) scan() error {
 		return fmt.Errorf("listing layers of %s: %w", f.name, err)
 	}
 	f.entries = map[string]*entry{"/": {mode: fs.ModeDir | 0o755}}
+	var fresh []cachedLayer // read now, written to the cache once every layer read
 	for i, l := range layers {
-		if err := f.applyLayer(l); err != nil {
-			d, _ := l.Digest()
+		d, err := l.Digest()
+		if err != nil {
+			return fmt.Errorf("reading layer %d of %s: %w", i+1, f.name, err)
+		}
+		ops, ok := f.cache.load(d, f.keepContent)
+		if !ok {
+			if ops, err = f.readOps(l); err != nil {
+				return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
+			}
+			f.LayersRead++
+			fresh = append(fresh, cachedLayer{d, ops})
+		}
+		if err := f.applyOps(ops); err != nil {
 			return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
 		}
-		f.LayersRead++
+	}
+	for _, c := range fresh {
+		f.cache.store(c.digest, f.keepContent, c.ops)
 	}
 	f.children = map[string][]string{}
 	for p := range f.entries {
@@ -90,14 +114,16 @@ func (f *FS) scan() error {
 	return nil
 }
 
-func (f *FS) applyLayer(l v1.Layer) error {
+// readOps streams one layer and returns what it does to the filesystem,
+// in order.
+func (f *FS) readOps(l v1.Layer) ([]layerOp, error) {
 	rc, err := l.Uncompressed()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rc.Close()
 	tr := tar.NewReader(rc)
-	added := map[string]bool{} // paths this layer wrote: an opaque whiteout only hides lower layers
+	var ops []layerOp
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -106,53 +132,79 @@ func (f *FS) applyLayer(l v1.Layer) error {
 			// checked (ggcr verifies a registry blob at EOF): a layer
 			// damaged on the way is an error, never silently half-read.
 			if _, err := io.Copy(io.Discard, rc); err != nil {
-				return err
+				return nil, err
 			}
-			return nil
+			return ops, nil
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p := path.Clean("/" + h.Name)
 		dir, base := path.Split(p)
 		dir = path.Clean(dir)
 		switch {
 		case base == ".wh..wh..opq":
-			f.removeChildren(dir, added)
+			ops = append(ops, layerOp{Kind: opOpaque, Path: dir})
 			continue
 		case strings.HasPrefix(base, ".wh."):
 			if name := strings.TrimPrefix(base, ".wh."); name != "" { // ".wh." alone names nothing
-				f.remove(path.Join(dir, name))
+				ops = append(ops, layerOp{Kind: opWhiteout, Path: path.Join(dir, name)})
 			}
 			continue
 		}
-		e := &entry{mode: h.FileInfo().Mode(), size: h.Size, uid: h.Uid, gid: h.Gid}
+		op := layerOp{Path: p, Mode: h.FileInfo().Mode(), Size: h.Size, UID: h.Uid, GID: h.Gid}
 		switch h.Typeflag {
 		case tar.TypeSymlink:
-			e.link = h.Linkname
+			op.Link = h.Linkname
 		case tar.TypeLink:
-			target, ok := f.entries[path.Clean("/"+h.Linkname)]
-			if !ok {
-				return fmt.Errorf("hard link %s points at missing %s", h.Name, h.Linkname)
-			}
-			cp := *target
-			e = &cp
+			op.Kind, op.Link = opHardLink, h.Linkname
 		case tar.TypeReg:
 			if f.wantContent(p) && h.Size <= maxContent {
 				b, err := io.ReadAll(io.LimitReader(tr, maxContent))
 				if err != nil {
-					return err
+					return nil, err
 				}
-				e.content, e.kept = b, true
+				op.Content, op.Kept = b, true
 			}
 		}
-		if old, ok := f.entries[p]; ok && old.mode.IsDir() && !e.mode.IsDir() {
-			f.remove(p) // a file replacing a directory hides what was below
-		}
-		f.ensureParents(p)
-		f.entries[p] = e
-		added[p] = true
+		ops = append(ops, op)
 	}
+}
+
+// applyOps applies one layer's operations, as a container runtime would.
+func (f *FS) applyOps(ops []layerOp) error {
+	added := map[string]bool{} // paths this layer wrote: an opaque whiteout only hides lower layers
+	for _, op := range ops {
+		switch op.Kind {
+		case opOpaque:
+			f.removeChildren(op.Path, added)
+			continue
+		case opWhiteout:
+			f.remove(op.Path)
+			continue
+		}
+		e := &entry{mode: op.Mode, size: op.Size, uid: op.UID, gid: op.GID, content: op.Content, kept: op.Kept}
+		switch op.Kind {
+		case opHardLink:
+			target, ok := f.entries[path.Clean("/"+op.Link)]
+			if !ok {
+				return fmt.Errorf("hard link %s points at missing %s", strings.TrimPrefix(op.Path, "/"), op.Link)
+			}
+			cp := *target
+			e = &cp
+		default:
+			if op.Mode&fs.ModeSymlink != 0 {
+				e.link = op.Link
+			}
+		}
+		if old, ok := f.entries[op.Path]; ok && old.mode.IsDir() && !e.mode.IsDir() {
+			f.remove(op.Path) // a file replacing a directory hides what was below
+		}
+		f.ensureParents(op.Path)
+		f.entries[op.Path] = e
+		added[op.Path] = true
+	}
+	return nil
 }
 
 func (f *FS) wantContent(p string) bool {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -573,5 +575,46 @@ func TestSymlinkHopLimit(t *testing.T) {
 	}
 	if _, err := f.Stat("/l0"); err == nil {
 		t.Errorf("chain of %d links resolved", maxSymlinkHops+1)
+	}
+}
+
+// A layer is read once per cache: a second FS over an image with the same
+// layers (and a new one on top, as a CI build makes) reads only the new
+// layer and answers the same.
+func TestLayerCache(t *testing.T) {
+	dir := t.TempDir()
+	base := newLayer(t, []ent{file("etc/passwd", "app:x:1000:1000::/home/app:/bin/sh\n"), file("opt/x", "x")})
+	app1 := newLayer(t, []ent{file("app/app.jar", "1")})
+	keep := []string{"/etc/passwd"}
+
+	f := New(imageOf(t, base, app1), "one", keep, WithCache(dir, DefaultCacheMax))
+	if _, err := f.Stat("/opt/x"); err != nil {
+		t.Fatal(err)
+	}
+	if f.LayersRead != 2 {
+		t.Fatalf("first scan read %d layers, want 2", f.LayersRead)
+	}
+	app2 := newLayer(t, []ent{file("app/app.jar", "2")})
+	g := New(imageOf(t, base, app2), "two", keep, WithCache(dir, DefaultCacheMax))
+	b, err := g.ReadFile("/etc/passwd", -1)
+	if err != nil || !strings.Contains(string(b), "app:x:1000") {
+		t.Fatalf("passwd from the cache: %q, %v", b, err)
+	}
+	if g.LayersRead != 1 {
+		t.Errorf("second scan read %d layers, want 1 (only the new app layer)", g.LayersRead)
+	}
+	// Other kept files: the cached entry does not have them, so it is not used.
+	h := New(imageOf(t, base), "three", []string{"/opt/x"}, WithCache(dir, DefaultCacheMax))
+	if b, err := h.ReadFile("/opt/x", -1); err != nil || string(b) != "x" || h.LayersRead != 1 {
+		t.Errorf("other patterns: %q, %v, read %d layers", b, err, h.LayersRead)
+	}
+	// A damaged entry is read again, not trusted.
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.json.gz"))
+	for _, e := range entries {
+		os.WriteFile(e, []byte("not gzip"), 0o644)
+	}
+	k := New(imageOf(t, base, app2), "four", keep, WithCache(dir, DefaultCacheMax))
+	if _, err := k.ReadFile("/etc/passwd", -1); err != nil || k.LayersRead != 2 {
+		t.Errorf("damaged cache: %v, read %d layers, want 2", err, k.LayersRead)
 	}
 }

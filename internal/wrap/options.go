@@ -24,6 +24,10 @@ type Options struct {
 	Force bool
 	// Layer configures the agent layer (epoch, cache).
 	Layer agentlayer.Options
+	// LayerFilesCache is where what each image layer holds is remembered
+	// (imagefs.WithCache), so a base's layers are read once per machine;
+	// "" reads every layer each time.
+	LayerFilesCache string
 	// Stores opens stores for references the engine discovers itself (the
 	// base named in a wrapped image's labels).
 	Stores transport.Options

@@ -88,7 +88,8 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 		Digest:    d.String(),
 		Platform:  ociPlatform(pi.platform),
 		Config:    OCIConfig(cf.Config),
-		FS:        imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths()),
+		FS: imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths(),
+			imagefs.WithCache(opts.LayerFilesCache, imagefs.DefaultCacheMax)),
 	}
 	bundle, err := bs.get(ctx, pi.platform)
 	if err != nil {
