@@ -162,7 +162,14 @@ func (c *layerCache) trim(keep string) {
 	var entries []agentlayer.CacheEntry
 	for _, de := range des {
 		info, err := de.Info()
-		if err != nil || !strings.HasSuffix(de.Name(), ".json.gz") {
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(de.Name(), ".tmp-") && time.Since(info.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(c.dir, de.Name())) // left by a killed run; a fresh one may be another run's
+			continue
+		}
+		if !strings.HasSuffix(de.Name(), ".json.gz") {
 			continue
 		}
 		p := filepath.Join(c.dir, de.Name())
