@@ -2,8 +2,6 @@ package main
 
 import (
 	"archive/tar"
-	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/jbuild-dev/jbuild/internal/testenv"
 )
 
 // layoutImage reads the image tagged tag from an OCI layout.
@@ -55,16 +53,7 @@ func TestWrapDerivedImageDefaultTarget(t *testing.T) {
 	if r := jbuild(t, "wrap", "oci:"+dir+":app-1.0", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.1", "-q"); r.code != 0 {
 		t.Fatalf("wrap: exit %d: %s", r.code, r.stderr)
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: "app/extra.jar", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5})
-	tw.Write([]byte("extra"))
-	tw.Close()
-	data := buf.Bytes()
-	extra, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	extra := testenv.HeaderLayer(t, &tar.Header{Name: "app/extra.jar", Typeflag: tar.TypeReg, Mode: 0o644})
 	derived, err := mutate.Append(layoutImage(t, dir, "app-1.0-jennifer"), mutate.Addendum{Layer: extra})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +115,7 @@ func TestWrapUpgradeInPlaceCarriesSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := fileIn(t, layers[len(layers)-1], "opt/jennifer/agent.java/conf/jennifer.conf")
+	conf := testenv.LayerFile(t, layers[len(layers)-1], "opt/jennifer/agent.java/conf/jennifer.conf")
 	for _, want := range []string{"server_address = 10.0.0.7", "server_port = 7000", "domain_id = 2000"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("the upgraded image's agent config lacks %q (the new bundle's own config must not win):\n%s", want, conf)
@@ -135,26 +124,5 @@ func TestWrapUpgradeInPlaceCarriesSettings(t *testing.T) {
 	base, _ := layoutImage(t, dir, "app-1.0").Layers()
 	if len(layers) != len(base)+2 {
 		t.Errorf("the upgrade stacked layers: %d on a base of %d", len(layers), len(base))
-	}
-}
-
-// fileIn returns the content of name in a layer.
-func fileIn(t *testing.T, l v1.Layer, name string) string {
-	t.Helper()
-	rc, err := l.Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s is not in the layer: %v", name, err)
-		}
-		if strings.TrimPrefix(h.Name, "/") == name {
-			b, _ := io.ReadAll(tr)
-			return string(b)
-		}
 	}
 }

@@ -2,47 +2,18 @@ package wrap
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
 	"github.com/jbuild-dev/jbuild/internal/testenv"
 )
-
-// headerLayer makes a layer of exactly these tar headers (folders, links,
-// owners and modes as given; files get their name as content).
-func headerLayer(t testing.TB, hs ...*tar.Header) v1.Layer {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, h := range hs {
-		var body []byte
-		if h.Typeflag == tar.TypeReg {
-			body = []byte(h.Name)
-			h.Size = int64(len(body))
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(body)
-	}
-	tw.Close()
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
 
 func dirHeader(name string, mode int64, uid int) *tar.Header {
 	return &tar.Header{Name: name + "/", Typeflag: tar.TypeDir, Mode: mode, Uid: uid, Gid: uid}
@@ -67,7 +38,7 @@ func TestWrapKeepsBaseFolders(t *testing.T) {
 	reg := testenv.Registry(t)
 	ctx := context.Background()
 
-	pushJava(t, reg+"/keep/owned:1", headerLayer(t, dirHeader("opt", 0o755, 0), dirHeader("opt/jennifer", 0o700, 1000)))
+	pushJava(t, reg+"/keep/owned:1", testenv.HeaderLayer(t, dirHeader("opt", 0o755, 0), dirHeader("opt/jennifer", 0o700, 1000)))
 	if _, err := Wrap(ctx, store(t, reg+"/keep/owned:1"), store(t, reg+"/keep/owned:1-jennifer"), javaOptions(t, sampleAgent(t))); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +51,7 @@ func TestWrapKeepsBaseFolders(t *testing.T) {
 		t.Errorf("agent missing: %v", err)
 	}
 
-	pushJava(t, reg+"/keep/linked:1", headerLayer(t,
+	pushJava(t, reg+"/keep/linked:1", testenv.HeaderLayer(t,
 		dirHeader("srv", 0o755, 0), dirHeader("srv/app", 0o755, 1000),
 		&tar.Header{Name: "srv/app/data.txt", Typeflag: tar.TypeReg, Mode: 0o644, Uid: 1000, Gid: 1000},
 		&tar.Header{Name: "opt", Typeflag: tar.TypeSymlink, Linkname: "srv", Mode: 0o777}))
@@ -116,7 +87,7 @@ func TestWrapDerivedImageIsANewSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	monitored := getImage(t, reg+"/derived/api:1.2-jennifer")
-	extra := headerLayer(t, &tar.Header{Name: "app/extra.jar", Typeflag: tar.TypeReg, Mode: 0o644})
+	extra := testenv.HeaderLayer(t, &tar.Header{Name: "app/extra.jar", Typeflag: tar.TypeReg, Mode: 0o644})
 	derived, err := mutate.Append(monitored, mutate.Addendum{Layer: extra, History: v1.History{CreatedBy: "COPY extra.jar /app/"}})
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +182,7 @@ func TestWrapUpgradeCarriesSettings(t *testing.T) {
 	}
 	out := getImage(t, target)
 	layers, _ := out.Layers()
-	conf := string(layerContent(t, layers[len(layers)-1], "opt/jennifer/agent.java/conf/jennifer.conf"))
+	conf := testenv.LayerFile(t, layers[len(layers)-1], "opt/jennifer/agent.java/conf/jennifer.conf")
 	for _, want := range []string{"server_address = 10.9.9.9", "server_port = 7000", "domain_id = 3000"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("upgraded config lacks %q:\n%s", want, conf)
@@ -223,25 +194,5 @@ func TestWrapUpgradeCarriesSettings(t *testing.T) {
 	base, _ := getImage(t, reg+"/upgrade/api:1.2").Layers()
 	if len(layers) != len(base)+2 {
 		t.Errorf("upgrade stacked layers: %d from a base of %d", len(layers), len(base))
-	}
-}
-
-func layerContent(t testing.TB, l v1.Layer, name string) []byte {
-	t.Helper()
-	rc, err := l.Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s not in the layer: %v", name, err)
-		}
-		if strings.TrimPrefix(h.Name, "/") == name {
-			b, _ := io.ReadAll(tr)
-			return b
-		}
 	}
 }
