@@ -25,9 +25,6 @@ type source struct {
 	upgrade    bool
 	// previous are the settings recorded in the output being upgraded.
 	previous *buildplan.Recorded
-	// derived: it carries jbuild's labels without being jbuild's output
-	// (built FROM a monitored image); it is wrapped as a new source.
-	derived bool
 }
 
 func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source, error) {
@@ -56,7 +53,6 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 	// and its env already names the agent, so no flag is added twice.
 	if err := checkOutput(a, nil); err != nil {
 		opts.notef("%s carries jbuild's labels but is not jbuild's output (%v): wrapping it as a new image (to upgrade the agent of the image it was built from, wrap that image)", st.Ref(), err)
-		s.derived = true
 		return s, nil
 	}
 	h, err := v1.NewHash(digest)
@@ -69,7 +65,6 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 	}
 	if err := checkOutput(a, base); err != nil {
 		opts.notef("%s carries jbuild's labels but is not jbuild's output of %s@%s (%v): wrapping it as a new image", st.Ref(), name, h, err)
-		s.derived = true
 		return s, nil
 	}
 	prev, err := recordedSettings(a)
