@@ -67,7 +67,14 @@ func TestHostileCorpus(t *testing.T) {
 			}
 			before := snapshot(t, src)
 			target := filepath.Join(work, "target")
+			if c.Use == "target" {
+				target = input
+			}
+			targetBefore := snapshot(t, target)
 			args := []string{"wrap", srcRef, "-t", "oci:" + target + ":out", "--agent", agentArg, "--server-address", "10.0.0.1"}
+			if c.Use == "profile" {
+				args = append(args, "--profile", input)
+			}
 			if c.MaxSize != "" {
 				args = append(args, "--agent-max-size", c.MaxSize)
 			}
@@ -88,17 +95,18 @@ func TestHostileCorpus(t *testing.T) {
 			if !strings.Contains(msg, c.Entry) || !strings.Contains(msg, c.Reason) {
 				t.Errorf("%s (%s):\n%s\nwant the entry %q and %q", c.File, c.What, msg, c.Entry, c.Reason)
 			}
-			if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("target %s exists after a refused wrap: %v", target, listTree(t, target))
+			if after := snapshot(t, target); after != targetBefore {
+				t.Errorf("target %s changed by a refused wrap: %v", target, listTree(t, target))
 			}
 			if after := snapshot(t, src); after != before {
 				t.Errorf("the source changed")
 			}
 			// A hostile agent leaves nothing in the cache. With a hostile
-			// source the (good) agent's layer may have been cached while the
-			// source was read: complete entries, never temporary files.
+			// source, target or profile the (good) agent's layer may have
+			// been cached meanwhile: complete entries, never temporary files.
+			hostileAgent := c.Use == "agent" || c.Use == "agent-image"
 			for _, f := range listTree(t, cache) {
-				if c.Use != "source" || strings.Contains(filepath.Base(f), ".tmp") {
+				if hostileAgent || strings.Contains(filepath.Base(f), ".tmp") {
 					t.Errorf("left in the agent cache: %s", f)
 				}
 			}

@@ -42,7 +42,9 @@ type Case struct {
 	File string `json:"file"` // relative to the corpus folder
 	Kind string `json:"kind"` // for the README count
 	// Use is "agent" (--agent FILE), "agent-image" (--agent oci:DIR:agent
-	// or oci-archive:FILE:agent) or "source" (the image to wrap).
+	// or oci-archive:FILE:agent), "source" (the image to wrap), "target"
+	// (-t oci:DIR:out, which must be left as it is) or "profile"
+	// (--profile FILE).
 	Use string `json:"use"`
 	// Entry and Reason must both appear in the error.
 	Entry  string `json:"entry"`
@@ -66,6 +68,7 @@ func main() {
 	}
 	archives()
 	images()
+	others()
 	sort.Slice(cases, func(i, j int) bool { return cases[i].File < cases[j].File })
 	b, _ := json.MarshalIndent(cases, "", "  ")
 	must(os.WriteFile(filepath.Join(*out, "cases.json"), append(b, '\n'), 0o644))
@@ -357,6 +360,19 @@ func patchZipLocalName(b []byte, from, to string) []byte {
 	}
 	copy(b[i:], to)
 	return b
+}
+
+// others writes a target folder that is not an OCI layout and a profile
+// that installs the agent where a run-time mount hides it.
+func others() {
+	write("targets/web-project/app.js", []byte("console.log('hi')\n"))
+	write("targets/web-project/index.json", []byte(`{"name": "web", "version": "1.0.0"}`+"\n"))
+	cases = append(cases, Case{File: "targets/web-project", Kind: "not an OCI layout", Use: "target", Entry: "index.json", Reason: "is not an OCI layout",
+		What: "a web project's folder with its own index.json, given as -t oci:DIR"})
+	add(Case{File: "profiles/installdir-proc.yaml", Kind: "profile installDir under a mount", Use: "profile", Entry: "installDir", Reason: "below /proc",
+		What: "a profile whose installDir is /proc/jennifer (procfs hides it at run time)"},
+		[]byte("name: evil-java\nagent: JENNIFER\nruntime: java\nbundleRoot: agent.java\nbundleMarkers: [jennifer.jar]\ninstallDir: /proc/jennifer\n"+
+			"env:\n  - name: JAVA_TOOL_OPTIONS\n    op: append\n    separator: \" \"\n    value: \"-javaagent:${INSTALL_DIR}/jennifer.jar\"\n"))
 }
 
 // images writes hostile OCI layouts and archives: agent images and
