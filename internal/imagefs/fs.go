@@ -88,7 +88,7 @@ func (f *FS) scan() error {
 		}
 		ops, ok := f.cache.load(d, f.keepContent)
 		if !ok {
-			if ops, err = f.readOps(l); err != nil {
+			if ops, err = f.readOpsRetrying(l); err != nil {
 				return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
 			}
 			f.LayersRead++
@@ -169,6 +169,26 @@ func (f *FS) readOps(l v1.Layer) ([]layerOp, error) {
 		}
 		ops = append(ops, op)
 	}
+}
+
+// readAttempts bounds how often a layer is read: a download cut short,
+// reset or damaged on the way (the digest check at the end tells) is read
+// again from the start; a layer that is broken at its source fails every
+// attempt with the same error.
+const readAttempts = 3
+
+func (f *FS) readOpsRetrying(l v1.Layer) ([]layerOp, error) {
+	var err error
+	for i := 0; i < readAttempts; i++ {
+		var ops []layerOp
+		if ops, err = f.readOps(l); err == nil {
+			return ops, nil
+		}
+		if i+1 < readAttempts {
+			time.Sleep(time.Duration(i+1) * 100 * time.Millisecond)
+		}
+	}
+	return nil, err
 }
 
 // applyOps applies one layer's operations, as a container runtime would.

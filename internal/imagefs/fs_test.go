@@ -462,12 +462,14 @@ func TestLayerErrors(t *testing.T) {
 	if err == nil || !errors.Is(err, errBroken) || !strings.Contains(err.Error(), "layer 2") || !strings.Contains(err.Error(), "my/image:1") {
 		t.Fatalf("Stat over a broken layer: %v", err)
 	}
-	// The error sticks, and the broken layer is not retried.
+	// The scan reads a failing layer readAttempts times (a download cut
+	// short is read again); then the error sticks, and later calls do not
+	// read it again.
 	if _, err2 := f.ReadDir("/"); err2 == nil || err2.Error() != err.Error() {
 		t.Errorf("second call: %v", err2)
 	}
-	if n := bad.uncompressed.Load(); n != 1 {
-		t.Errorf("broken layer opened %d times", n)
+	if n := bad.uncompressed.Load(); n != readAttempts {
+		t.Errorf("broken layer opened %d times, want %d", n, readAttempts)
 	}
 
 	// A hard link to nothing.
@@ -616,5 +618,26 @@ func TestLayerCache(t *testing.T) {
 	k := New(imageOf(t, base, app2), "four", keep, WithCache(dir, DefaultCacheMax))
 	if _, err := k.ReadFile("/etc/passwd", -1); err != nil || k.LayersRead != 2 {
 		t.Errorf("damaged cache: %v, read %d layers, want 2", err, k.LayersRead)
+	}
+}
+
+// flakyLayer fails its first read, as a download cut short does.
+type flakyLayer struct{ countingLayer }
+
+func (f flakyLayer) Uncompressed() (io.ReadCloser, error) {
+	if f.uncompressed.Add(1) == 1 {
+		return nil, errBroken
+	}
+	return f.Layer.Uncompressed()
+}
+
+func TestLayerReadAgainAfterACutDownload(t *testing.T) {
+	l := flakyLayer{newLayer(t, []ent{file("a", "a")})}
+	f := New(imageOf(t, l), "img", nil)
+	if _, err := f.Stat("/a"); err != nil {
+		t.Fatalf("a layer whose first read failed: %v", err)
+	}
+	if n := l.uncompressed.Load(); n != 2 {
+		t.Errorf("read %d times, want 2", n)
 	}
 }
