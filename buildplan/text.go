@@ -45,6 +45,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 	if p.Agent.Digest != "" {
 		tw.line("           %s", p.Agent.Digest)
 	}
+	if len(p.Carried) > 0 {
+		tw.line("Carried:   %s (from the image being upgraded; a flag changes it)", strings.Join(p.Carried, ", "))
+	}
 
 	var files, dirs, links int
 	var size int64
