@@ -24,17 +24,17 @@ SOAKFLAGS   ?=
 
 # Debian packages the tests need. Add a package here when a test starts
 # needing it; `make test-deps` installs the missing ones only.
-#   docker-registry  the loopback registry integration tests start (internal/testenv)
+#   docker-registry  the loopback registry integration tests start (internal/testing/testenv)
 #   zip, unzip       agent archives (.zip downloads from the JENNIFER view server)
-#   runc             the OCI runtime of the test buildkitd (internal/testenv)
+#   runc             the OCI runtime of the test buildkitd (internal/testing/testenv)
 #   busybox-static   /bin/sh for test base images without a public registry
-#   debootstrap      real runtime base images (JRE, Node.js, Python, PHP) for internal/e2e,
+#   debootstrap      real runtime base images (JRE, Node.js, Python, PHP) for internal/testing/e2e,
 #                    cached in ~/.cache/jbuild-test/images
-#   php-dev          phpize: the PHP test agent extension of internal/e2e (the host's PHP 8.2 = the image's)
-#   openjdk-17-jdk-headless  javac and jar: the Java test agent and app of internal/e2e
-#   python3-pip      pip download of the real jennifer-python agent (internal/e2e, cached)
+#   php-dev          phpize: the PHP test agent extension of internal/testing/e2e (the host's PHP 8.2 = the image's)
+#   openjdk-17-jdk-headless  javac and jar: the Java test agent and app of internal/testing/e2e
+#   python3-pip      pip download of the real jennifer-python agent (internal/testing/e2e, cached)
 #   docker.io        dockerd 20.10 and its containerd for the docker-daemon: and containerd:
-#                    store tests (internal/testenv starts its own under /tmp)
+#                    store tests (internal/testing/testenv starts its own under /tmp)
 TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io
 
 # apt-get needs root; use sudo when not root and sudo exists.
@@ -69,7 +69,7 @@ vet:
 	$(GO) vet ./...
 
 # Integration tests start their own registry and buildkitd on loopback
-# (internal/testenv). On a cold machine the first run also builds buildkitd
+# (internal/testing/testenv). On a cold machine the first run also builds buildkitd
 # from the pinned module (a few minutes, cached in ~/.cache/jbuild-test/bin),
 # hence the generous timeout.
 GOTESTTIMEOUT ?= 30m

@@ -1,7 +1,7 @@
 // Command bench is `make bench`: it times `jbuild wrap` against the crane
 // pipeline that does the same job by hand (tar the agent folder, `crane
 // append` it as a layer, `crane mutate --env` the activation flags), side by
-// side in one run, on a registry started on loopback (internal/testenv).
+// side in one run, on a registry started on loopback (internal/testing/testenv).
 //
 // Scenarios, each run N times (median printed):
 //

@@ -13,8 +13,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 const craneModule = "github.com/google/go-containerregistry"

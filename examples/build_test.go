@@ -24,11 +24,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
-	"github.com/jbuild-dev/jbuild/internal/e2e"
+	"github.com/jbuild-dev/jbuild/internal/testing/e2e"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
-	"github.com/jbuild-dev/jbuild/internal/podrun"
+	"github.com/jbuild-dev/jbuild/internal/testing/podrun"
 	"github.com/jbuild-dev/jbuild/internal/runcheck"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/verify"
 	"github.com/jbuild-dev/jbuild/templates"
 )
@@ -42,7 +42,7 @@ const domainID = 4242
 const greeting = "hello from the pod spec"
 
 // A base image stands in for a public one (no public registry here): a
-// Debian bookworm rootfs with the runtime (internal/e2e, cached), and the
+// Debian bookworm rootfs with the runtime (internal/testing/e2e, cached), and the
 // environment the official image sets, which is what jbuild detects.
 type baseImage struct {
 	repo   string // in the test registry: examples/base/<repo>

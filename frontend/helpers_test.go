@@ -16,7 +16,7 @@ import (
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 	"github.com/jbuild-dev/jbuild/templates"

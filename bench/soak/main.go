@@ -33,8 +33,8 @@ import (
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
-	"github.com/jbuild-dev/jbuild/internal/faultproxy"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 )

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // dockerConfig writes a Docker config.json into a folder of its own and

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // hugeConfigImage is the sample image with a config of about size bytes

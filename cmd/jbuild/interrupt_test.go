@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jbuild-dev/jbuild/internal/faultproxy"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // SIGINT or SIGTERM while `jbuild wrap` waits on a stalled registry, at

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // jbuildBin is the CLI built once for these tests: they run it the way users

@@ -7,8 +7,8 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/jbuild-dev/jbuild/buildplan"
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func TestWrapDockerDaemon(t *testing.T) {

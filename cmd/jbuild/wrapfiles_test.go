@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	yaml "go.yaml.in/yaml/v3"
 )
 

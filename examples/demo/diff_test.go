@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
 )
 
 // TestDiffAndLayout wraps the sample image by hand (what jbuild wrap will

@@ -7,7 +7,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
 )
 
 // image is what the demo shows of one image.

@@ -8,7 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
 )
 
 const (

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/jbuild-dev/jbuild/internal/frontendimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 )
 

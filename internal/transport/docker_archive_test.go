@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func TestDockerArchiveRoundTrip(t *testing.T) {

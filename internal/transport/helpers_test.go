@@ -16,8 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/jbuild-dev/jbuild/internal/faultproxy"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

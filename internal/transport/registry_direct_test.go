@@ -12,8 +12,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/jbuild-dev/jbuild/internal/faultproxy"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // requestLog records the requests a proxy sees, by method and path kind.

@@ -10,8 +10,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	"github.com/jbuild-dev/jbuild/internal/faultproxy"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func TestParseRetryAfter(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 )

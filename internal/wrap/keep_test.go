@@ -12,7 +12,7 @@ import (
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func dirHeader(name string, mode int64, uid int) *tar.Header {

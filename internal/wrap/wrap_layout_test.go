@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/jbuild-dev/jbuild/internal/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // OCI layout in and out, with a named non-root USER resolved through the

@@ -43,7 +43,7 @@ func Index(t testing.TB, ref string) v1.ImageIndex {
 // so it works from any test package's working directory).
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // SampleJavaAgent is the path of the sample JENNIFER Java agent folder

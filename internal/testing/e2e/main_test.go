@@ -3,7 +3,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

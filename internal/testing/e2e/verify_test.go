@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jbuild-dev/jbuild/internal/testenv"
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // `jbuild verify --run` through the CLI, on the Java app wrapped with the
@@ -18,7 +18,7 @@ func TestVerifyRunCLI(t *testing.T) {
 	requireHeavy(t)
 	dockerHost, containerdAddr := engines(t)
 	bin := filepath.Join(t.TempDir(), "jbuild")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/jbuild").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/jbuild").CombinedOutput(); err != nil {
 		t.Fatalf("building jbuild: %v\n%s", err, out)
 	}
 	img, err := Java.AppImage()

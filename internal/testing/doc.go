@@ -1,0 +1,12 @@
+// Package testing holds nothing itself: its sub-packages are jbuild's test
+// support, kept apart from the product so that `ls internal/` shows only
+// what ships.
+//
+//   - testenv: the real daemons the integration tier starts (a loopback
+//     registry, buildkitd, dockerd and its containerd), test images and
+//     the in-process registry of the quick tier.
+//   - faultproxy: a reverse proxy that injects registry faults.
+//   - sampleimage: the small Java-like sample image of tests and `make demo`.
+//   - e2e: real runtime base images and agents for the end-to-end tests.
+//   - podrun: a Kubernetes pod template turned into a runcheck run.
+package testing
