@@ -16,6 +16,18 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
+// KindOCIArchive is a tar of an OCI image layout (oci-archive:FILE[:TAG]).
+const KindOCIArchive Kind = "oci-archive"
+
+var archiveKind = storeKind{
+	KindInfo: KindInfo{
+		Kind: KindOCIArchive, Form: "oci-archive:FILE[:TAG]", Help: "a tar of an OCI image layout",
+		Examples: []string{"oci-archive:app.tar:1.2", "oci-archive:/srv/images/app.tar"},
+	},
+	refs: pathRefs{},
+	open: func(r Ref, _ Options) (Store, error) { return &archiveStore{ref: r}, nil },
+}
+
 // maxArchiveEntries bounds what an oci-archive may hold: a layout has one
 // file per blob plus two, so this is far beyond any real image.
 const maxArchiveEntries = 100000

@@ -18,6 +18,21 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
+// KindContainerd is an image in containerd (containerd:NAME[:TAG]); the
+// namespace and socket come from Options.Containerd.
+const KindContainerd Kind = "containerd"
+
+var containerdKind = storeKind{
+	KindInfo: KindInfo{
+		Kind: KindContainerd, Form: "containerd:NAME[:TAG]", Help: "an image in containerd (--containerd-address, --containerd-namespace)",
+		Examples: []string{"containerd:myapp:1.2", "containerd:docker.io/library/app@sha256:" + strings.Repeat("a", 64)},
+	},
+	refs: daemonRefs{},
+	open: func(r Ref, opts Options) (Store, error) {
+		return &containerdStore{ref: r, opts: opts.Containerd.withDefaults()}, nil
+	},
+}
+
 // Defaults of ContainerdOptions.
 const (
 	DefaultContainerdAddress     = "/run/containerd/containerd.sock"

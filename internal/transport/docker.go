@@ -14,6 +14,18 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
+// KindDockerDaemon is an image in a Docker daemon (docker-daemon:NAME[:TAG]).
+const KindDockerDaemon Kind = "docker-daemon"
+
+var dockerKind = storeKind{
+	KindInfo: KindInfo{
+		Kind: KindDockerDaemon, Form: "docker-daemon:NAME[:TAG]", Help: "an image in the Docker daemon (DOCKER_HOST)",
+		Examples: []string{"docker-daemon:myapp:1.2", "docker-daemon:registry.example.com/shop/api:1.2-jennifer"},
+	},
+	refs: daemonRefs{},
+	open: func(r Ref, opts Options) (Store, error) { return &dockerStore{ref: r, opts: opts.Docker}, nil },
+}
+
 // DockerOptions configure Docker daemon access (docker-daemon: references).
 type DockerOptions struct {
 	// Host is the daemon address ("unix:///var/run/docker.sock",

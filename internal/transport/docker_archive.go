@@ -15,6 +15,18 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
+// KindDockerArchive is a `docker save` archive (docker-archive:FILE[:NAME[:TAG]]).
+const KindDockerArchive Kind = "docker-archive"
+
+var dockerArchiveKind = storeKind{
+	KindInfo: KindInfo{
+		Kind: KindDockerArchive, Form: "docker-archive:FILE[:NAME:TAG]", Help: "what `docker save` writes",
+		Examples: []string{"docker-archive:app.tar:myapp:1.2", "docker-archive:/tmp/app.tar"},
+	},
+	refs: dockerArchiveRefs{},
+	open: func(r Ref, _ Options) (Store, error) { return &dockerArchiveStore{ref: r}, nil },
+}
+
 // dockerArchiveStore is a `docker save` archive
 // (`docker-archive:FILE[:NAME:TAG]`): manifest.json naming each image by
 // its RepoTags, configs and layer tars. Reads are lazy (ggcr's tarball

@@ -13,6 +13,11 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, k := range storeKinds {
+		for _, s := range k.Examples {
+			f.Add(s)
+		}
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := Parse(s)
 		if err != nil {

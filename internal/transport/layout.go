@@ -18,6 +18,18 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
+// KindOCILayout is an OCI image layout directory (oci:DIR[:TAG]).
+const KindOCILayout Kind = "oci"
+
+var layoutKind = storeKind{
+	KindInfo: KindInfo{
+		Kind: KindOCILayout, Form: "oci:DIR[:TAG]", Help: "an OCI image layout",
+		Examples: []string{"oci:./layout:app-1.0", "oci:/srv/layout"},
+	},
+	refs: pathRefs{},
+	open: func(r Ref, _ Options) (Store, error) { return &layoutStore{ref: r, dir: r.Path}, nil },
+}
+
 // AnnotationRefName is the OCI image-layout annotation that tags an entry.
 const AnnotationRefName = "org.opencontainers.image.ref.name"
 

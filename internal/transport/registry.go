@@ -15,6 +15,21 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
+// KindRegistry is an image in a registry, written as Docker writes it
+// (registry.example.com/app:1.2, app@sha256:...).
+const KindRegistry Kind = "registry"
+
+var registryKind = storeKind{
+	KindInfo: KindInfo{
+		Kind: KindRegistry, Form: "REGISTRY/REPOSITORY[:TAG|@DIGEST]",
+		Help:     "an image in a registry (registry.example.com/app:1.2), with credentials from the Docker config and its credential helpers",
+		Examples: []string{"registry.example.com/app:1.2", "localhost:5000/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "ubuntu"},
+	},
+	bare: true,
+	refs: registryRefs{},
+	open: func(r Ref, opts Options) (Store, error) { return newRegistryStore(r, opts.Registry), nil },
+}
+
 // RegistryOptions configure registry access.
 type RegistryOptions struct {
 	// Keychain resolves credentials; nil means authn.DefaultKeychain, which

@@ -70,19 +70,8 @@ type Options struct {
 
 // Open returns the Store for ref.
 func Open(ref Ref, opts Options) (Store, error) {
-	switch ref.Kind {
-	case KindRegistry:
-		return newRegistryStore(ref, opts.Registry), nil
-	case KindOCILayout:
-		return &layoutStore{ref: ref, dir: ref.Path}, nil
-	case KindOCIArchive:
-		return &archiveStore{ref: ref}, nil
-	case KindDockerDaemon:
-		return &dockerStore{ref: ref, opts: opts.Docker}, nil
-	case KindContainerd:
-		return &containerdStore{ref: ref, opts: opts.Containerd.withDefaults()}, nil
-	case KindDockerArchive:
-		return &dockerArchiveStore{ref: ref}, nil
+	if k := kindOf(ref.Kind); k != nil {
+		return k.open(ref, opts)
 	}
 	return nil, fmt.Errorf("image reference %s: unknown transport %q", ref, ref.Kind)
 }
