@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/spf13/cobra"
 )
 
@@ -39,12 +40,8 @@ func newRootCmd() (*cobra.Command, *globalFlags) {
 writes the settings that activate it into the image config, so the image runs
 unchanged under Docker and Kubernetes and shows up in the JENNIFER console.
 
-Images are named as registry references (registry.example.com/app:1.2, with
-credentials from the Docker config and its credential helpers), oci:DIR[:TAG]
-for an OCI image layout, oci-archive:FILE[:TAG] for a tar of one,
-docker-daemon:NAME[:TAG] for the Docker daemon (DOCKER_HOST), containerd:NAME[:TAG]
-for containerd (--containerd-address, --containerd-namespace), or
-docker-archive:FILE[:NAME:TAG] for what ` + "`docker save`" + ` writes.`,
+Images are named as:
+` + transport.KindsHelp(),
 		Example: `  jbuild wrap registry.example.com/shop/api:1.2 --agent ./agent.java --server-address 10.0.0.5
   jbuild plan oci:./layout:app-1.0 --agent agent.java.zip --server-address jennifer.example.com
   jbuild unwrap registry.example.com/shop/api:1.2-jennifer`,
