@@ -55,24 +55,10 @@ type File struct {
 	Images []Image
 }
 
-// podSpecPaths are where each workload kind keeps its pod spec.
-var podSpecPaths = map[string][]string{
-	"Pod":                   {"spec"},
-	"PodTemplate":           {"template", "spec"},
-	"Deployment":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-}
-
 // Parse reads every document of a (multi-document) YAML or JSON manifest
 // file and records the image of every container and init container of the
-// workloads in it (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet,
-// ReplicationController, Job, CronJob, PodTemplate, and those inside a
-// List). Other resources are skipped. name is used in messages only.
+// workloads in it (every kind of WorkloadKinds, also inside a List). Other
+// resources are skipped. name is used in messages only.
 func Parse(name string, data []byte) (*File, error) {
 	f := &File{Name: name, data: data}
 	lines := lineStarts(data)
@@ -101,7 +87,7 @@ func (f *File) resource(n *yaml.Node, doc int, lines []int) error {
 		return nil
 	}
 	kind := scalar(get(n, "kind"))
-	if kind == "List" || strings.HasSuffix(kind, "List") {
+	if IsList(kind) {
 		items := get(n, "items")
 		if items != nil && items.Kind == yaml.SequenceNode {
 			for _, it := range items.Content {
@@ -112,7 +98,7 @@ func (f *File) resource(n *yaml.Node, doc int, lines []int) error {
 		}
 		return nil
 	}
-	path, ok := podSpecPaths[kind]
+	path, ok := PodSpecPath(kind)
 	if !ok {
 		return nil
 	}
