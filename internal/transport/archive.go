@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/internal/atomicfile"
 )
 
 // KindOCIArchive is a tar of an OCI image layout (oci-archive:FILE[:TAG]).
@@ -214,7 +216,7 @@ func tarLayoutAtomically(dir, dst string) error {
 		return err
 	}
 	sort.Strings(files)
-	return atomicWrite(dst, 0o644, func(w io.Writer) error {
+	return atomicfile.Write(dst, 0o644, func(w io.Writer) error {
 		tw := tar.NewWriter(w)
 		for _, rel := range files {
 			if err := addFile(tw, dir, rel); err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/jbuild-dev/jbuild/internal/atomicfile"
 )
 
 // KindDockerArchive is a `docker save` archive (docker-archive:FILE[:NAME[:TAG]]).
@@ -175,5 +177,5 @@ func (s *dockerArchiveStore) Put(ctx context.Context, a *Artifact, keep ...*Arti
 // writeArchiveAtomically writes a docker-archive into a temp file beside
 // dst and renames it over dst.
 func writeArchiveAtomically(dst string, refs map[name.Reference]v1.Image) error {
-	return atomicWrite(dst, 0o644, func(w io.Writer) error { return tarball.MultiRefWrite(refs, w) })
+	return atomicfile.Write(dst, 0o644, func(w io.Writer) error { return tarball.MultiRefWrite(refs, w) })
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/jbuild-dev/jbuild/internal/atomicfile"
 )
 
 // KindOCILayout is an OCI image layout directory (oci:DIR[:TAG]).
@@ -264,7 +266,7 @@ func (s *layoutStore) updateIndex(kept []v1.Descriptor, tagged v1.Descriptor) er
 	if err != nil {
 		return err
 	}
-	if err := atomicWriteFile(indexPath, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(indexPath, data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", indexPath, err)
 	}
 	return nil

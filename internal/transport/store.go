@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -74,44 +71,6 @@ func Open(ref Ref, opts Options) (Store, error) {
 		return k.open(ref, opts)
 	}
 	return nil, fmt.Errorf("image reference %s: unknown transport %q", ref, ref.Kind)
-}
-
-// atomicWriteFile writes data to path through a temp file in the same
-// directory and a rename, so readers see the old file or the new one, never
-// half of either.
-func atomicWriteFile(path string, data []byte, perm os.FileMode) error {
-	return atomicWrite(path, perm, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// atomicWrite has write fill a temp file beside path, syncs it and renames
-// it over path: the one way every store replaces a file (index.json, an
-// oci-archive, a docker-archive). The file gets perm minus the umask, as a
-// file created directly would: os.CreateTemp makes it 0600, and a chmod
-// does not apply the umask itself.
-func atomicWrite(path string, perm os.FileMode, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), perm&^umask()); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // IsPlatformImage reports whether an index entry is an image for a real
