@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/jbuild-dev/jbuild/internal/atomicfile"
 )
 
 // Cache layout under Options.CacheDir (default ~/.cache/jbuild):
@@ -16,10 +18,10 @@ import (
 //	                              file sums by stat (see fileSums)
 //
 // Every file is written under a temporary name in the same folder
-// (<name>.tmp-<digits>) and renamed into place when complete, so a crash or
-// a refused archive never leaves a partial file where a later run would
-// trust it; Open removes temporary files a killed run left (see
-// removeStaleTemps). Entries are immutable once written (a file-sums record
+// (<name>.tmp-<digits>) and renamed into place when complete (records
+// through internal/atomicfile), so a crash or a refused archive never
+// leaves a partial file where a later run would trust it; Open removes
+// temporary files a killed run left (see removeStaleTemps). Entries are immutable once written (a file-sums record
 // is replaced whole), and each is found by name and made again when
 // missing, so trimming to Options.CacheMax (see trimCache) and deleting the
 // folder are always safe. A file's modification time is its last use.
@@ -31,30 +33,45 @@ func cachePath(opts Options, sub, name string) string {
 // createTemp creates a temporary file next to dest (so the final rename is
 // atomic), creating the folder when needed.
 func createTemp(dest string) (*os.File, error) {
-	dir := filepath.Dir(dest)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating the agent cache %s: %w (set XDG_CACHE_HOME to a writable folder)", dir, err)
+	if err := makeCacheDir(dest); err != nil {
+		return nil, err
 	}
-	f, err := os.CreateTemp(dir, filepath.Base(dest)+".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(dest), tempPattern(dest))
 	if err != nil {
-		return nil, fmt.Errorf("writing to the agent cache %s: %w (set XDG_CACHE_HOME to a writable folder)", dir, err)
+		return nil, cacheWriteError(dest, err)
 	}
 	return f, nil
 }
 
-// writeFileAtomic writes data to name through a temporary file and rename.
+// writeFileAtomic writes data to name through a temporary file and rename
+// (atomicfile), creating the folder when needed.
 func writeFileAtomic(name string, data []byte) error {
-	f, err := createTemp(name)
+	if err := makeCacheDir(name); err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(name, 0o600, atomicfile.TempPattern(tempPattern(name)))
 	if err != nil {
-		return err
+		return cacheWriteError(name, err)
 	}
-	defer os.Remove(f.Name())
+	defer f.Discard()
 	if _, err := f.Write(data); err != nil {
-		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
+	return f.Commit()
+}
+
+// tempPattern names dest's temporary files <name>.tmp-<digits>, which
+// removeStaleTemps recognises.
+func tempPattern(dest string) string { return filepath.Base(dest) + ".tmp-*" }
+
+func makeCacheDir(dest string) error {
+	dir := filepath.Dir(dest)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the agent cache %s: %w (set XDG_CACHE_HOME to a writable folder)", dir, err)
 	}
-	return os.Rename(f.Name(), name)
+	return nil
+}
+
+func cacheWriteError(dest string, err error) error {
+	return fmt.Errorf("writing to the agent cache %s: %w (set XDG_CACHE_HOME to a writable folder)", filepath.Dir(dest), err)
 }
