@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/jbuild-dev/jbuild/internal/atomicfile"
 )
 
 // Cache layout, one pair of files per content key in CacheDir:
@@ -25,7 +27,7 @@ import (
 // same bytes (the layer is deterministic, and reads verify the digest).
 //
 // Both are written to a temporary name in the same directory and renamed
-// into place, the .json last: a reader that finds the .json finds a complete
+// into place (internal/atomicfile), the .json last: a reader that finds the .json finds a complete
 // .tar.gz, and concurrent builders of the same key just rename identical
 // files over each other.
 
@@ -85,26 +87,19 @@ func store(dir, key string, write func(io.Writer) (digest, diffID v1.Hash, size 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, errCacheUnusable
 	}
-	tmp, err := os.CreateTemp(dir, key+".tar.gz.tmp-*")
+	blob := filepath.Join(dir, key+".tar.gz")
+	// Readable by others whatever the umask: a shared CI cache is often
+	// used by several users.
+	tmp, err := atomicfile.Create(blob, 0o644, atomicfile.ExactPerm(), atomicfile.TempPattern(key+".tar.gz.tmp-*"))
 	if err != nil {
 		return nil, errCacheUnusable
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer tmp.Discard() // no-op after the rename
 	digest, diffID, size, err := write(tmp)
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
 	if err != nil {
 		return nil, err
 	}
-	// Readable by others: a shared CI cache is often used by several users.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return nil, fmt.Errorf("caching the agent layer in %s: %w", dir, err)
-	}
-	blob := filepath.Join(dir, key+".tar.gz")
-	if err := os.Rename(tmp.Name(), blob); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return nil, fmt.Errorf("caching the agent layer in %s: %w", dir, err)
 	}
 	meta, _ := json.Marshal(cacheMeta{Digest: digest.String(), DiffID: diffID.String(), Size: size})
@@ -132,20 +127,5 @@ func storeMeta(dir, key string, digest, diffID v1.Hash, size int64, repo string)
 var errCacheUnusable = errors.New("layer cache directory unusable")
 
 func writeFileAtomic(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return atomicfile.WriteFile(name, data, 0o644, atomicfile.ExactPerm(), atomicfile.TempPattern(filepath.Base(name)+".tmp-*"))
 }
