@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
+	"github.com/jbuild-dev/jbuild/internal/atomicfile"
 )
 
 // A layer never changes under its digest, so what it does to the
@@ -126,26 +128,16 @@ func (c *layerCache) store(d v1.Hash, keep []string, ops []layerOp) {
 		return
 	}
 	name := c.file(d, keep)
-	tmp, err := os.CreateTemp(c.dir, ".tmp-*")
+	// ".tmp-*": the names trim removes when a killed run left them.
+	err := atomicfile.Write(name, 0o644, func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		err := json.NewEncoder(zw).Encode(ops)
+		if cerr := zw.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}, atomicfile.ExactPerm(), atomicfile.TempPattern(".tmp-*"))
 	if err != nil {
-		return
-	}
-	zw := gzip.NewWriter(tmp)
-	err = json.NewEncoder(zw).Encode(ops)
-	if cerr := zw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return
 	}
 	c.trim(name)
