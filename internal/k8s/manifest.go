@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
+	"github.com/jbuild-dev/jbuild/internal/manifest"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -32,8 +34,8 @@ type Workload struct {
 func (w *Workload) Resource() string { return w.Kind + "/" + w.Name }
 
 // ReadWorkloads reads a multi-document YAML (or JSON) stream and returns
-// its Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and
-// Pods, also inside a v1 List; other kinds are skipped. Unknown fields are
+// its objects of every kind in manifest.WorkloadKinds (the kinds `wrap -f`
+// rewrites), also inside a List; other kinds are skipped. Unknown fields are
 // tolerated (a newer API than jbuild knows), malformed documents are
 // errors naming the file and document.
 func ReadWorkloads(file string, r io.Reader) ([]Workload, error) {
@@ -78,14 +80,7 @@ func workloads(file string, doc int, raw []byte) ([]Workload, error) {
 	if err := yaml.Unmarshal(raw, &tm); err != nil {
 		return nil, fmt.Errorf("%s: document %d: %w", file, doc, err)
 	}
-	where := func(err error) error { return fmt.Errorf("%s: document %d (%s): %w", file, doc, tm.Kind, err) }
-	name := tm.Metadata.Name
-	if name == "" {
-		name = tm.Metadata.GenerateName
-	}
-	w := Workload{File: file, Doc: doc, Kind: tm.Kind, Name: name}
-	switch tm.Kind {
-	case "List":
+	if manifest.IsList(tm.Kind) {
 		var out []Workload
 		for _, item := range tm.Items {
 			ws, err := workloads(file, doc, item)
@@ -95,52 +90,45 @@ func workloads(file string, doc int, raw []byte) ([]Workload, error) {
 			out = append(out, ws...)
 		}
 		return out, nil
-	case "Deployment":
-		var o appsv1.Deployment
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec.Template.Spec, "spec.template.spec"
-	case "StatefulSet":
-		var o appsv1.StatefulSet
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec.Template.Spec, "spec.template.spec"
-	case "DaemonSet":
-		var o appsv1.DaemonSet
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec.Template.Spec, "spec.template.spec"
-	case "ReplicaSet":
-		var o appsv1.ReplicaSet
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec.Template.Spec, "spec.template.spec"
-	case "Job":
-		var o batchv1.Job
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec.Template.Spec, "spec.template.spec"
-	case "CronJob":
-		var o batchv1.CronJob
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec.JobTemplate.Spec.Template.Spec, "spec.jobTemplate.spec.template.spec"
-	case "Pod":
-		var o corev1.Pod
-		if err := yaml.Unmarshal(raw, &o); err != nil {
-			return nil, where(err)
-		}
-		w.Pod, w.PodPath = &o.Spec, "spec"
-	default:
+	}
+	path, ok := manifest.PodSpecPath(tm.Kind)
+	if !ok {
 		return nil, nil
 	}
-	return []Workload{w}, nil
+	name := tm.Metadata.Name
+	if name == "" {
+		name = tm.Metadata.GenerateName
+	}
+	pod, err := podSpecAt(raw, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: document %d (%s): %w", file, doc, tm.Kind, err)
+	}
+	return []Workload{{File: file, Doc: doc, Kind: tm.Kind, Name: name, Pod: pod, PodPath: strings.Join(path, ".")}}, nil
+}
+
+// podSpecAt decodes the object raw into a struct shaped by path, whose
+// fields are its metadata and, at path, a corev1.PodSpec: decoding into
+// typed fields keeps the API's types (key: y is the string "y", not YAML
+// 1.1's true) and reports what does not fit them, as decoding into the
+// kind's own Go type did. A field missing on the way is an empty pod spec.
+func podSpecAt(raw []byte, path []string) (*corev1.PodSpec, error) {
+	t := reflect.TypeOf(corev1.PodSpec{})
+	for i := len(path) - 1; i >= 0; i-- {
+		fields := []reflect.StructField{{Name: "F", Type: t, Tag: reflect.StructTag(`json:"` + path[i] + `"`)}}
+		if i == 0 {
+			fields = append(fields, reflect.StructField{Name: "Metadata", Type: reflect.TypeOf(metav1.ObjectMeta{}), Tag: `json:"metadata"`})
+		}
+		t = reflect.StructOf(fields)
+	}
+	obj := reflect.New(t)
+	if err := yaml.Unmarshal(raw, obj.Interface()); err != nil {
+		return nil, err
+	}
+	v := obj.Elem()
+	for range path {
+		v = v.Field(0)
+	}
+	return v.Addr().Interface().(*corev1.PodSpec), nil
 }
 
 // blank: only separators, comments and white space (a leading "---" comes

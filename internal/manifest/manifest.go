@@ -6,6 +6,10 @@
 // original bytes at that scalar's position, in the scalar's own quoting
 // style. Comments, key order, indentation, blank lines and document
 // separators are therefore kept byte for byte; only the image values change.
+//
+// Which kinds carry a pod spec, and where, is one table (WorkloadKinds):
+// internal/k8s reads the pods `jbuild lint` checks through it too, so lint
+// and `wrap -f` always see the same workloads.
 package manifest
 
 import (
