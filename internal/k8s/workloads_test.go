@@ -76,47 +76,21 @@ func TestReadWorkloadsFindsEveryWorkloadKind(t *testing.T) {
 // one the kind's own Go type decodes (as ReadWorkloads did before the
 // table), for every manifest of the lint and golden tests and the sample.
 func TestReadWorkloadsAsTyped(t *testing.T) {
-	typed := map[string]func(raw []byte) (*corev1.PodSpec, error){
-		"Pod": func(raw []byte) (*corev1.PodSpec, error) {
-			var o corev1.Pod
-			return &o.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"PodTemplate": func(raw []byte) (*corev1.PodSpec, error) {
-			var o corev1.PodTemplate
-			return &o.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"ReplicationController": func(raw []byte) (*corev1.PodSpec, error) {
-			var o corev1.ReplicationController
-			err := yaml.Unmarshal(raw, &o)
+	typed := map[string]func([]byte) (*corev1.PodSpec, error){
+		"Pod":         typedPod(func(o *corev1.Pod) *corev1.PodSpec { return &o.Spec }),
+		"PodTemplate": typedPod(func(o *corev1.PodTemplate) *corev1.PodSpec { return &o.Template.Spec }),
+		"ReplicationController": typedPod(func(o *corev1.ReplicationController) *corev1.PodSpec {
 			if o.Spec.Template == nil {
-				return &corev1.PodSpec{}, err
+				return &corev1.PodSpec{}
 			}
-			return &o.Spec.Template.Spec, err
-		},
-		"Deployment": func(raw []byte) (*corev1.PodSpec, error) {
-			var o appsv1.Deployment
-			return &o.Spec.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"StatefulSet": func(raw []byte) (*corev1.PodSpec, error) {
-			var o appsv1.StatefulSet
-			return &o.Spec.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"DaemonSet": func(raw []byte) (*corev1.PodSpec, error) {
-			var o appsv1.DaemonSet
-			return &o.Spec.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"ReplicaSet": func(raw []byte) (*corev1.PodSpec, error) {
-			var o appsv1.ReplicaSet
-			return &o.Spec.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"Job": func(raw []byte) (*corev1.PodSpec, error) {
-			var o batchv1.Job
-			return &o.Spec.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
-		"CronJob": func(raw []byte) (*corev1.PodSpec, error) {
-			var o batchv1.CronJob
-			return &o.Spec.JobTemplate.Spec.Template.Spec, yaml.Unmarshal(raw, &o)
-		},
+			return &o.Spec.Template.Spec
+		}),
+		"Deployment":  typedPod(func(o *appsv1.Deployment) *corev1.PodSpec { return &o.Spec.Template.Spec }),
+		"StatefulSet": typedPod(func(o *appsv1.StatefulSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
+		"DaemonSet":   typedPod(func(o *appsv1.DaemonSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
+		"ReplicaSet":  typedPod(func(o *appsv1.ReplicaSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
+		"Job":         typedPod(func(o *batchv1.Job) *corev1.PodSpec { return &o.Spec.Template.Spec }),
+		"CronJob":     typedPod(func(o *batchv1.CronJob) *corev1.PodSpec { return &o.Spec.JobTemplate.Spec.Template.Spec }),
 	}
 	for _, k := range manifest.WorkloadKinds() {
 		if typed[k.Kind] == nil {
@@ -157,5 +131,16 @@ func TestReadWorkloadsAsTyped(t *testing.T) {
 	}
 	if checked < len(typed) {
 		t.Errorf("only %d objects checked", checked)
+	}
+}
+
+// typedPod decodes an object as its Go type T and returns its pod spec.
+func typedPod[T any](pod func(*T) *corev1.PodSpec) func([]byte) (*corev1.PodSpec, error) {
+	return func(raw []byte) (*corev1.PodSpec, error) {
+		var o T
+		if err := yaml.Unmarshal(raw, &o); err != nil {
+			return nil, err
+		}
+		return pod(&o), nil
 	}
 }
