@@ -66,56 +66,72 @@ func TestGolden(t *testing.T) {
 	for _, file := range cases {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c goldenCase
-			if err := yaml.UnmarshalStrict(data, &c); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			prof := loadProfile(t, c)
-			img := buildplan.Image{Reference: c.Image.Reference, Digest: c.Image.Digest, Platform: c.Image.Platform, Config: c.Image.Config}
-			var mfs *memFS
-			if !c.NoFS {
-				mfs = newMemFS(c.Files, c.Dirs)
-				img.FS = mfs
-			}
-			agent := memAgent(c.Agent.Source, c.Agent.Version, c.Agent.Digest, c.Agent.Files)
-			origEnv := append([]string(nil), img.Config.Env...)
-
-			res := goldenResult{FSCalls: []string{}}
-			plan, err := buildplan.Make(img, prof, agent, c.Options)
-			if mfs != nil {
-				res.FSCalls = append(res.FSCalls, mfs.calls...)
-			}
-			var text bytes.Buffer
-			var refusal *buildplan.RefusalError
-			switch {
-			case errors.As(err, &refusal):
-				res.Refusal = refusal
-				text.WriteString("REFUSED: " + refusal.Reason + "\nHINT: " + refusal.Hint + "\n")
-			case err != nil:
-				res.Error = err.Error()
-				text.WriteString("ERROR: " + err.Error() + "\n")
-			default:
-				res.Plan = plan
-				cfg := buildplan.ApplyConfig(plan, img.Config)
-				res.Config = &cfg
-				checkApply(t, plan, img.Config, cfg, origEnv)
-				if err := plan.WriteText(&text); err != nil {
-					t.Fatal(err)
-				}
-			}
+			c := readGoldenCase(t, file)
+			res, text := runGoldenCase(t, c, nil)
 			got, err := json.MarshalIndent(res, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
 			compareGolden(t, filepath.Join("testdata", "golden", name+".json"), got)
-			compareGolden(t, filepath.Join("testdata", "golden", name+".txt"), text.Bytes())
+			compareGolden(t, filepath.Join("testdata", "golden", name+".txt"), []byte(text))
 		})
 	}
+}
+
+func readGoldenCase(t *testing.T, file string) goldenCase {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c goldenCase
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return c
+}
+
+// runGoldenCase plans c with its options named by names (nil: Neutral)
+// and returns the result and its text: the plan, or the refusal or error.
+func runGoldenCase(t *testing.T, c goldenCase, names buildplan.Namer) (goldenResult, string) {
+	t.Helper()
+	prof := loadProfile(t, c)
+	img := buildplan.Image{Reference: c.Image.Reference, Digest: c.Image.Digest, Platform: c.Image.Platform, Config: c.Image.Config}
+	var mfs *memFS
+	if !c.NoFS {
+		mfs = newMemFS(c.Files, c.Dirs)
+		img.FS = mfs
+	}
+	agent := memAgent(c.Agent.Source, c.Agent.Version, c.Agent.Digest, c.Agent.Files)
+	origEnv := append([]string(nil), img.Config.Env...)
+
+	res := goldenResult{FSCalls: []string{}}
+	opts := c.Options
+	opts.Names = names
+	plan, err := buildplan.Make(img, prof, agent, opts)
+	if mfs != nil {
+		res.FSCalls = append(res.FSCalls, mfs.calls...)
+	}
+	var text bytes.Buffer
+	var refusal *buildplan.RefusalError
+	switch {
+	case errors.As(err, &refusal):
+		res.Refusal = refusal
+		text.WriteString("REFUSED: " + refusal.Reason + "\nHINT: " + refusal.Hint + "\n")
+	case err != nil:
+		res.Error = err.Error()
+		text.WriteString("ERROR: " + err.Error() + "\n")
+	default:
+		res.Plan = plan
+		cfg := buildplan.ApplyConfig(plan, img.Config)
+		res.Config = &cfg
+		checkApply(t, plan, img.Config, cfg, origEnv)
+		if err := plan.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res, text.String()
 }
 
 func loadProfile(t *testing.T, c goldenCase) *buildplan.Profile {

@@ -28,7 +28,7 @@ const (
 // bundle, the generated config and files, the writable dirs. It returns the
 // entries sorted by path (so parents come before children) plus the
 // absolute path of the generated config file and warnings.
-func buildLayer(prof *Profile, agent Agent, user User, vars map[string]string) ([]LayerEntry, string, []string, error) {
+func buildLayer(prof *Profile, agent Agent, user User, vars map[string]string, n Namer) ([]LayerEntry, string, []string, error) {
 	l := &layout{prof: prof, user: user, entries: map[string]*LayerEntry{}}
 	var warnings []string
 
@@ -50,7 +50,7 @@ func buildLayer(prof *Profile, agent Agent, user User, vars map[string]string) (
 
 	var configFile string
 	if c := prof.Config; c != nil {
-		content, w, err := renderConfigFile(prof, agent, vars)
+		content, w, err := renderConfigFile(prof, agent, vars, n)
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -195,7 +195,7 @@ func (l *layout) addGenerated(rel string, content []byte, exec bool) {
 
 // renderConfigFile merges the profile's config values into the bundle's own
 // config file and checks the required keys.
-func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (string, []string, error) {
+func renderConfigFile(prof *Profile, agent Agent, vars map[string]string, n Namer) (string, []string, error) {
 	c := prof.Config
 	var base []byte
 	inBundle := false
@@ -251,7 +251,7 @@ func renderConfigFile(prof *Profile, agent Agent, vars map[string]string) (strin
 		if v == "" {
 			hint := "set it in the agent bundle's " + c.Path
 			if tmpl, ok := c.Values[k]; ok {
-				hint = emptyHint(tmpl, vars) + " or " + hint
+				hint = emptyHint(tmpl, vars, n) + " or " + hint
 			}
 			errs = append(errs, fmt.Errorf("%s needs %s and neither the options nor the agent bundle's %s set it: %s", prof.Name, k, c.Path, hint))
 			continue

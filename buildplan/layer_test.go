@@ -80,7 +80,7 @@ func TestSettingsOverAgentLayerIsTheFinalView(t *testing.T) {
 		ReadFile: func(rel string) ([]byte, error) { return []byte("a = b\n"), nil },
 	}
 	user := User{UID: 1001, GID: 1002}
-	final, _, _, err := buildLayer(prof, agent, user, map[string]string{VarServerAddress: "10.0.0.5", VarInstallDir: prof.InstallDir})
+	final, _, _, err := buildLayer(prof, agent, user, map[string]string{VarServerAddress: "10.0.0.5", VarInstallDir: prof.InstallDir}, Neutral)
 	if err != nil {
 		t.Fatal(err)
 	}

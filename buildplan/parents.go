@@ -38,7 +38,7 @@ const maxLinkHops = 40
 // that the image already has, with their owner and mode, and a note per
 // symlink followed. A parent that is neither a folder nor a symlink is
 // refused: the agent cannot be installed below a file.
-func installParents(img Image, dir string) (string, []LayerEntry, []string, error) {
+func installParents(img Image, dir string, n Namer) (string, []LayerEntry, []string, error) {
 	fsys := img.FS
 	cur := "/"
 	rest := splitPath(dir)
@@ -76,7 +76,7 @@ func installParents(img Image, dir string) (string, []LayerEntry, []string, erro
 			}
 			cur = next
 		default:
-			return "", nil, nil, refuse(img, "pick another installDir in a profile of your own (--profile FILE)",
+			return "", nil, nil, refuse(img, "pick another installDir in a profile of your own ("+n.Give(OptProfileFile, "FILE")+")",
 				"%s is a file in the image, and the agent's folder %s must go below it", next, dir)
 		}
 	}

@@ -59,8 +59,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if err := checkOptions(opts); err != nil {
 		return nil, err
 	}
+	n := opts.names()
 	if os := img.Platform.OS; os != "" && os != "linux" {
-		return nil, refuse(img, "wrap the linux variant of the image (--platform linux/amd64)",
+		return nil, refuse(img, "wrap the linux variant of the image ("+n.Give(OptPlatform, "linux/amd64")+")",
 			"it is a %s image; agents are only injected into Linux images", os)
 	}
 	for name := range opts.Params {
@@ -69,20 +70,20 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 			if declared == "" {
 				declared = "none"
 			}
-			return nil, &OptionError{fmt.Errorf("--param %s: profile %s has no such parameter (it declares: %s)", name, prof.Name, declared)}
+			return nil, &OptionError{OptParam(name), fmt.Errorf("%s: profile %s has no such parameter (it declares: %s)", n.Name(OptParam(name)), prof.Name, declared)}
 		}
 	}
 
 	// 0 is "not given": the image being upgraded, the bundle's config or
 	// the profile's default supplies the value.
 	if opts.ServerPort != 0 {
-		if err := prof.CheckServerPort("--server-port", opts.ServerPort); err != nil {
-			return nil, &OptionError{err}
+		if err := prof.CheckServerPort(n.Name(OptServerPort), opts.ServerPort); err != nil {
+			return nil, &OptionError{OptServerPort, err}
 		}
 	}
 	if opts.DomainID != 0 {
-		if err := prof.CheckDomainID("--domain-id", opts.DomainID); err != nil {
-			return nil, &OptionError{err}
+		if err := prof.CheckDomainID(n.Name(OptDomainID), opts.DomainID); err != nil {
+			return nil, &OptionError{OptDomainID, err}
 		}
 	}
 	plan := &Plan{
@@ -99,15 +100,15 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	var libcKnown *Finding
 	if opts.Runtime != RuntimeUnknown {
 		if _, ok := runtimeNames[opts.Runtime]; !ok || opts.Runtime == RuntimeNative {
-			return nil, fmt.Errorf("--runtime %q: want java, dotnet, nodejs, python or php", opts.Runtime)
+			return nil, &OptionError{OptRuntime, fmt.Errorf("%s %q: want java, dotnet, nodejs, python or php", n.Name(OptRuntime), opts.Runtime)}
 		}
 		if opts.Runtime != prof.Runtime {
-			return nil, fmt.Errorf("--runtime %s does not match profile %s, which is for %s; choose the %s profile",
-				opts.Runtime, prof.Name, prof.Runtime, opts.Runtime)
+			return nil, &OptionError{OptRuntime, fmt.Errorf("%s %s does not match profile %s, which is for %s; choose the %s profile",
+				n.Name(OptRuntime), opts.Runtime, prof.Name, prof.Runtime, opts.Runtime)}
 		}
 		plan.Runtime = Finding{Value: string(opts.Runtime), Evidence: []string{
-			"option: --runtime " + string(opts.Runtime),
-			"config, files: not inspected: --runtime given",
+			"option: " + n.Name(OptRuntime) + " " + string(opts.Runtime),
+			"config, files: not inspected: " + n.Name(OptRuntime) + " given",
 		}}
 	} else {
 		f, libc, err := detectRuntime(img)
@@ -118,16 +119,16 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		switch rt := Runtime(f.Value); rt {
 		case RuntimeNative:
 			return nil, refuse(img,
-				"for Go services instrument the code at build time with JENNIFER's Go agent API instead; if the image does run a JVM, .NET, Node.js, Python or PHP, pass --runtime",
+				"for Go services instrument the code at build time with JENNIFER's Go agent API instead; if the image does run a JVM, .NET, Node.js, Python or PHP, "+n.Give(OptRuntime, ""),
 				"its command is a statically linked binary (Go or similar) with no language runtime in the image, so there is no agent to inject")
 		case RuntimeUnknown:
 			return nil, refuse(img,
-				"pass --runtime java|dotnet|nodejs|python|php if you know what it runs",
+				n.Give(OptRuntime, "java|dotnet|nodejs|python|php")+" if you know what it runs",
 				"no supported runtime found (%s)", strings.Join(f.Evidence, "; "))
 		case prof.Runtime:
 		default:
 			return nil, refuse(img,
-				fmt.Sprintf("use the %s profile, or pass --runtime %s if detection is wrong", rt, prof.Runtime),
+				fmt.Sprintf("use the %s profile, or %s if detection is wrong", rt, n.Give(OptRuntime, string(prof.Runtime))),
 				"it runs %s but profile %s is for %s", runtimeName(rt), prof.Name, runtimeName(prof.Runtime))
 		}
 	}
@@ -142,7 +143,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 			plan.Warnings = append(plan.Warnings, fmt.Sprintf("the image platform is not known: %s supports %s only", agentDesc, strings.Join(prof.Arch, ", ")))
 		case !slices.Contains(prof.Arch, plan.Arch.Value):
 			return nil, refuse(img,
-				fmt.Sprintf("wrap a platform it supports (--platform linux/%s)", prof.Arch[0]),
+				fmt.Sprintf("wrap a platform it supports (%s)", n.Give(OptPlatform, "linux/"+prof.Arch[0])),
 				"%s is not supported by %s (supported: %s)", plan.Arch.Value, agentDesc, strings.Join(prof.Arch, ", "))
 		}
 	}
@@ -175,7 +176,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	needVersion := prof.usesVar(VarRuntimeVersion)
 	switch {
 	case opts.RuntimeVersion != "":
-		plan.RuntimeVersion = Finding{Value: opts.RuntimeVersion, Evidence: []string{"option: --runtime-version " + opts.RuntimeVersion}}
+		plan.RuntimeVersion = Finding{Value: opts.RuntimeVersion, Evidence: []string{"option: " + n.Name(OptRuntimeVersion) + " " + opts.RuntimeVersion}}
 	default:
 		plan.RuntimeVersion = DetectRuntimeVersion(img, rt)
 		if plan.RuntimeVersion.Value == "" && needVersion {
@@ -189,8 +190,8 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 			plan.RuntimeVersion.Evidence = append(plan.RuntimeVersion.Evidence, "files: not inspected: the profile does not need the version")
 		}
 		if plan.RuntimeVersion.Value == "" && needVersion {
-			return nil, fmt.Errorf("cannot tell which %s version the image runs (%s), and profile %s needs it; pass --runtime-version MAJOR.MINOR",
-				runtimeName(rt), strings.Join(plan.RuntimeVersion.Evidence, "; "), prof.Name)
+			return nil, fmt.Errorf("cannot tell which %s version the image runs (%s), and profile %s needs it; %s",
+				runtimeName(rt), strings.Join(plan.RuntimeVersion.Evidence, "; "), prof.Name, n.Give(OptRuntimeVersion, "MAJOR.MINOR"))
 		}
 	}
 
@@ -198,7 +199,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	// the base's own folders above it, which must stay as they are.
 	var parents []LayerEntry
 	if img.FS != nil {
-		dir, ps, notes, err := installParents(img, prof.InstallDir)
+		dir, ps, notes, err := installParents(img, prof.InstallDir, n)
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +257,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 				why = " for " + plan.Arch.Value
 			}
 			return nil, refuse(img,
-				"use an agent release that supports it, or pass --runtime-version if the detected version is wrong",
+				"use an agent release that supports it, or "+n.Give(OptRuntimeVersion, "")+" if the detected version is wrong",
 				"the agent bundle %s has no %s%s", agentSource(agent), rel, why)
 		}
 	}
@@ -275,7 +276,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 		}}
 	}
 
-	layer, configFile, warnings, err := buildLayer(prof, agent, plan.User, vars)
+	layer, configFile, warnings, err := buildLayer(prof, agent, plan.User, vars, n)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +291,7 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	plan.Volumes = volumes(prof, layer)
 	plan.Warnings = append(plan.Warnings, warnings...)
 
-	changes, err := envChanges(prof, vars, img.Config.Env)
+	changes, err := envChanges(prof, vars, img.Config.Env, n)
 	if err != nil {
 		return nil, err
 	}
@@ -477,7 +478,7 @@ func (p *Profile) usesVar(name string) bool {
 
 // envChanges templates the profile's env operations. An empty value skips
 // the operation unless it is required.
-func envChanges(prof *Profile, vars map[string]string, imageEnv []string) ([]EnvChange, error) {
+func envChanges(prof *Profile, vars map[string]string, imageEnv []string, n Namer) ([]EnvChange, error) {
 	var out []EnvChange
 	for i, e := range prof.Env {
 		v, err := expand(e.Value, vars)
@@ -501,7 +502,7 @@ func envChanges(prof *Profile, vars map[string]string, imageEnv []string) ([]Env
 		}
 		if strings.TrimSpace(v) == "" {
 			if have, _ := envValue(imageEnv, e.Name); e.Required && have == "" {
-				return nil, fmt.Errorf("%s needs a value and profile %s gives none: %s", e.Name, prof.Name, emptyHint(e.Value, vars))
+				return nil, fmt.Errorf("%s needs a value and profile %s gives none: %s", e.Name, prof.Name, emptyHint(e.Value, vars, n))
 			}
 			continue
 		}
@@ -517,11 +518,12 @@ func envChanges(prof *Profile, vars map[string]string, imageEnv []string) ([]Env
 	return out, nil
 }
 
-// emptyHint says which flag fills the first empty variable of a template.
-func emptyHint(tmpl string, vars map[string]string) string {
+// emptyHint says which option fills the first empty variable of a
+// template, in n's words.
+func emptyHint(tmpl string, vars map[string]string, n Namer) string {
 	for _, name := range templateVars(tmpl) {
 		if vars[name] == "" {
-			return flagFor(name)
+			return giveVar(n, name)
 		}
 	}
 	return "fix the profile"

@@ -88,7 +88,7 @@ func carryForward(opts *Options, prof *Profile) ([]string, error) {
 			opts.Params = map[string]string{}
 		}
 		opts.Params[name] = prev.Params[name]
-		carried = append(carried, "--param "+name)
+		carried = append(carried, opts.names().Name(OptParam(name)))
 	}
 	return carried, nil
 }

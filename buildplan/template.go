@@ -12,9 +12,9 @@ import (
 // profile is parsed rather than when an image is wrapped.
 const (
 	VarInstallDir     = "INSTALL_DIR"     // the profile's installDir
-	VarServerAddress  = "SERVER_ADDRESS"  // --server-address ("" when not given)
-	VarServerPort     = "SERVER_PORT"     // --server-port ("" when not given)
-	VarDomainID       = "DOMAIN_ID"       // --domain-id ("" when not given)
+	VarServerAddress  = "SERVER_ADDRESS"  // OptServerAddress ("" when not given)
+	VarServerPort     = "SERVER_PORT"     // OptServerPort ("" when not given)
+	VarDomainID       = "DOMAIN_ID"       // OptDomainID ("" when not given)
 	VarRuntimeVersion = "RUNTIME_VERSION" // major.minor of the detected runtime, e.g. "8.2"
 	VarArch           = "ARCH"            // amd64, arm64, ... from the image platform
 )
@@ -69,19 +69,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// flagFor names what a user does to give a variable a value, for hints.
-func flagFor(name string) string {
+// giveVar says what a user does to give a variable a value, for hints:
+// the option that sets it, in n's words.
+func giveVar(n Namer, name string) string {
 	switch name {
 	case VarServerAddress:
-		return "pass --server-address"
+		return n.Give(OptServerAddress, "")
 	case VarServerPort:
-		return "pass --server-port"
+		return n.Give(OptServerPort, "")
 	case VarDomainID:
-		return "pass --domain-id"
+		return n.Give(OptDomainID, "")
 	case VarRuntimeVersion:
-		return "pass --runtime-version"
+		return n.Give(OptRuntimeVersion, "")
 	case VarInstallDir, VarArch:
 		return "fix the profile"
 	}
-	return fmt.Sprintf("pass --param %s=VALUE", name)
+	return n.Give(OptParam(name), "VALUE")
 }

@@ -110,7 +110,7 @@ type Options struct {
 	JbuildVersion string `json:"jbuildVersion,omitempty"`
 	// BaseName is the reference recorded in org.opencontainers.image.base.name.
 	BaseName string `json:"baseName,omitempty"`
-	// Params set profile parameters (--param NAME=VALUE); a name the profile
+	// Params set profile parameters (OptParam); a name the profile
 	// does not declare is an error.
 	Params map[string]string `json:"params,omitempty"`
 	// RuntimeVersion overrides the detected runtime version (major.minor,
@@ -119,6 +119,10 @@ type Options struct {
 	// Previous holds the settings recorded in the image being upgraded
 	// (LabelSettings); they fill in what the user did not give now.
 	Previous *Recorded `json:"previous,omitempty"`
+	// Names words the options in Make's errors, refusal hints and
+	// evidence in the caller's terms (the CLI's flags, the frontend's
+	// build args); nil means Neutral.
+	Names Namer `json:"-"`
 }
 
 // Finding is one conclusion with the evidence that led to it.

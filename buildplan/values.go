@@ -18,8 +18,9 @@ const MaxValueLen = 64 << 10
 // string early (the kernel's execve environment, the agent's parser),
 // other control characters are invisible in every listing, invalid UTF-8
 // does not survive JSON (the image config), and over-long values are not
-// settings. Tabs are allowed. field names the flag or profile field for
-// the message ("--server-address", "profile p: env[0].value").
+// settings. Tabs are allowed. field names the option (in the caller's
+// words, see Namer) or profile field for the message ("profile p:
+// env[0].value").
 func CheckValue(field, v string) error {
 	if len(v) > MaxValueLen {
 		return fmt.Errorf("%s: value is %d bytes, longer than the %d allowed; pass a path to a file instead of its content", field, len(v), MaxValueLen)
@@ -57,22 +58,28 @@ func CheckEnvName(field, name string) error {
 // OptionError is an option of the user's (a flag, a build arg) that is
 // wrong in itself or for the chosen profile: a wrong command line (the CLI
 // exits 2), not a failed operation. Make returns it through its wrapping.
-type OptionError struct{ Err error }
+// Err names the option in the words of Options.Names.
+type OptionError struct {
+	// Option is the option at fault.
+	Option Option
+	Err    error
+}
 
 func (e *OptionError) Error() string { return e.Err.Error() }
 func (e *OptionError) Unwrap() error { return e.Err }
 
 // checkOptions validates the user's values before any of them is used.
 func checkOptions(o Options) error {
-	if err := CheckServerAddress("--server-address", o.ServerAddress); err != nil {
-		return &OptionError{err}
+	n := o.names()
+	if err := CheckServerAddress(n.Name(OptServerAddress), o.ServerAddress); err != nil {
+		return &OptionError{OptServerAddress, err}
 	}
-	if err := CheckValue("--runtime-version", o.RuntimeVersion); err != nil {
-		return &OptionError{err}
+	if err := CheckValue(n.Name(OptRuntimeVersion), o.RuntimeVersion); err != nil {
+		return &OptionError{OptRuntimeVersion, err}
 	}
 	for _, name := range sortedKeys(o.Params) {
-		if err := CheckValue("--param "+name, o.Params[name]); err != nil {
-			return &OptionError{err}
+		if err := CheckValue(n.Name(OptParam(name)), o.Params[name]); err != nil {
+			return &OptionError{OptParam(name), err}
 		}
 	}
 	return nil

@@ -69,7 +69,8 @@ func TestProfileBadValues(t *testing.T) {
 }
 
 // Bad values in the options (flags, build args) are refused by Make,
-// whichever engine calls it, naming the flag.
+// whichever engine calls it, naming the option (in Neutral's words here:
+// each interface's Namer words it as its flag or build arg).
 func TestMakeRefusesBadOptions(t *testing.T) {
 	prof, err := ParseProfile([]byte(minimalProfile+`
 params: {entry: ""}
@@ -94,31 +95,32 @@ config:
 		t.Fatalf("good options refused: %v", err)
 	}
 	for _, tt := range []struct {
-		name string
-		mod  func(*Options)
-		want string
+		name   string
+		mod    func(*Options)
+		want   string
+		option Option
 	}{
-		{"newline in --server-address", func(o *Options) { o.ServerAddress = "10.0.0.5\nlicense = x" }, "--server-address: value has a newline"},
-		{"NUL in --server-address", func(o *Options) { o.ServerAddress = "a\x00" }, "--server-address: value has a NUL byte"},
-		{"over-long --server-address", func(o *Options) { o.ServerAddress = strings.Repeat("a", MaxValueLen+1) }, "--server-address: value is 65537 bytes"},
-		{"newline in --param", func(o *Options) { o.Params = map[string]string{"entry": "a\nb"} }, "--param entry: value has a newline"},
-		{"escape in --param", func(o *Options) { o.Params = map[string]string{"entry": "\x1b]0;x\x07"} }, "--param entry: value has control character"},
-		{"CR in --runtime-version", func(o *Options) { o.RuntimeVersion = "8.2\r" }, "--runtime-version: value has a carriage return"},
-		{"spaces in --server-address", func(o *Options) { o.ServerAddress = "a b c" }, `--server-address "a b c": not a host name or IP address`},
-		{"comment in --server-address", func(o *Options) { o.ServerAddress = "10.0.0.5 # x" }, `--server-address "10.0.0.5 # x": not a host name`},
-		{"= in --server-address", func(o *Options) { o.ServerAddress = "a=b" }, `--server-address "a=b"`},
+		{"newline in server address", func(o *Options) { o.ServerAddress = "10.0.0.5\nlicense = x" }, "server-address: value has a newline", OptServerAddress},
+		{"NUL in server address", func(o *Options) { o.ServerAddress = "a\x00" }, "server-address: value has a NUL byte", OptServerAddress},
+		{"over-long server address", func(o *Options) { o.ServerAddress = strings.Repeat("a", MaxValueLen+1) }, "server-address: value is 65537 bytes", OptServerAddress},
+		{"newline in param", func(o *Options) { o.Params = map[string]string{"entry": "a\nb"} }, "param entry: value has a newline", OptParam("entry")},
+		{"escape in param", func(o *Options) { o.Params = map[string]string{"entry": "\x1b]0;x\x07"} }, "param entry: value has control character", OptParam("entry")},
+		{"CR in runtime version", func(o *Options) { o.RuntimeVersion = "8.2\r" }, "runtime-version: value has a carriage return", OptRuntimeVersion},
+		{"spaces in server address", func(o *Options) { o.ServerAddress = "a b c" }, `server-address "a b c": not a host name or IP address`, OptServerAddress},
+		{"comment in server address", func(o *Options) { o.ServerAddress = "10.0.0.5 # x" }, `server-address "10.0.0.5 # x": not a host name`, OptServerAddress},
+		{"= in server address", func(o *Options) { o.ServerAddress = "a=b" }, `server-address "a=b"`, OptServerAddress},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := ok
 			tt.mod(&o)
 			_, err := Make(img, prof, agent, o)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
+			if err == nil || !strings.Contains(err.Error(), "planning app:1: "+tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
 			// A wrong option, not a failed operation (the CLI exits 2).
 			var oe *OptionError
-			if !errors.As(err, &oe) {
-				t.Errorf("error %v is not an *OptionError", err)
+			if !errors.As(err, &oe) || oe.Option != tt.option {
+				t.Errorf("error %v is not an *OptionError for %q", err, tt.option)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -169,7 +170,8 @@ func TestFrontendSecondBuildCached(t *testing.T) {
 	}
 }
 
-// Errors fail the build with a message that says what to fix.
+// Errors fail the build with a message that says what to fix, in build
+// args: never a flag of jbuild's CLI, nor buildplan's neutral words.
 func TestFrontendErrors(t *testing.T) {
 	reg := testenv.Registry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:5")
@@ -184,8 +186,9 @@ func TestFrontendErrors(t *testing.T) {
 		{"no agent at all", java, map[string]string{ArgServerAddress: "10.0.0.5"}, false, "no agent"},
 		{"bad port", java, map[string]string{ArgServerPort: "http"}, true, ArgServerPort},
 		{"bad runtime", java, map[string]string{ArgRuntime: "cobol"}, true, ArgRuntime},
-		{"unsupported runtime", "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n", map[string]string{ArgServerAddress: "10.0.0.5"}, true, "runtime"},
-		{"missing server address", java, nil, true, "server"},
+		{"unsupported runtime", "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n", map[string]string{ArgServerAddress: "10.0.0.5"}, true, "set build-arg " + ArgRuntime},
+		{"missing server address", java, nil, true, "set build-arg " + ArgServerAddress + " or set it in the agent bundle's conf/jennifer.conf"},
+		{"domain id above the agent's range", java, map[string]string{ArgServerAddress: "10.0.0.5", ArgDomainID: "40000"}, true, "build-arg " + ArgDomainID + " 40000: the JENNIFER agent takes domain ids from 1 to 32767"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := build{dockerfile: tc.dockerfile, files: map[string]string{"app": "x"}, args: tc.args}
@@ -196,9 +199,15 @@ func TestFrontendErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
+			if err != nil && cliWords.MatchString(err.Error()) {
+				t.Errorf("err = %v names a flag of the CLI or an option in buildplan's words", err)
+			}
 		})
 	}
 }
+
+// cliWords are how the CLI and buildplan's own text name options.
+var cliWords = regexp.MustCompile(`--(server-address|server-port|domain-id|runtime|param|profile)\b|set option `)
 
 // RUN steps with a secret and a cache mount build as with BuildKit's own
 // frontend, and the result is wrapped.

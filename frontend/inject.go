@@ -94,18 +94,8 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The agent's ranges, named as build args (Make would say the flags).
-	// 0 is "not given": the bundle's config or the profile's default applies.
-	if s.Plan.DomainID != 0 {
-		if err := prof.CheckDomainID("build-arg "+ArgDomainID, s.Plan.DomainID); err != nil {
-			return nil, err
-		}
-	}
-	if s.Plan.ServerPort != 0 {
-		if err := prof.CheckServerPort("build-arg "+ArgServerPort, s.Plan.ServerPort); err != nil {
-			return nil, err
-		}
-	}
+	// Make checks the options against the profile (the agent's port and
+	// domain id ranges), naming them as s.Plan.Names does: build args.
 	opts := s.Plan
 	if t.BaseName != "" {
 		opts.BaseName = t.BaseName

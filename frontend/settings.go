@@ -48,7 +48,7 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 	}
 	// Port and domain stay 0 unless given: then the agent bundle's own
 	// config, else the profile's defaults (5000, 1000) apply, as in the CLI.
-	s := &Settings{Plan: buildplan.Options{JbuildVersion: version}, Epoch: time.Unix(0, 0).UTC()}
+	s := &Settings{Plan: buildplan.Options{JbuildVersion: version, Names: BuildArgNames}, Epoch: time.Unix(0, 0).UTC()}
 	if v, ok := arg(ArgDisable); ok {
 		b, err := parseBool(v)
 		if err != nil {
@@ -57,7 +57,7 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		s.Disable = b
 	}
 	if v, _ := arg(ArgServerAddress); v != "" {
-		if err := buildplan.CheckServerAddress("build-arg "+ArgServerAddress, v); err != nil {
+		if err := buildplan.CheckServerAddress(BuildArgNames.Name(buildplan.OptServerAddress), v); err != nil {
 			return nil, err
 		}
 		s.Plan.ServerAddress = v

@@ -69,17 +69,17 @@ func (f *planFlags) planOptions(prof *buildplan.Profile) (buildplan.Options, err
 		if !ok || k == "" {
 			return o, usageError{fmt.Errorf("--param %q: write NAME=VALUE", p)}
 		}
-		if err := buildplan.CheckValue("--param "+k, v); err != nil {
+		if err := buildplan.CheckValue(flagNames{}.Name(buildplan.OptParam(k)), v); err != nil {
 			return o, usageError{err}
 		}
 		params[k] = v
 	}
 	// Refused here with exit code 2; buildplan.Make checks the same for
 	// every engine (the frontend's build args too).
-	if err := buildplan.CheckServerAddress("--server-address", f.serverAddress); err != nil {
+	if err := buildplan.CheckServerAddress(flagNames{}.Name(buildplan.OptServerAddress), f.serverAddress); err != nil {
 		return o, usageError{err}
 	}
-	if err := buildplan.CheckValue("--runtime-version", f.runtimeVer); err != nil {
+	if err := buildplan.CheckValue(flagNames{}.Name(buildplan.OptRuntimeVersion), f.runtimeVer); err != nil {
 		return o, usageError{err}
 	}
 	if err := f.checkForProfile(prof, params); err != nil {
@@ -93,6 +93,7 @@ func (f *planFlags) planOptions(prof *buildplan.Profile) (buildplan.Options, err
 		JbuildVersion:  version,
 		Params:         params,
 		RuntimeVersion: f.runtimeVer,
+		Names:          flagNames{},
 	}, nil
 }
 

@@ -26,12 +26,16 @@ func (f *planFlags) checkForProfile(prof *buildplan.Profile, params map[string]s
 		cands = all
 	}
 	if f.domainIDGiven {
-		if err := refusedByAll(cands, func(p *buildplan.Profile) error { return p.CheckDomainID("--domain-id", f.domainID) }); err != nil {
+		if err := refusedByAll(cands, func(p *buildplan.Profile) error {
+			return p.CheckDomainID(flagNames{}.Name(buildplan.OptDomainID), f.domainID)
+		}); err != nil {
 			return err
 		}
 	}
 	if f.serverPortGiven {
-		if err := refusedByAll(cands, func(p *buildplan.Profile) error { return p.CheckServerPort("--server-port", f.serverPort) }); err != nil {
+		if err := refusedByAll(cands, func(p *buildplan.Profile) error {
+			return p.CheckServerPort(flagNames{}.Name(buildplan.OptServerPort), f.serverPort)
+		}); err != nil {
 			return err
 		}
 	}
