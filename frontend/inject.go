@@ -35,8 +35,14 @@ type Injected struct {
 	State  llb.State
 	Config []byte
 	Plan   *buildplan.Plan
-	// Unchanged: the target already carries jbuild's agent (a second pass
-	// of the frontend, see DESIGN.md); State and Config are the target's own.
+	// Unchanged: the target already carries jbuild's agent; State and
+	// Config are the target's own. That is how the frontend runs twice on
+	// one build without adding the agent twice: invoked through gateway.v0
+	// (BUILDKIT_SYNTAX, --frontend gateway.v0) on a Dockerfile that carries
+	// its own `# syntax=` line, the Dockerfile builder inside it
+	// (builder.Build) hands the build to that frontend image, which builds
+	// and injects, and the outer run then gets the injected result back.
+	// So injection must be idempotent (TestFrontendImageInjectsOnce).
 	Unchanged bool
 }
 
