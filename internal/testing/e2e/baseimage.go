@@ -109,11 +109,7 @@ func (r Rootfs) ensure(path string) error {
 	defer os.RemoveAll(work)
 	root := filepath.Join(work, "rootfs")
 	start := time.Now()
-	args := []string{"--variant=minbase"}
-	if len(r.Packages) > 0 {
-		args = append(args, "--include="+strings.Join(r.Packages, ","))
-	}
-	args = append(args, Suite, root, DebianMirror())
+	args := debootstrapArgs(r.Packages, root, DebianMirror())
 	if out, err := exec.Command("debootstrap", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("debootstrap %s: %w\n%s", strings.Join(args, " "), err, tail(out, 4000))
 	}
@@ -171,9 +167,25 @@ func finishRootfs(root string) error {
 	return nil
 }
 
+// debootstrapArgs are debootstrap's arguments for a minbase Suite root
+// with packages, from mirror; with no mirror ("") debootstrap uses its
+// own default.
+func debootstrapArgs(packages []string, root, mirror string) []string {
+	args := []string{"--variant=minbase"}
+	if len(packages) > 0 {
+		args = append(args, "--include="+strings.Join(packages, ","))
+	}
+	args = append(args, Suite, root)
+	if mirror != "" {
+		args = append(args, mirror)
+	}
+	return args
+}
+
 // DebianMirror is the first http(s) Debian mirror of the host's apt sources
 // (deb822 URIs: lines or one-line "deb" entries) for the main archive, else
-// deb.debian.org.
+// "": debootstrap then uses its default mirror. No mirror's host name is
+// written here: the host's sources say which one this machine may use.
 func DebianMirror() string {
 	files, _ := filepath.Glob("/etc/apt/sources.list.d/*")
 	files = append([]string{"/etc/apt/sources.list"}, files...)
@@ -182,7 +194,7 @@ func DebianMirror() string {
 			return m
 		}
 	}
-	return "http://deb.debian.org/debian"
+	return ""
 }
 
 func mirrorIn(file string) string {
