@@ -1,5 +1,5 @@
 // Command echofrontend is a minimal BuildKit gateway frontend for the
-// frontendimage tests: its result is a scratch image holding /hello, which
+// goimage tests: its result is a scratch image holding /hello, which
 // names the frontend version and the filename option it was called with.
 package main
 

@@ -1,4 +1,4 @@
-package frontendimage_test
+package goimage_test
 
 import (
 	"context"

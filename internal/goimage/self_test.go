@@ -1,4 +1,4 @@
-package selfimage
+package goimage_test
 
 import (
 	"archive/tar"
@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/moby/buildkit/client"
 
+	"github.com/jbuild-dev/jbuild/internal/goimage"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
@@ -25,22 +26,20 @@ import (
 // only `make jbuild-image` and -selfimage.multiarch build it.
 var multiarch = flag.Bool("selfimage.multiarch", false, "also build linux/arm64 (slow on a cold Go cache)")
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 func TestConfigAndState(t *testing.T) {
 	p := v1.Platform{OS: "linux", Architecture: "arm64"}
-	opts, err := Options{Ref: "r/x:1", Version: "1.0"}.withDefaults()
+	opts, err := goimage.Options{Version: "1.0"}.WithDefaults(goimage.Self)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config(p, opts)
-	if c.Config.User != "65532:65532" || c.Config.Entrypoint[0] != BinaryPath || c.Architecture != "arm64" || c.Config.Labels["org.opencontainers.image.version"] != "1.0" {
+	c := goimage.Self.Config(p, opts)
+	if c.Config.User != "65532:65532" || c.Config.Entrypoint[0] != goimage.SelfBinary || c.Architecture != "arm64" || c.Config.Labels["org.opencontainers.image.version"] != "1.0" {
 		t.Errorf("config %+v", c)
 	}
-	if _, err := State(p, opts.Created).Marshal(context.Background()); err != nil {
+	if _, err := goimage.Self.State(p, opts.Created).Marshal(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (Options{}).withDefaults(); err == nil {
+	if _, err := goimage.Self.Push(context.Background(), nil, goimage.Registry{}, goimage.Options{}); err == nil {
 		t.Error("no Ref: no error")
 	}
 }
@@ -50,7 +49,7 @@ func TestBuildPushRun(t *testing.T) {
 	addr := testenv.Buildkitd(t)
 	plats := []v1.Platform{{OS: "linux", Architecture: runtime.GOARCH}}
 	if *multiarch {
-		plats = DefaultPlatforms
+		plats = goimage.DefaultPlatforms
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -60,8 +59,8 @@ func TestBuildPushRun(t *testing.T) {
 	}
 	defer c.Close()
 	ref := reg + "/jbuild/jbuild:test"
-	digest, err := Build(ctx, c, Options{
-		Ref: ref, Insecure: true, Dir: testenv.RepoRoot(), Platforms: plats, Version: "v9.9.9-test",
+	digest, err := goimage.Self.Push(ctx, c, goimage.Registry{Ref: ref, Insecure: true}, goimage.Options{
+		Dir: testenv.RepoRoot(), Platforms: plats, Version: "v9.9.9-test",
 	})
 	if err != nil {
 		t.Fatalf("%v\nbuildkitd log:\n%s", err, testenv.BuildkitdLog(addr, 40))
@@ -131,21 +130,21 @@ func checkFiles(t *testing.T, img v1.Image) {
 				if h.Mode&0o7777 != 0o1777 || h.Uid != 0 {
 					t.Errorf("/tmp: mode %o uid %d, want 1777 root", h.Mode, h.Uid)
 				}
-			case name == Home:
-				if h.Uid != UID || writableByOthers {
+			case name == goimage.SelfHome:
+				if h.Uid != goimage.SelfUID || writableByOthers {
 					t.Errorf("%s: uid %d mode %o", name, h.Uid, h.Mode)
 				}
 			case writableByOthers || h.Uid != 0:
-				t.Errorf("directory %s: uid %d mode %o: only /tmp and %s may be writable by a non-root user", name, h.Uid, h.Mode, Home)
+				t.Errorf("directory %s: uid %d mode %o: only /tmp and %s may be writable by a non-root user", name, h.Uid, h.Mode, goimage.SelfHome)
 			}
 		}
 	}
-	bin := seen[BinaryPath]
+	bin := seen[goimage.SelfBinary]
 	if bin == nil || bin.Typeflag != tar.TypeReg || bin.Mode&0o111 != 0o111 || bin.Uid != 0 || bin.Mode&0o022 != 0 || bin.Size < 1<<20 {
-		t.Errorf("%s: %+v", BinaryPath, bin)
+		t.Errorf("%s: %+v", goimage.SelfBinary, bin)
 	}
-	if h := seen[CACertsPath]; h == nil || h.Size == 0 {
-		t.Errorf("%s missing or empty", CACertsPath)
+	if h := seen[goimage.CACertsPath]; h == nil || h.Size == 0 {
+		t.Errorf("%s missing or empty", goimage.CACertsPath)
 	}
 	if !bytes.Contains(passwd, []byte("jbuild:x:65532:65532:")) {
 		t.Errorf("/etc/passwd: %q", passwd)

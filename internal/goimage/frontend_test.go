@@ -1,4 +1,4 @@
-package frontendimage_test
+package goimage_test
 
 import (
 	"archive/tar"
@@ -12,15 +12,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/jbuild-dev/jbuild/internal/frontendimage"
+	"github.com/jbuild-dev/jbuild/internal/goimage"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 // echoFrontend is a minimal gateway frontend, so these tests do not depend
 // on the state of cmd/jbuild-frontend.
-const echoFrontend = "./internal/frontendimage/testdata/echofrontend"
+const echoFrontend = "./internal/goimage/testdata/echofrontend"
 
 // buildEcho cross-compiles the echo frontend (a minute per platform with a
 // cold Go build cache, so it is skipped with -short).
@@ -31,7 +29,7 @@ func buildEcho(t *testing.T, platforms ...v1.Platform) v1.ImageIndex {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	idx, err := frontendimage.Build(ctx, frontendimage.Options{
+	idx, err := goimage.Frontend.Build(ctx, goimage.Options{
 		Dir:       testenv.RepoRoot(),
 		Package:   echoFrontend,
 		Platforms: platforms,
@@ -58,7 +56,7 @@ func TestBuildIndex(t *testing.T) {
 		t.Fatalf("index has %d manifests, want 2", len(im.Manifests))
 	}
 	for i, d := range im.Manifests {
-		want := frontendimage.DefaultPlatforms[i]
+		want := goimage.DefaultPlatforms[i]
 		if d.Platform == nil || d.Platform.OS != want.OS || d.Platform.Architecture != want.Architecture {
 			t.Errorf("manifest %d platform %v, want %v", i, d.Platform, want)
 			continue
@@ -134,12 +132,12 @@ func TestBuildReproducible(t *testing.T) {
 
 func TestBuildErrors(t *testing.T) {
 	ctx := context.Background()
-	for name, o := range map[string]frontendimage.Options{
+	for name, o := range map[string]goimage.Options{
 		"version with space": {Version: "a b"},
 		"windows":            {Platforms: []v1.Platform{{OS: "windows", Architecture: "amd64"}}},
-		"missing package":    {Dir: testenv.RepoRoot(), Package: "./internal/frontendimage/testdata/nope"},
+		"missing package":    {Dir: testenv.RepoRoot(), Package: "./internal/goimage/testdata/nope"},
 	} {
-		if _, err := frontendimage.Build(ctx, o); err == nil {
+		if _, err := goimage.Frontend.Build(ctx, o); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
