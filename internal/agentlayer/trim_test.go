@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
 )
 
 // The cache keeps within its bound by removing the least recently used
@@ -15,6 +17,7 @@ func TestCacheTrim(t *testing.T) {
 	entries, b := sampleEntries(t)
 	opts := Options{CacheDir: dir, CacheMax: -1}
 	var keys []string
+	var layers [][]buildplan.LayerEntry
 	base := time.Now().Add(-time.Hour)
 	for i := range 4 {
 		e := append(entries[:len(entries):len(entries)], entries[0])
@@ -22,6 +25,7 @@ func TestCacheTrim(t *testing.T) {
 		if _, err := Build(e, b.open, opts); err != nil {
 			t.Fatal(err)
 		}
+		layers = append(layers, e)
 		metas, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, m := range metas {
 			k := filepath.Base(m[:len(m)-len(".json")])
@@ -35,8 +39,21 @@ func TestCacheTrim(t *testing.T) {
 	if len(keys) != 4 {
 		t.Fatalf("%d cache entries, want 4", len(keys))
 	}
-	// A hit on the oldest makes it the most recently used.
-	touch(dir, keys[0])
+	// A hit on the oldest makes it the most recently used: Build moves its
+	// use time (an hour ago) to now.
+	l, err := Build(layers[0], b.open, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Digest(); err != nil {
+		t.Fatal(err)
+	}
+	if metas, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(metas) != 4 {
+		t.Fatalf("%d cache entries after the hit, want 4: it was not a hit", len(metas))
+	}
+	if fi, err := os.Stat(filepath.Join(dir, keys[0]+".json")); err != nil || time.Since(fi.ModTime()) > 10*time.Minute {
+		t.Errorf("the cache hit left the entry's use time as it was (%v)", err)
+	}
 	size := func(k string) int64 {
 		var n int64
 		for _, ext := range []string{".json", ".tar.gz"} {
