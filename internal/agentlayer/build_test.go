@@ -68,6 +68,18 @@ func digests(t testing.TB, l v1.Layer) (v1.Hash, v1.Hash) {
 	return d, id
 }
 
+// The sample entries' layer as every build of it, on any machine and at
+// any time, must come out: two builds compared with each other run within
+// the same second, so a time stamp of the build's (a gzip or tar mtime)
+// would pass that comparison but not this one. The digest depends on the
+// compressor too (gzipLevel, the klauspost/compress version in go.mod):
+// when either changes on purpose, every agent layer digest changes with
+// it, and these values are updated with the change.
+const (
+	sampleLayerDigest = "sha256:a18435cd6fbff7eec87f566fb0b5e51a0f1335d239335296534091fc658ddaae"
+	sampleLayerDiffID = "sha256:ce15927399aa33bffb73e6fab76c5fc867bc99b8cdf9c7e479da96b780219897"
+)
+
 func TestBuildIsDeterministic(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "")
 	entries, b := sampleEntries(t)
@@ -77,6 +89,9 @@ func TestBuildIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	d1, id1 := digests(t, l1)
+	if d1.String() != sampleLayerDigest || id1.String() != sampleLayerDiffID {
+		t.Errorf("the sample layer is %s (diff ID %s), want %s (%s): something of the build's own (a time, the machine) got into the bytes, or the compressor changed", d1, id1, sampleLayerDigest, sampleLayerDiffID)
+	}
 	if err := validate.Layer(l1); err != nil {
 		t.Fatalf("layer does not validate: %v", err)
 	}
