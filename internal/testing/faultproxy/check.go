@@ -48,8 +48,17 @@ func notFound(err error) bool {
 
 // CheckConsistent checks the guarantee of every write under faults: ref
 // names what it named before, or a complete image (or index) whose every
-// manifest and blob the registry holds (each checked with a HEAD). It
-// returns the state found.
+// manifest and blob the registry holds. It returns the state found.
+//
+// What it can catch of jbuild's own doing is the tag: gone after a failed
+// write (a target removed, or replaced and then lost), or moved to a
+// manifest the registry cannot serve. The second half, the HEAD of every
+// blob (complete), cannot fail against the test registry: it refuses a
+// manifest PUT whose blobs, or an index PUT whose manifests, it does not
+// hold, so a partial image never gets a tag, whatever order jbuild pushes
+// in. It stays as a guard against a registry that skips that check; a test
+// that must catch a partial target cannot count on it failing here: what
+// jbuild controls is the tag, the last thing it writes.
 func CheckConsistent(ref string, before State) (State, error) {
 	now, err := Snapshot(ref)
 	if err != nil {
@@ -68,7 +77,9 @@ func CheckConsistent(ref string, before State) (State, error) {
 	return now, nil
 }
 
-// complete HEADs every manifest and blob ref references.
+// complete HEADs every manifest and blob ref references. Against a
+// registry that verifies manifests on PUT (the test registry does) it
+// cannot fail: see CheckConsistent.
 func complete(repo name.Repository, ref name.Digest) error {
 	desc, err := remote.Get(ref)
 	if err != nil {
