@@ -10,7 +10,7 @@
 #                   build the BuildKit frontend image (linux/amd64+arm64, no Docker) and push it to <ref>
 #   make jbuild-image JBUILD_IMAGE_REF=<ref>   (needs BUILDKIT_HOST)
 #                   build jbuild's own image (static, non-root, linux/amd64+arm64) on BuildKit
-#                   through LLB (internal/selfimage) and push it to <ref>: the CI templates' step image
+#                   through LLB (internal/goimage) and push it to <ref>: the CI templates' step image
 #
 # Variables: GO, GOTESTFLAGS (e.g. -v, -short, -run X), GOTESTTIMEOUT, BENCHFLAGS (e.g. -n 3), TEST_DEBS.
 
@@ -76,13 +76,14 @@ GOTESTTIMEOUT ?= 30m
 test: test-deps vet
 	$(GO) test -count=1 -timeout $(GOTESTTIMEOUT) $(GOTESTFLAGS) ./...
 
-# The `# syntax=` image of the jbuild frontend, built with the project's
-# own code (internal/frontendimage) and pushed with the credentials of
-# ~/.docker/config.json. FRONTEND_PLATFORMS defaults to linux/amd64,linux/arm64.
+# The `# syntax=` image of the jbuild frontend, assembled in memory (no
+# daemon) by the project's own code (internal/goimage) and pushed with the
+# credentials of ~/.docker/config.json. FRONTEND_PLATFORMS defaults to
+# linux/amd64,linux/arm64.
 FRONTEND_PLATFORMS ?= linux/amd64,linux/arm64
 frontend-image:
 	@test -n "$(FRONTEND_REF)" || { echo 'frontend-image: set FRONTEND_REF, e.g. make frontend-image FRONTEND_REF=registry.example.com/jbuild/frontend:1' >&2; exit 2; }
-	$(GO) run ./internal/frontendimage/cmd/mkfrontend -ref '$(FRONTEND_REF)' -platform '$(FRONTEND_PLATFORMS)' -version '$(VERSION)'
+	$(GO) run ./internal/goimage/cmd/mkimage -image frontend -ref '$(FRONTEND_REF)' -platform '$(FRONTEND_PLATFORMS)' -version '$(VERSION)'
 
 # Fuzz targets as PACKAGE:FuzzName. `make test` already runs their seed
 # corpora (testdata/fuzz/FuzzName and the f.Add seeds) as normal tests; this
@@ -110,7 +111,7 @@ JBUILD_IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 jbuild-image:
 	@test -n "$(BUILDKIT_HOST)" || { echo 'jbuild-image: set BUILDKIT_HOST to a BuildKit daemon, e.g. make jbuild-image BUILDKIT_HOST=tcp://buildkitd:1234 JBUILD_IMAGE_REF=registry.example.com/jbuild/jbuild:1' >&2; exit 2; }
 	@test -n "$(JBUILD_IMAGE_REF)" || { echo 'jbuild-image: set JBUILD_IMAGE_REF, e.g. make jbuild-image JBUILD_IMAGE_REF=registry.example.com/jbuild/jbuild:1' >&2; exit 2; }
-	$(GO) run ./internal/selfimage/cmd/mkjbuildimage -addr '$(BUILDKIT_HOST)' -ref '$(JBUILD_IMAGE_REF)' -platform '$(JBUILD_IMAGE_PLATFORMS)' -version '$(VERSION)' $(JBUILD_IMAGE_FLAGS)
+	$(GO) run ./internal/goimage/cmd/mkimage -image jbuild -addr '$(BUILDKIT_HOST)' -ref '$(JBUILD_IMAGE_REF)' -platform '$(JBUILD_IMAGE_PLATFORMS)' -version '$(VERSION)' $(JBUILD_IMAGE_FLAGS)
 
 fmt:
 	gofmt -s -w $$(git ls-files '*.go')

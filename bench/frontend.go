@@ -27,7 +27,7 @@ import (
 	"github.com/jbuild-dev/jbuild/frontend"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
-	"github.com/jbuild-dev/jbuild/internal/frontendimage"
+	"github.com/jbuild-dev/jbuild/internal/goimage"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
@@ -109,7 +109,7 @@ func (b *feBench) setup(ctx context.Context, tmp string) error {
 	host := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
 	jbuildFE, bkFE := b.reg+"/bench/jbuild-frontend:1", b.reg+"/bench/dockerfile-frontend:1"
 	for _, fe := range []struct{ key, pkg, ref string }{
-		{wayJbuild, frontendimage.DefaultPackage, jbuildFE},
+		{wayJbuild, goimage.Frontend.Package, jbuildFE},
 		{wayBuildkit, buildkitFrontendPkg, bkFE},
 	} {
 		logf("frontend: building %s into %s", fe.pkg, fe.ref)
@@ -173,10 +173,10 @@ func (b *feBench) dockerfile(syntax string) string {
 }
 
 // pushFrontend builds a frontend image of pkg for the host platform with
-// internal/frontendimage and pushes it to ref; it returns the compressed
+// internal/goimage and pushes it to ref; it returns the compressed
 // size of its layer.
 func pushFrontend(ctx context.Context, pkg, ref string, p v1.Platform) (int64, error) {
-	idx, err := frontendimage.Build(ctx, frontendimage.Options{
+	idx, err := goimage.Frontend.Build(ctx, goimage.Options{
 		Package:   pkg,
 		Platforms: []v1.Platform{p},
 		Version:   "bench",

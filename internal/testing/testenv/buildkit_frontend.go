@@ -11,7 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/jbuild-dev/jbuild/internal/frontendimage"
+	"github.com/jbuild-dev/jbuild/internal/goimage"
 )
 
 // FrontendTestRepo is the repository FrontendImage pushes to in the shared
@@ -47,7 +47,7 @@ func FrontendImage(t testing.TB) string {
 func pushFrontendImage(reg string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	idx, err := frontendimage.Build(ctx, frontendimage.Options{
+	idx, err := goimage.Frontend.Build(ctx, goimage.Options{
 		Dir:       RepoRoot(),
 		Platforms: []v1.Platform{{OS: "linux", Architecture: runtime.GOARCH}},
 		Version:   "test",
