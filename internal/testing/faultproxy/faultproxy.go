@@ -1,5 +1,7 @@
 // Package faultproxy is a test-support HTTP reverse proxy that stands in
-// front of a real registry on loopback and injects the faults a flaky
+// front of a registry on loopback (a real one at its address or URL, or an
+// in-process http.Handler such as testenv.RegistryHandler, so the fault
+// tests run in the quick tier too) and injects the faults a flaky
 // registry or network produces: 5xx answers, 429 with Retry-After,
 // connections reset mid-upload, stalls, and blob bodies truncated or
 // corrupted on the way down (GET) or up (upload). Faults fire at set points
@@ -17,6 +19,8 @@ import (
 	"math/rand"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -126,6 +130,9 @@ type Proxy struct {
 	rt     *http.Transport
 	closed chan struct{}
 
+	// backend is the server NewHandler started for its handler.
+	backend *httptest.Server
+
 	mu       sync.Mutex
 	rules    []*Rule
 	rnd      *rand.Rand
@@ -136,9 +143,16 @@ type Proxy struct {
 	disabled bool
 }
 
-// New starts a proxy on 127.0.0.1 at a free port in front of target
-// ("127.0.0.1:PORT", a plain-http registry).
+// New starts a proxy on 127.0.0.1 at a free port in front of target, a
+// plain-http registry: its address ("127.0.0.1:PORT") or URL
+// ("http://127.0.0.1:PORT", as httptest.Server.URL).
 func New(target string) (*Proxy, error) {
+	if u, err := url.Parse(target); err == nil && u.Scheme != "" && u.Host != "" {
+		if u.Scheme != "http" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("faultproxy: target %q: want host:port or an http:// URL without a path", target)
+		}
+		target = u.Host
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -155,6 +169,25 @@ func New(target string) (*Proxy, error) {
 	return p, nil
 }
 
+// NewHandler starts a proxy in front of h, a registry served in process
+// (e.g. testenv.RegistryHandler()): h is served on a loopback port of its
+// own, which Close stops too, so requests reach it as they would a real
+// registry (streamed bodies, connections that can be reset).
+func NewHandler(h http.Handler) (*Proxy, error) {
+	backend := httptest.NewServer(h)
+	p, err := New(backend.URL)
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	p.backend = backend
+	return p, nil
+}
+
+// Target is the address ("127.0.0.1:PORT") of the registry behind the
+// proxy: read it there to see what it holds without faults.
+func (p *Proxy) Target() string { return p.target }
+
 // Addr is the proxy's "127.0.0.1:PORT": use it as the registry host.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
@@ -167,6 +200,9 @@ func (p *Proxy) Close() error {
 	}
 	err := p.srv.Close()
 	p.rt.CloseIdleConnections()
+	if p.backend != nil {
+		p.backend.Close()
+	}
 	return err
 }
 

@@ -19,9 +19,21 @@ const blobPath = "/v2/app/blobs/sha256:0123456789abcdef0123456789abcdef012345678
 // echo what they received in a header.
 func backend(t *testing.T) (*Proxy, *[]byte) {
 	t.Helper()
+	h, got := backendHandler()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	p, err := New(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, got
+}
+
+func backendHandler() (http.Handler, *[]byte) {
 	var got []byte
 	blob := bytes.Repeat([]byte("abcdefghij"), 100)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == blobPath:
 			w.Header().Set("Content-Length", "1000")
@@ -33,14 +45,59 @@ func backend(t *testing.T) (*Proxy, *[]byte) {
 		default:
 			w.WriteHeader(http.StatusOK)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	p, err := New(strings.TrimPrefix(srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
+	}), &got
+}
+
+// The registry behind the proxy is an address, a URL or an in-process
+// handler; faults and pass-through work the same for each.
+func TestNewTakesAddressURLOrHandler(t *testing.T) {
+	h, _ := backendHandler()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		name string
+		new  func() (*Proxy, error)
+	}{
+		{"address", func() (*Proxy, error) { return New(addr) }},
+		{"URL", func() (*Proxy, error) { return New(srv.URL) }},
+		{"handler", func() (*Proxy, error) { return NewHandler(h) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.new()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.name != "handler" && p.Target() != addr {
+				t.Errorf("Target() = %q, want %q", p.Target(), addr)
+			}
+			p.Add(Rule{Method: "GET", Path: PathBlob, Kind: Truncate, After: 10})
+			if _, b, err := get(t, p, blobPath); err != nil || len(b) != 10 {
+				t.Errorf("faulted GET: %d bytes, %v", len(b), err)
+			}
+			if _, b, err := get(t, p, blobPath); err != nil || len(b) != 1000 {
+				t.Errorf("GET: %d bytes, %v", len(b), err)
+			}
+			// The registry itself answers without the proxy.
+			resp, err := http.Get("http://" + p.Target() + blobPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			p.Close()
+			if tc.name == "handler" {
+				if _, err := http.Get("http://" + p.Target() + "/v2/"); err == nil {
+					t.Error("the handler's server still answers after Close")
+				}
+			}
+		})
 	}
-	t.Cleanup(func() { p.Close() })
-	return p, &got
+	for _, bad := range []string{"https://" + addr, srv.URL + "/v2/"} {
+		if p, err := New(bad); err == nil {
+			p.Close()
+			t.Errorf("New(%q) accepted", bad)
+		}
+	}
 }
 
 func get(t *testing.T, p *Proxy, path string) (*http.Response, []byte, error) {
