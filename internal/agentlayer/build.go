@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/keylock"
 )
 
 // Build writes entries (a Plan's Layer, in the plan's order) as a
@@ -38,6 +39,10 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 		return nil, err
 	}
 	rebuild := func() (io.ReadCloser, error) { return compressAgain(entries, open, opts.Epoch), nil }
+	// `wrap -f` wraps several images at once, and images that share an
+	// agent share its layer: the first Build compresses (and uploads) it,
+	// the others wait and then find it in the cache.
+	defer building.Lock(opts.CacheDir + "\x00" + key)()
 	if l := lookup(opts.CacheDir, key, rebuild); l != nil {
 		touch(opts.CacheDir, key)
 		return l, nil
@@ -75,6 +80,8 @@ func Build(entries []buildplan.LayerEntry, open func(rel string) (io.ReadCloser,
 		size:   size,
 	}, nil
 }
+
+var building keylock.Locks
 
 func sum(h hash.Hash) v1.Hash {
 	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", h.Sum(nil))}

@@ -76,11 +76,6 @@ type layerOp struct {
 	Kept    bool        `json:"kept,omitempty"`
 }
 
-type cachedLayer struct {
-	digest v1.Hash
-	ops    []layerOp
-}
-
 type layerCache struct {
 	dir string
 	max int64

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/keylock"
 
 	"github.com/jbuild-dev/jbuild/internal/rootpath"
 )
@@ -80,26 +81,18 @@ func (f *FS) scan() error {
 		return fmt.Errorf("listing layers of %s: %w", f.name, err)
 	}
 	f.entries = map[string]*entry{"/": {mode: fs.ModeDir | 0o755}}
-	var fresh []cachedLayer // read now, written to the cache once every layer read
 	for i, l := range layers {
 		d, err := l.Digest()
 		if err != nil {
 			return fmt.Errorf("reading layer %d of %s: %w", i+1, f.name, err)
 		}
-		ops, ok := f.cache.load(d, f.keepContent)
-		if !ok {
-			if ops, err = f.readOpsRetrying(l); err != nil {
-				return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
-			}
-			f.LayersRead++
-			fresh = append(fresh, cachedLayer{d, ops})
+		ops, err := f.layerOps(l, d)
+		if err != nil {
+			return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
 		}
 		if err := f.applyOps(ops); err != nil {
 			return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
 		}
-	}
-	for _, c := range fresh {
-		f.cache.store(c.digest, f.keepContent, c.ops)
 	}
 	f.children = map[string][]string{}
 	for p := range f.entries {
@@ -170,6 +163,27 @@ func (f *FS) readOps(l v1.Layer) ([]layerOp, error) {
 		ops = append(ops, op)
 	}
 }
+
+// layerOps returns what layer l (digest d) does, from the cache or read
+// now. Scans that need the same layer at the same time (`wrap -f` wrapping
+// images on one base) read it once: the others wait, then hit the cache.
+func (f *FS) layerOps(l v1.Layer, d v1.Hash) ([]layerOp, error) {
+	if f.cache != nil {
+		defer reading.Lock(f.cache.file(d, f.keepContent))()
+	}
+	if ops, ok := f.cache.load(d, f.keepContent); ok {
+		return ops, nil
+	}
+	ops, err := f.readOpsRetrying(l)
+	if err != nil {
+		return nil, err
+	}
+	f.LayersRead++
+	f.cache.store(d, f.keepContent, ops)
+	return ops, nil
+}
+
+var reading keylock.Locks
 
 // readAttempts bounds how often a layer is read: a download cut short,
 // reset or damaged on the way (the digest check at the end tells) is read

@@ -641,3 +641,25 @@ func TestLayerReadAgainAfterACutDownload(t *testing.T) {
 		t.Errorf("read %d times, want 2", n)
 	}
 }
+
+// Scans of images on one base at the same time read the base layer once.
+func TestConcurrentScansReadALayerOnce(t *testing.T) {
+	dir := t.TempDir()
+	base := newLayer(t, []ent{file("etc/passwd", "root:x:0:0::/root:/bin/sh\n")})
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app := newLayer(t, []ent{file("app/app.jar", fmt.Sprint(i))})
+			f := New(imageOf(t, base, app), "img", []string{"/etc/passwd"}, WithCache(dir, DefaultCacheMax))
+			if _, err := f.ReadFile("/etc/passwd", -1); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := base.uncompressed.Load(); n != 1 {
+		t.Errorf("the shared base layer was read %d times by 4 concurrent scans, want 1", n)
+	}
+}
