@@ -25,7 +25,7 @@ const KindContainerd Kind = "containerd"
 var containerdKind = storeKind{
 	KindInfo: KindInfo{
 		Kind: KindContainerd, Form: "containerd:NAME[:TAG]", Help: "an image in containerd (--containerd-address, --containerd-namespace)",
-		Examples: []string{"containerd:myapp:1.2", "containerd:docker.io/library/app@sha256:" + strings.Repeat("a", 64)},
+		Examples: []string{"containerd:myapp:1.2", "containerd:registry.example.com/shop/api@sha256:" + strings.Repeat("a", 64)},
 	},
 	refs: daemonRefs{},
 	open: func(r Ref, opts Options) (Store, error) {
