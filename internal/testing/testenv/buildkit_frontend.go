@@ -29,12 +29,13 @@ var frontendImage struct {
 // of this checkout (for the host platform only, linux/amd64 here: the
 // frontend always runs on the buildkitd host, whatever platforms the build
 // targets), pushes it to the shared registry once per test binary and
-// returns its reference, "127.0.0.1:PORT/jbuild/frontend:test", for a
+// returns its reference, "127.0.0.1:PORT/jbuild/frontend:test" on the real
+// registry (RealRegistry: buildkitd and dockerd pull from it), for a
 // `# syntax=` line or gateway.v0's source option. The first call compiles
 // the frontend (seconds with a warm Go build cache, about a minute cold).
 func FrontendImage(t testing.TB) string {
 	t.Helper()
-	reg := Registry(t)
+	reg := RealRegistry(t)
 	frontendImage.once.Do(func() {
 		frontendImage.ref, frontendImage.err = pushFrontendImage(reg)
 	})

@@ -30,7 +30,7 @@ func stopBuildkitd() {
 func Buildkitd(t testing.TB) string {
 	t.Helper()
 	RequireIntegration(t)
-	reg := Registry(t)
+	reg := RealRegistry(t)
 	sharedBuildkitd.once.Do(func() {
 		sharedBuildkitd.addr, sharedBuildkitd.stop, sharedBuildkitd.err = StartBuildkitd(reg)
 	})

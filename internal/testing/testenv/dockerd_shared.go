@@ -30,7 +30,7 @@ func stopDockerd() {
 func Dockerd(t testing.TB) string {
 	t.Helper()
 	RequireIntegration(t)
-	reg := Registry(t)
+	reg := RealRegistry(t)
 	sharedDockerd.once.Do(func() {
 		sharedDockerd.host, sharedDockerd.containerd, sharedDockerd.stop, sharedDockerd.err = StartDockerd(reg)
 	})

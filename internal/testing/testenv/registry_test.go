@@ -92,7 +92,7 @@ func TestRegistryDeleteEnabled(t *testing.T) {
 }
 
 func TestStartRegistryTwice(t *testing.T) {
-	RequireIntegration(t)
+	requireFull(t, "starts the real registry (docker-registry)")
 	a, stopA, err := StartRegistry()
 	if err != nil {
 		t.Fatal(err)

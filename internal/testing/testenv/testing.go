@@ -7,12 +7,20 @@ import (
 	"testing"
 )
 
-// shared is the one registry of this test binary.
+// shared is the one real registry of this test binary.
 var shared struct {
 	once sync.Once
 	addr string
 	stop func()
 	err  error
+}
+
+// sharedInProcess is the one in-process registry of this test binary (the
+// quick tier's Registry).
+var sharedInProcess struct {
+	once sync.Once
+	addr string
+	stop func()
 }
 
 // Main runs the tests, then the cleanups (Main exits the process, so a
@@ -30,6 +38,9 @@ func Main(m *testing.M, cleanups ...func()) {
 	if shared.stop != nil {
 		shared.stop()
 	}
+	if sharedInProcess.stop != nil {
+		sharedInProcess.stop()
+	}
 	os.Exit(code)
 }
 
@@ -40,20 +51,32 @@ func InCI() bool {
 	return v == "true" || v == "1"
 }
 
-// RequireIntegration skips the test under `go test -short`.
+// FullTierHint says how to run what the quick tier skips.
+const FullTierHint = "run `go test` without -short (`make test`; `make test-deps` installs the registry, buildkitd and dockerd it needs)"
+
+// RequireIntegration skips the test under `go test -short` (the quick
+// tier): for tests that need what only the full tier starts (buildkitd,
+// dockerd, containerd, real runtimes). A test that needs a registry only
+// calls Registry, which serves the quick tier in process.
 func RequireIntegration(t testing.TB) {
 	t.Helper()
+	requireFull(t, "integration test (real daemons)")
+}
+
+// requireFull skips t under -short, saying what it needs and how to run it.
+func requireFull(t testing.TB, what string) {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("integration test: skipped with -short")
+		t.Skipf("%s: skipped with -short; %s", what, FullTierHint)
 	}
 }
 
 // AuthRegistry starts a registry of the test's own that takes user and
 // password only (basic auth), stopped when the test ends; it skips and
-// fails like Registry.
+// fails like RealRegistry.
 func AuthRegistry(t testing.TB, user, password string) string {
 	t.Helper()
-	RequireIntegration(t)
+	requireFull(t, "needs the real registry (basic auth)")
 	addr, stop, err := StartAuthRegistry(user, password)
 	if err != nil {
 		registryFailed(t, err)
@@ -66,7 +89,7 @@ func AuthRegistry(t testing.TB, user, password string) string {
 // returns the registry's address and its token server.
 func TokenRegistry(t testing.TB, user, password string) (string, *TokenServer) {
 	t.Helper()
-	RequireIntegration(t)
+	requireFull(t, "needs the real registry (token auth)")
 	addr, ts, stop, err := StartTokenRegistry(user, password)
 	if err != nil {
 		registryFailed(t, err)
@@ -76,10 +99,10 @@ func TokenRegistry(t testing.TB, user, password string) (string, *TokenServer) {
 }
 
 // TLSRegistry is StartTLSRegistry for a test; it skips and fails like
-// Registry.
+// RealRegistry.
 func TLSRegistry(t testing.TB, requireClient bool) TLSRegistryInfo {
 	t.Helper()
-	RequireIntegration(t)
+	requireFull(t, "needs the real registry (TLS)")
 	info, stop, err := StartTLSRegistry(requireClient)
 	if err != nil {
 		registryFailed(t, err)
@@ -99,12 +122,36 @@ func registryFailed(t testing.TB, err error) {
 }
 
 // Registry returns the address ("127.0.0.1:PORT") of the registry shared by
-// every test of this binary, starting it on first use. It skips the test
-// under -short and fails it when the registry cannot start (missing binary
-// included: a silently skipped integration suite looks like a green one).
+// every test of this binary, starting it on first use. Under -short (the
+// quick tier) that is an in-process registry (RegistryHandler), which needs
+// no binary; otherwise it is the real one (RealRegistry). Tests whose point
+// is what only distribution shows (cross-repository mounts, its storage,
+// auth, TLS) or that hand the registry to a daemon call RealRegistry.
 func Registry(t testing.TB) string {
 	t.Helper()
-	RequireIntegration(t)
+	if testing.Short() {
+		return inProcessRegistry()
+	}
+	return RealRegistry(t)
+}
+
+// inProcessRegistry is the address of the shared in-process registry.
+func inProcessRegistry() string {
+	sharedInProcess.once.Do(func() {
+		sharedInProcess.addr, sharedInProcess.stop = StartInProcessRegistry()
+	})
+	return sharedInProcess.addr
+}
+
+// RealRegistry returns the address ("127.0.0.1:PORT") of the real registry
+// (docker-registry, distribution) shared by every test of this binary,
+// starting it on first use. It skips the test under -short, saying how to
+// run it, and fails it when the registry cannot start (missing binary
+// included: a silently skipped integration suite looks like a green one;
+// in CI the failure says so).
+func RealRegistry(t testing.TB) string {
+	t.Helper()
+	requireFull(t, "needs the real registry (docker-registry)")
 	shared.once.Do(func() {
 		shared.addr, shared.stop, shared.err = StartRegistry()
 	})
