@@ -18,7 +18,7 @@ import (
 // unwrap works), with the same agent layer and the same environment as
 // `jbuild wrap` gives for the same image.
 func TestWrapOnBuilderMatchesWrap(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	base := testenv.PushJavaLike(t, reg+"/remote/app:1")
 	pushAgentImage(t, reg+"/remote/agent:java")

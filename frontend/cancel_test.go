@@ -68,7 +68,7 @@ func remoteWrapOf(t *testing.T, reg, repo, target string) RemoteWrap {
 // target in the registry (BuildKit pushes the manifest last, after its
 // blobs, so an interrupted build leaves no tag).
 func TestWrapOnBuilderBuildkitdStops(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.Buildkitd(t) // builds buildkitd if needed; the shared one is left alone
 	// A daemon of its own, to stop.
 	addr, stop, err := testenv.StartBuildkitd(reg)
@@ -120,7 +120,7 @@ func TestWrapOnBuilderBuildkitdStops(t *testing.T) {
 // Cancelling the context of `wrap --builder` mid-way: context.Canceled,
 // nothing pushed, and the (shared) daemon builds fine afterwards.
 func TestWrapOnBuilderCancel(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	c, err := client.New(context.Background(), addr)
 	if err != nil {
@@ -156,7 +156,7 @@ func TestWrapOnBuilderCancel(t *testing.T) {
 // the step ends, the error is a cancellation, nothing is pushed, and the
 // daemon builds the same Dockerfile afterwards.
 func TestFrontendBuildCancel(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	testenv.PushJavaLike(t, reg+"/fecancel/javabase:1")
 	pushAgentImage(t, reg+"/fecancel/agent:java")

@@ -46,7 +46,7 @@ func layerHeaders(t *testing.T, img v1.Image, fromTop int) map[string]*tar.Heade
 // context: the target stage is wrapped, the agent's writable dirs belong to
 // the stage's user.
 func TestFrontendTargetUserAndLocalAgent(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:2")
 	out := reg + "/fe/app:target"
 	df := "FROM " + reg + "/fe/javabase:2 AS build\nCOPY app.jar /out/app.jar\n" +
@@ -82,7 +82,7 @@ func TestFrontendTargetUserAndLocalAgent(t *testing.T) {
 
 // Multi-platform from a FROM scratch stage: every platform is wrapped.
 func TestFrontendMultiPlatformScratch(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	pushAgentImage(t, reg+"/fe/agent:java-mp")
 	out := reg + "/fe/app:multi"
 	build{
@@ -117,7 +117,7 @@ func TestFrontendMultiPlatformScratch(t *testing.T) {
 // JENNIFER_DISABLE=1 gives exactly what BuildKit's own Dockerfile frontend
 // gives: the same image digest.
 func TestFrontendDisableIsPlainDockerfile(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:3")
 	df := "FROM " + reg + "/fe/javabase:3\nCOPY app.jar /app/app.jar\n"
 	args := map[string]string{"SOURCE_DATE_EPOCH": "0"}
@@ -130,7 +130,7 @@ func TestFrontendDisableIsPlainDockerfile(t *testing.T) {
 
 // A second build with no change is answered from the cache entirely.
 func TestFrontendSecondBuildCached(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:4")
 	pushAgentImage(t, reg+"/fe/agent:java-cache")
 	b := build{
@@ -173,7 +173,7 @@ func TestFrontendSecondBuildCached(t *testing.T) {
 // Errors fail the build with a message that says what to fix, in build
 // args: never a flag of jbuild's CLI, nor buildplan's neutral words.
 func TestFrontendErrors(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:5")
 	java := "FROM " + reg + "/fe/javabase:5\n"
 	for _, tc := range []struct {
@@ -212,7 +212,7 @@ var cliWords = regexp.MustCompile(`--(server-address|server-port|domain-id|runti
 // RUN steps with a secret and a cache mount build as with BuildKit's own
 // frontend, and the result is wrapped.
 func TestFrontendSecretsAndCacheMounts(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:run")
 	out := reg + "/fe/app:run"
 	df := "FROM " + reg + "/fe/javabase:run\n" +
@@ -249,7 +249,7 @@ func TestFrontendSecretsAndCacheMounts(t *testing.T) {
 
 // An agent file over BuildKit's 16 MiB single-read limit is read in chunks.
 func TestFrontendLargeAgentFile(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:large")
 	dir := filepath.Join(t.TempDir(), "agent.java")
 	if err := os.CopyFS(dir, os.DirFS(sampleAgentDir(t))); err != nil {

@@ -23,7 +23,7 @@ import (
 // merged, labels set; and `jbuild wrap` of the same build gives the same
 // agent layer.
 func TestFrontendSingleStageAgentImage(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:1")
 	pushAgentImage(t, reg+"/fe/agent:java")
 	out := reg + "/fe/app:single"
@@ -99,7 +99,7 @@ func TestFrontendSingleStageAgentImage(t *testing.T) {
 // both give the same layers, environment and jbuild labels, and so does
 // the agent image pinned by digest.
 func TestFrontendAgentImageWithAndWithoutIndex(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:index")
 	withIndex, without := reg+"/fe/agent:index", reg+"/fe/agent:no-index"
 	pushAgentImage(t, withIndex)

@@ -12,7 +12,7 @@ import (
 // a Dockerfile that also carries the line (BuildKit then runs it twice).
 // Either way the agent is injected exactly once.
 func TestFrontendImageInjectsOnce(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	fe := testenv.FrontendImage(t)
 	testenv.PushJavaLike(t, reg+"/fe/javabase:syntax")
 	pushAgentImage(t, reg+"/fe/agent:java-syntax")

@@ -227,7 +227,7 @@ func TestStaticBinaryRefused(t *testing.T) {
 
 // `wrap --builder` with the agent folder sent through the session.
 func TestWrapBuilderLocalAgent(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	testenv.PushJavaLike(t, reg+"/cli/remote:1")
 	r := jbuild(t, "wrap", reg+"/cli/remote:1", "--builder", addr, "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5", "-q")

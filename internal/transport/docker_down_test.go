@@ -90,7 +90,7 @@ func (r *gatedReader) Close() error { return r.rc.Close() }
 // so an error here means the daemon never tagged a partial image.
 func TestDockerPutDaemonStopsMidLoad(t *testing.T) {
 	testenv.RequireIntegration(t)
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	// A daemon of its own: the shared one must survive this test.
 	host, _, stop, err := testenv.StartDockerd(reg)
 	if err != nil {
@@ -153,7 +153,7 @@ func TestDockerPutDaemonStopsMidLoad(t *testing.T) {
 // name pointing at missing content.
 func TestContainerdPutDaemonStopsMidWrite(t *testing.T) {
 	testenv.RequireIntegration(t)
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	// dockerd's own containerd, of a daemon started for this test only.
 	_, caddr, stop, err := testenv.StartDockerd(reg)
 	if err != nil {

@@ -42,7 +42,7 @@ func dotnetLike(t testing.TB, loader string) v1.Image {
 // is refused with a reason and nothing is written.
 func TestDotnetStatic(t *testing.T) {
 	requireHeavy(t)
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	ctx := context.Background()
 	agentDir := filepath.Join(t.TempDir(), "agent.dotnet")
 	if err := writeFiles(agentDir, map[string][]byte{"bin/libAriesProfiler.so": []byte("not a profiler")}); err != nil {

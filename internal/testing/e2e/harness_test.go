@@ -65,7 +65,7 @@ type wrapped struct {
 func wrapApp(t testing.TB, repo string, img v1.Image, agentDir, profile string, plan buildplan.Options, engineNames ...string) *wrapped {
 	t.Helper()
 	ctx := context.Background()
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	src := fmt.Sprintf("%s/e2e/%s:base", reg, repo)
 	dst := fmt.Sprintf("%s/e2e/%s:jennifer", reg, repo)
 	testenv.PushImage(t, src, img)

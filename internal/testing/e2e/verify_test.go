@@ -55,7 +55,7 @@ func TestVerifyRunCLI(t *testing.T) {
 		t.Errorf("verify --run of the unwrapped image: exit %d\n%s", code, out)
 	}
 	// An image that lives in a registry is loaded into Docker for the run.
-	code, out = run("verify", testenv.Registry(t)+"/e2e/verify-java:jennifer", "--run", "--wait", "60s")
+	code, out = run("verify", testenv.RealRegistry(t)+"/e2e/verify-java:jennifer", "--run", "--wait", "60s")
 	if code != 0 || !strings.Contains(out, "agent connected") {
 		t.Errorf("verify --run of a registry image: exit %d\n%s", code, out)
 	}
