@@ -2,31 +2,13 @@ package transport
 
 import (
 	"context"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
-
-// anyRegistry is the shared real registry, or under -short
-// go-containerregistry's in-process one: for tests whose point holds
-// against both.
-func anyRegistry(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-		t.Cleanup(srv.Close)
-		return strings.TrimPrefix(srv.URL, "http://")
-	}
-	return testenv.Registry(t)
-}
 
 // awaitSpares waits until every prepared session of s is open.
 func awaitSpares(t *testing.T, s *registryStore) {
@@ -62,7 +44,7 @@ func TestCloseBoundedWhenRegistryGone(t *testing.T) {
 		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := proxyTo(t, anyRegistry(t))
+			p := proxyTo(t, testenv.Registry(t))
 			s := streamStore(t, p.Addr()+"/cleanup/app:1")
 			if tc.opening {
 				// Authenticate first, so only the upload start stalls.

@@ -238,7 +238,6 @@ func TestRegistryPutTagLast(t *testing.T) {
 }
 
 func TestRegistryUnreachable(t *testing.T) {
-	testenv.RequireIntegration(t)
 	// A loopback port nothing listens on (the registry's port, once
 	// stopped, is not guaranteed free; port 1 is privileged and unused).
 	_, err := mustOpen(t, "127.0.0.1:1/x:1").Get(bg)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
-	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // OCI layout in and out, with a named non-root USER resolved through the
@@ -57,7 +56,6 @@ func TestWrapLayoutNamedUser(t *testing.T) {
 
 // oci-archive in, oci-archive out; the archive is replaced atomically.
 func TestWrapOCIArchive(t *testing.T) {
-	testenv.RequireIntegration(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := sampleimage.Write(filepath.Join(dir, "layout"), "app"); err != nil {
