@@ -42,6 +42,13 @@ func TestWrapRegistryMergesEnvAndKeepsBaseLayers(t *testing.T) {
 	if _, err := Wrap(ctx, storeWith(t, reg+"/envmerge/app:1", opts), storeWith(t, reg+"/envmerge/app:1-next", opts), wopts); err != nil {
 		t.Fatal(err)
 	}
+	// Positive control: the wraps read through counter (the base config is
+	// a blob every wrap fetches), so the zero and one counts below are
+	// counts, not a transport that was bypassed.
+	cfgName, _ := baseImg.ConfigName()
+	if n := counter.count(cfgName); n == 0 {
+		t.Fatalf("the counting transport saw no GET of the base config %s: the wraps did not use the caller's RoundTripper", cfgName)
+	}
 	baseLayers, _ := baseImg.Layers()
 	for _, l := range baseLayers {
 		d, _ := l.Digest()
