@@ -24,7 +24,7 @@ import (
 // is `# syntax=REF` given to the built-in dockerfile.v0.
 func TestImageRunsOnBuildkitd(t *testing.T) {
 	addr := testenv.Buildkitd(t)
-	ref := testenv.Registry(t) + "/jbuild/echofrontend:1"
+	ref := testenv.RealRegistry(t) + "/jbuild/echofrontend:1"
 	idx := buildEcho(t, v1.Platform{OS: "linux", Architecture: runtime.GOARCH})
 	r, _ := name.ParseReference(ref, name.Insecure)
 	if err := remote.WriteIndex(r, idx); err != nil {

@@ -45,7 +45,7 @@ func TestConfigAndState(t *testing.T) {
 }
 
 func TestBuildPushRun(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	plats := []v1.Platform{{OS: "linux", Architecture: runtime.GOARCH}}
 	if *multiarch {

@@ -46,7 +46,7 @@ func TestSelfInMemory(t *testing.T) {
 }
 
 func TestFrontendOnBuildkit(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

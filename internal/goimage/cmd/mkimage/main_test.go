@@ -32,7 +32,7 @@ func TestRunErrors(t *testing.T) {
 // jbuild-image (on BuildKit) do, against the loopback registry: it prints
 // REF@DIGEST of the index the registry holds.
 func TestRunPushes(t *testing.T) {
-	reg := testenv.Registry(t)
+	reg := testenv.RealRegistry(t)
 	addr := testenv.Buildkitd(t)
 	t.Chdir(testenv.RepoRoot())
 	for name, args := range map[string][]string{
