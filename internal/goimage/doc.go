@@ -5,24 +5,21 @@
 // What an image holds is data, a Spec: the main package, the files of its
 // single layer (directories, the binary, fixed files, the build host's CA
 // bundle; each with mode and owner) and the config (user, command,
-// environment, working directory, labels). There are two:
+// environment, working directory, labels). There are two. Frontend is the
+// `# syntax=` image of the jbuild BuildKit frontend: /bin/jbuild-frontend
+// as the entrypoint, with the labels BuildKit reads from frontend images
+// (moby.buildkit.frontend.network.none=true and moby.buildkit.frontend.caps),
+// like BuildKit's own Dockerfile frontend image. Self is jbuild's own image,
+// the CI templates' step image:
 //
-//   - Frontend, the `# syntax=` image of the jbuild BuildKit frontend:
-//     /bin/jbuild-frontend as the entrypoint, with the labels BuildKit reads
-//     from frontend images (moby.buildkit.frontend.network.none=true and
-//     moby.buildkit.frontend.caps), like BuildKit's own Dockerfile frontend
-//     image.
+//	/usr/local/bin/jbuild               root:root 0755, the entrypoint (CMD --help)
+//	/etc/passwd, /etc/group             root and jbuild (65532), no login shell
+//	/etc/ssl/certs/ca-certificates.crt  the build host's CA bundle, for registry TLS
+//	/home/jbuild                        65532:65532 0755 (HOME, WORKDIR: Docker config, caches)
+//	/tmp                                root:root 1777
 //
-//   - Self, jbuild's own image, the CI templates' step image:
-//
-//     /usr/local/bin/jbuild               root:root 0755, the entrypoint (CMD --help)
-//     /etc/passwd, /etc/group             root and jbuild (65532), no login shell
-//     /etc/ssl/certs/ca-certificates.crt  the build host's CA bundle, for registry TLS
-//     /home/jbuild                        65532:65532 0755 (HOME, WORKDIR: Docker config, caches)
-//     /tmp                                root:root 1777
-//
-//     run as USER 65532:65532, with the OCI title, description, version,
-//     source, url, created and revision labels.
+// run as USER 65532:65532, with the OCI title, description, version, source,
+// url, created and revision labels.
 //
 // Either image is built either way. Both first cross-compile the package
 // once per platform on this host (CGO_ENABLED=0, -trimpath,
