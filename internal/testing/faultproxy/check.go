@@ -52,13 +52,15 @@ func notFound(err error) bool {
 //
 // What it can catch of jbuild's own doing is the tag: gone after a failed
 // write (a target removed, or replaced and then lost), or moved to a
-// manifest the registry cannot serve. The second half, the HEAD of every
-// blob (complete), cannot fail against the test registry: it refuses a
-// manifest PUT whose blobs, or an index PUT whose manifests, it does not
-// hold, so a partial image never gets a tag, whatever order jbuild pushes
-// in. It stays as a guard against a registry that skips that check; a test
-// that must catch a partial target cannot count on it failing here: what
-// jbuild controls is the tag, the last thing it writes.
+// manifest the registry cannot serve (an index whose platform manifest is
+// missing, on a registry that takes such an index). The HEAD of every
+// blob (complete) cannot fail against the test registries: distribution
+// and testenv's in-process registry both refuse an image manifest whose
+// config or layers they do not hold, so a partial image never gets a tag,
+// whatever order jbuild pushes in. Those HEADs stay as a guard against a
+// registry that skips that check; a test that must catch a missing blob
+// cannot count on them failing here: what jbuild controls is the tag, the
+// last thing it writes.
 func CheckConsistent(ref string, before State) (State, error) {
 	now, err := Snapshot(ref)
 	if err != nil {
@@ -77,9 +79,9 @@ func CheckConsistent(ref string, before State) (State, error) {
 	return now, nil
 }
 
-// complete HEADs every manifest and blob ref references. Against a
-// registry that verifies manifests on PUT (the test registry does) it
-// cannot fail: see CheckConsistent.
+// complete reads every manifest ref references and HEADs every blob. The
+// blob HEADs cannot fail against a registry that verifies image manifests
+// on PUT (the test registries do): see CheckConsistent.
 func complete(repo name.Repository, ref name.Digest) error {
 	desc, err := remote.Get(ref)
 	if err != nil {
