@@ -46,7 +46,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 		tw.line("           %s", p.Agent.Digest)
 	}
 	if len(p.Carried) > 0 {
-		tw.line("Carried:   %s (from the image being upgraded; a flag changes it)", strings.Join(p.Carried, ", "))
+		tw.line("Carried:   %s (from the image being upgraded; a value given now wins)", strings.Join(p.Carried, ", "))
 	}
 
 	var files, dirs, links int
