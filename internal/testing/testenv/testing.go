@@ -118,7 +118,7 @@ func registryFailed(t testing.TB, err error) {
 	if errors.Is(err, ErrRegistryNotInstalled) && InCI() {
 		t.Fatalf("integration tests need a registry in CI: %v", err)
 	}
-	t.Fatalf("%v (run `go test -short` to skip integration tests)", err)
+	t.Fatalf("%v (or run `go test -short`, the quick tier: an in-process registry, no daemons)", err)
 }
 
 // Registry returns the address ("127.0.0.1:PORT") of the registry shared by
