@@ -95,23 +95,20 @@ func sourcePlatforms(ctx context.Context, src transport.Store, pf *planFlags) ([
 			out = append(out, ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
 		}
 	}
-	if a.Image != nil {
-		cf, err := a.Image.ConfigFile()
+	pis, err := a.PlatformImages()
+	if err != nil {
+		return nil, err
+	}
+	for _, pi := range pis {
+		if pi.Desc != nil {
+			add(*pi.Desc.Platform)
+			continue
+		}
+		cf, err := pi.Image.ConfigFile()
 		if err != nil {
 			return nil, err
 		}
 		add(v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant})
-	} else {
-		im, err := a.Index.IndexManifest()
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range im.Manifests {
-			if !transport.IsPlatformImage(d) {
-				continue
-			}
-			add(*d.Platform)
-		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s has no image for --platform %v", src.Ref(), pf.platforms)

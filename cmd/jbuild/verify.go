@@ -152,28 +152,13 @@ func verifyStatic(ctx context.Context, st transport.Store, stores transport.Opti
 		}
 		return b.Image, nil
 	}
-	var imgs []v1.Image
-	if a.Image != nil {
-		imgs = append(imgs, a.Image)
-	} else {
-		im, err := a.Index.IndexManifest()
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range im.Manifests {
-			if !transport.IsPlatformImage(d) {
-				continue
-			}
-			img, err := a.Index.Image(d.Digest)
-			if err != nil {
-				return nil, err
-			}
-			imgs = append(imgs, img)
-		}
+	pis, err := a.PlatformImages()
+	if err != nil {
+		return nil, err
 	}
 	var out []*verify.Report
-	for _, img := range imgs {
-		r, err := verify.Image(ctx, st.Ref().String(), img, base)
+	for _, pi := range pis {
+		r, err := verify.Image(ctx, st.Ref().String(), pi.Image, base)
 		if err != nil {
 			return nil, err
 		}

@@ -73,6 +73,38 @@ func Open(ref Ref, opts Options) (Store, error) {
 	return nil, fmt.Errorf("image reference %s: unknown transport %q", ref, ref.Kind)
 }
 
+// PlatformImage is one image of an artifact: the artifact's only image
+// (Desc nil), or an index entry for a real platform.
+type PlatformImage struct {
+	Desc  *v1.Descriptor
+	Image v1.Image
+}
+
+// PlatformImages lists the images of a: the image itself, or the index's
+// entries for real platforms (IsPlatformImage), in index order. Index
+// images are opened lazily: nothing is read until they are used.
+func (a *Artifact) PlatformImages() ([]PlatformImage, error) {
+	if a.Image != nil {
+		return []PlatformImage{{Image: a.Image}}, nil
+	}
+	im, err := a.Index.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var out []PlatformImage
+	for i, d := range im.Manifests {
+		if !IsPlatformImage(d) {
+			continue
+		}
+		img, err := a.Index.Image(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PlatformImage{Desc: &im.Manifests[i], Image: img})
+	}
+	return out, nil
+}
+
 // IsPlatformImage reports whether an index entry is an image for a real
 // platform: BuildKit's attestation manifests (platform unknown/unknown)
 // and entries without a platform describe other images and are skipped

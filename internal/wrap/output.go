@@ -78,50 +78,39 @@ func hashStrings(hs []v1.Hash) []string {
 // seal, its top layers); with the recorded base it also checks that the
 // layers below are exactly the base's.
 func checkOutput(a, base *transport.Artifact) error {
-	if a.Image != nil {
-		var bimg v1.Image
-		if base != nil {
-			if bimg = base.Image; bimg == nil {
-				return fmt.Errorf("it is one image but its recorded base is an index")
-			}
-		}
-		return checkImage(a.Image, bimg)
+	if (base != nil) && (a.Image == nil) != (base.Image == nil) {
+		return fmt.Errorf("it and its recorded base are not both one image or both an index")
 	}
-	im, err := a.Index.IndexManifest()
+	pis, err := a.PlatformImages()
 	if err != nil {
 		return err
 	}
+	if len(pis) == 0 {
+		return fmt.Errorf("it lists no platform image")
+	}
 	var bases map[string]v1.Image
 	if base != nil {
-		if base.Index == nil {
-			return fmt.Errorf("it is an index but its recorded base is one image")
-		}
-		if bases, err = platformImages(base.Index); err != nil {
+		if bases, err = imagesByPlatform(base); err != nil {
 			return fmt.Errorf("reading the recorded base: %w", err)
 		}
 	}
-	n := 0
-	for _, d := range im.Manifests {
-		if !transport.IsPlatformImage(d) {
-			continue
-		}
-		img, err := a.Index.Image(d.Digest)
-		if err != nil {
-			return err
+	for _, pi := range pis {
+		platform := ""
+		if pi.Desc != nil {
+			platform = pi.Desc.Platform.String()
 		}
 		var bimg v1.Image
 		if bases != nil {
-			if bimg = bases[d.Platform.String()]; bimg == nil {
-				return fmt.Errorf("its recorded base has no %s image", d.Platform)
+			if bimg = bases[platform]; bimg == nil {
+				return fmt.Errorf("its recorded base has no %s image", platform)
 			}
 		}
-		if err := checkImage(img, bimg); err != nil {
-			return fmt.Errorf("%s: %w", d.Platform, err)
+		if err := checkImage(pi.Image, bimg); err != nil {
+			if platform != "" {
+				return fmt.Errorf("%s: %w", platform, err)
+			}
+			return err
 		}
-		n++
-	}
-	if n == 0 {
-		return fmt.Errorf("it lists no platform image")
 	}
 	return nil
 }
@@ -137,21 +126,20 @@ func checkImage(img, base v1.Image) error {
 	return e.CheckBase()
 }
 
-func platformImages(idx v1.ImageIndex) (map[string]v1.Image, error) {
-	im, err := idx.IndexManifest()
+// imagesByPlatform maps an artifact's images by platform ("" for a
+// single image).
+func imagesByPlatform(a *transport.Artifact) (map[string]v1.Image, error) {
+	pis, err := a.PlatformImages()
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]v1.Image{}
-	for _, d := range im.Manifests {
-		if !transport.IsPlatformImage(d) {
-			continue
+	for _, pi := range pis {
+		platform := ""
+		if pi.Desc != nil {
+			platform = pi.Desc.Platform.String()
 		}
-		img, err := idx.Image(d.Digest)
-		if err != nil {
-			return nil, err
-		}
-		out[d.Platform.String()] = img
+		out[platform] = pi.Image
 	}
 	return out, nil
 }
@@ -159,25 +147,11 @@ func platformImages(idx v1.ImageIndex) (map[string]v1.Image, error) {
 // recordedSettings reads the settings an output's agent runs with (the
 // first platform's: a wrap gives every platform the same options).
 func recordedSettings(a *transport.Artifact) (*buildplan.Recorded, error) {
-	img := a.Image
-	if img == nil {
-		im, err := a.Index.IndexManifest()
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range im.Manifests {
-			if transport.IsPlatformImage(d) {
-				if img, err = a.Index.Image(d.Digest); err != nil {
-					return nil, err
-				}
-				break
-			}
-		}
-		if img == nil {
-			return nil, nil
-		}
+	pis, err := a.PlatformImages()
+	if err != nil || len(pis) == 0 {
+		return nil, err
 	}
-	cf, err := img.ConfigFile()
+	cf, err := pis[0].Image.ConfigFile()
 	if err != nil {
 		return nil, err
 	}
