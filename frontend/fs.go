@@ -167,14 +167,20 @@ func (f *refFS) abs(name string) (string, error) {
 	return path.Join(f.dir, name), nil
 }
 
+// entry maps an fs.FS name to its path in the reference and lstats it.
+func (f *refFS) entry(name string) (string, *fstypes.Stat, error) {
+	full, err := f.abs(name)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := f.lstat(full)
+	return full, st, err
+}
+
 // Open implements fs.FS: the whole file is read on open (agent files are
 // read once, to hash and to copy the config file).
 func (f *refFS) Open(name string) (fs.File, error) {
-	full, err := f.abs(name)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.lstat(full)
+	full, st, err := f.entry(name)
 	if err != nil {
 		return nil, err
 	}
@@ -211,11 +217,7 @@ func (f *refFS) readAll(p string, size int64) ([]byte, error) {
 
 // Lstat implements fs.ReadLinkFS.
 func (f *refFS) Lstat(name string) (fs.FileInfo, error) {
-	full, err := f.abs(name)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.lstat(full)
+	full, st, err := f.entry(name)
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +226,7 @@ func (f *refFS) Lstat(name string) (fs.FileInfo, error) {
 
 // ReadLink implements fs.ReadLinkFS.
 func (f *refFS) ReadLink(name string) (string, error) {
-	full, err := f.abs(name)
-	if err != nil {
-		return "", err
-	}
-	st, err := f.lstat(full)
+	_, st, err := f.entry(name)
 	if err != nil {
 		return "", err
 	}
