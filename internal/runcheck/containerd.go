@@ -1,7 +1,6 @@
 package runcheck
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +19,8 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jbuild-dev/jbuild/internal/syncbuf"
 )
 
 // containerdContainer is a container and its task in containerd.
@@ -29,7 +29,7 @@ type containerdContainer struct {
 	ns     string
 	c      containerd.Container
 	task   containerd.Task
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	done   chan struct{}
 	code   int
 }
@@ -43,7 +43,7 @@ func startContainerd(ctx context.Context, s runSpec) (_ instance, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("runcheck: connecting to containerd at %s: %w", addr, err)
 	}
-	cc := &containerdContainer{client: client, ns: s.Namespace, out: &syncBuffer{}, done: make(chan struct{})}
+	cc := &containerdContainer{client: client, ns: s.Namespace, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	ctx = namespaces.WithNamespace(ctx, s.Namespace)
 	defer func() {
 		if err != nil {
@@ -177,24 +177,6 @@ func (c *containerdContainer) stop(ctx context.Context) (string, error) {
 		}
 	}
 	return c.out.String(), errors.Join(errs...)
-}
-
-// syncBuffer is a bytes.Buffer safe for the cio copy goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func randomHex(n int) string {

@@ -1,12 +1,13 @@
 package wrapfiles
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/jbuild-dev/jbuild/internal/syncbuf"
 )
 
 // concurrency is how many images are read or wrapped at once. A wrap
@@ -35,7 +36,7 @@ var errLaterStopped = errors.New("an image before this one failed")
 // the context it was got with, in the next step's wrap).
 func each(ctx context.Context, n, limit int, opts Options, fn func(ctx context.Context, i int, out Output) error) error {
 	type slot struct {
-		stdout, stderr lockedBuffer
+		stdout, stderr syncbuf.Buffer // the wrap engine may write notes from more than one goroutine
 		cancel         context.CancelCauseFunc
 		done           bool
 		err            error
@@ -97,24 +98,4 @@ func each(ctx context.Context, n, limit int, opts Options, fn func(ctx context.C
 		return context.Cause(ctx)
 	}
 	return nil
-}
-
-// lockedBuffer is one image's output: the wrap engine may write notes
-// from more than one goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// Bytes is read once the image's fn has ended.
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Bytes()
 }
