@@ -2,6 +2,8 @@ package buildplan
 
 import (
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/jbuild-dev/jbuild/internal/yamlnode"
 )
 
 // modesAsWritten puts each files[].mode back as the profile's text has it.
@@ -15,26 +17,13 @@ func modesAsWritten(data []byte, p *Profile) {
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) != 1 {
 		return // already decoded once; nothing to correct
 	}
-	files := mapValue(doc.Content[0], "files")
+	files := yamlnode.Get(doc.Content[0], "files")
 	if files == nil || files.Kind != yaml.SequenceNode || len(files.Content) != len(p.Files) {
 		return
 	}
 	for i, f := range files.Content {
-		if m := mapValue(f, "mode"); m != nil && m.Kind == yaml.ScalarNode && m.Tag != "!!null" {
+		if m := yamlnode.Get(f, "mode"); m != nil && m.Kind == yaml.ScalarNode && m.Tag != "!!null" {
 			p.Files[i].Mode = m.Value
 		}
 	}
-}
-
-// mapValue is the value of key in a mapping node, or nil.
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }

@@ -22,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/jbuild-dev/jbuild/internal/yamlnode"
 )
 
 // Image is one container image field found in a manifest.
@@ -142,19 +144,6 @@ func (f *File) resource(n *yaml.Node, doc int, lines []int) error {
 	return nil
 }
 
-// get returns the value of key in a mapping node, or nil.
-func get(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
 func scalar(n *yaml.Node) string {
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
@@ -255,3 +244,6 @@ func quote(v string, style yaml.Style) (string, error) {
 	}
 	return v, nil
 }
+
+// get is yamlnode.Get, short for the many lookups here.
+var get = yamlnode.Get
