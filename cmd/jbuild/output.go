@@ -12,9 +12,7 @@ import (
 func printPlan(w io.Writer, res *wrap.Result, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(w, res)
 	case "text", "":
 		fmt.Fprintf(w, "Source:  %s (%s)\n", res.Source, res.SourceDigest)
 		if res.Upgrade {
@@ -58,4 +56,11 @@ func orUnknown(s string) string {
 		return "(version unknown)"
 	}
 	return s
+}
+
+// writeJSON is -o json of every command: indented, one value.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

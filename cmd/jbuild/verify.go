@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -170,9 +169,7 @@ func verifyStatic(ctx context.Context, st transport.Store, stores transport.Opti
 func printReports(w io.Writer, reports []*verify.Report, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(reports)
+		return writeJSON(w, reports)
 	case "text", "":
 		for _, r := range reports {
 			r.WriteText(w)
