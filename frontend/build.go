@@ -16,8 +16,20 @@ import (
 // sets it at build time.
 var Version = "dev"
 
+// keyRequestID is the frontend option of a subrequest (BuildKit's
+// frontend/subrequests): `docker buildx build --call=outline|targets`,
+// `--check` (frontend.lint), and the describe request buildx sends first.
+const keyRequestID = "requestid"
+
 // Build is the frontend's gateway BuildFunc.
 func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
+	if _, ok := c.BuildOpts().Opts[keyRequestID]; ok {
+		// A subrequest builds nothing: BuildKit's Dockerfile frontend
+		// answers it (an outline, targets, lint results in the result's
+		// metadata, no image), before any JENNIFER_* arg is read or the
+		// agent loaded, and its answer is returned as it is.
+		return builder.Build(ctx, c)
+	}
 	s, err := ParseSettings(c.BuildOpts().Opts, Version)
 	if err != nil {
 		return nil, err
