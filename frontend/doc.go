@@ -9,4 +9,9 @@
 // with a MergeOp, so no RUN step is needed and images without a shell are
 // wrapped too. The CLI's `wrap --builder` runs the same Inject on a remote
 // BuildKit.
+//
+// Subrequests (the requestid option: `docker buildx build
+// --call=outline|targets`, `--check`) build no image: Build hands them to
+// builder.Build before it reads any JENNIFER_* arg or loads the agent, and
+// returns BuildKit's answer as it is.
 package frontend
