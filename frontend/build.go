@@ -81,6 +81,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := reportWarnings(ctx, c, out.State, p.Platform, out.Plan, len(eps.Platforms) > 1); err != nil {
+			return nil, err
+		}
 		if multi {
 			res.Refs[p.ID] = newRef
 		} else {

@@ -10,6 +10,12 @@
 // wrapped too. The CLI's `wrap --builder` runs the same Inject on a remote
 // BuildKit.
 //
+// The plan's warnings (what `jbuild wrap` prints as "warning: ..." lines,
+// e.g. a server address that points at the container itself) are BuildKit
+// build warnings, on the vertex that adds the agent, each starting with
+// "jbuild: "; a BuildKit without the gateway.warnings capability shows each
+// as a progress line instead (reportWarnings).
+//
 // Subrequests (the requestid option: `docker buildx build
 // --call=outline|targets`, `--check`) build no image: Build hands them to
 // builder.Build before it reads any JENNIFER_* arg or loads the agent, and
