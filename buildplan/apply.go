@@ -1,8 +1,10 @@
 package buildplan
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -59,4 +61,113 @@ func (p *Plan) ApplyLabels(labels map[string]string) map[string]string {
 	}
 	maps.Copy(out, p.Labels)
 	return out
+}
+
+// ImageParts is what the apply step reads and writes of an image config,
+// whichever engine holds it: the OCI fields, Docker's own fields (carried
+// through untouched, read only for the seal), the history and the layers
+// below jbuild's two. Engines map their own config types to and from it.
+type ImageParts struct {
+	Config ocispec.ImageConfig
+	// Docker's own fields: the healthcheck as HealthcheckFields gives it,
+	// ONBUILD and SHELL.
+	Healthcheck, OnBuild, Shell []string
+	// Created is the config's creation time (nil when it has none); the
+	// history entries jbuild adds carry it, so the output is reproducible.
+	Created *time.Time
+	History []ocispec.History
+	// BaseDiffIDs are the diff IDs of the layers below jbuild's two, bottom
+	// first (the base image's).
+	BaseDiffIDs []string
+}
+
+// LayerDiffIDs are the diff IDs of jbuild's two layers, each "" when the
+// engine cannot know it (BuildKit makes the settings layer, and the agent
+// layer too when it builds it from files).
+type LayerDiffIDs struct {
+	Agent, Settings string
+}
+
+// ApplyImage is the config side of applying p, the one both engines call:
+// the env merged, the plan's labels and the known layer labels set, the
+// two history entries appended, and the config sealed
+// (LabelConfigDigest) when the plan records a base digest, since an
+// output that names its base is rebuilt from it on upgrade and unwrap and
+// must prove it is jbuild's own. Every other field is returned as it came
+// (copied, never aliased). Applying to an output of the same plan and
+// layers changes nothing: the env is re-merged against itself, and the
+// history entries are not added again when the history already ends with
+// them and the labels already hold the plan's.
+func ApplyImage(p *Plan, in ImageParts, layers LayerDiffIDs) ImageParts {
+	out := in
+	out.Config = copyConfig(in.Config)
+	out.Healthcheck = slices.Clone(in.Healthcheck)
+	out.OnBuild = slices.Clone(in.OnBuild)
+	out.Shell = slices.Clone(in.Shell)
+	out.BaseDiffIDs = slices.Clone(in.BaseDiffIDs)
+	out.History = slices.Clone(in.History)
+
+	out.Config.Env = p.ApplyEnv(in.Config.Env)
+	out.Config.Labels = p.ApplyLabels(in.Config.Labels)
+	for k, v := range map[string]string{LabelLayer: layers.Agent, LabelSettingsLayer: layers.Settings} {
+		if v != "" {
+			if out.Config.Labels == nil {
+				out.Config.Labels = map[string]string{}
+			}
+			out.Config.Labels[k] = v
+		}
+	}
+	entries := p.History(in.Created)
+	if !p.applied(in) {
+		out.History = append(out.History, entries...)
+	}
+	if p.Labels[LabelBaseDigest] != "" {
+		out.Config.Labels[LabelConfigDigest] = out.Sealed().Seal()
+	}
+	return out
+}
+
+// applied reports whether in already carries p's config: its labels hold
+// the plan's and its history ends with the plan's two entries.
+func (p *Plan) applied(in ImageParts) bool {
+	for k, v := range p.Labels {
+		if in.Config.Labels[k] != v {
+			return false
+		}
+	}
+	entries := p.History(in.Created)
+	n := len(in.History)
+	if n < len(entries) {
+		return false
+	}
+	for i, e := range entries {
+		h := in.History[n-len(entries)+i]
+		if h.CreatedBy != e.CreatedBy || h.Comment != e.Comment {
+			return false
+		}
+	}
+	return true
+}
+
+// Sealed is the SealedConfig of an image made of these parts and jbuild's
+// two layers.
+func (in ImageParts) Sealed() SealedConfig {
+	return NewSealedConfig(in.Config, in.Healthcheck, in.OnBuild, in.Shell, in.BaseDiffIDs)
+}
+
+// History returns the history entries of jbuild's two layers, agent layer
+// first, dated created (the zero time when nil).
+func (p *Plan) History(created *time.Time) []ocispec.History {
+	t := time.Time{}
+	if created != nil {
+		t = *created
+	}
+	version := p.Agent.Version
+	if version == "" {
+		version = "(version unknown)"
+	}
+	return []ocispec.History{
+		{Created: &t, CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", p.Profile, version, p.InstallDir), Comment: "jbuild agent layer"},
+		{Created: &t, CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", p.Profile, p.User.UID, p.User.GID), Comment: "jbuild settings layer"},
+	}
 }

@@ -164,6 +164,15 @@ func checkApply(t *testing.T, plan *buildplan.Plan, orig, applied ocispec.ImageC
 	if !reflect.DeepEqual(twice, applied) {
 		t.Errorf("ApplyConfig is not idempotent:\nonce:  %q\ntwice: %q", applied.Env, twice.Env)
 	}
+	// The engines' apply step gives the same env and plan labels, and is
+	// idempotent too, history included.
+	parts := buildplan.ApplyImage(plan, buildplan.ImageParts{Config: orig}, buildplan.LayerDiffIDs{})
+	if !reflect.DeepEqual(parts.Config.Env, applied.Env) || len(parts.History) != 2 {
+		t.Errorf("ApplyImage differs from ApplyConfig: env %q, history %+v", parts.Config.Env, parts.History)
+	}
+	if again := buildplan.ApplyImage(plan, parts, buildplan.LayerDiffIDs{}); !reflect.DeepEqual(again, parts) {
+		t.Errorf("ApplyImage is not idempotent:\nonce:  %+v\ntwice: %+v", parts, again)
+	}
 	if !reflect.DeepEqual(applied.Entrypoint, orig.Entrypoint) || !reflect.DeepEqual(applied.Cmd, orig.Cmd) ||
 		applied.User != orig.User || applied.WorkingDir != orig.WorkingDir || !reflect.DeepEqual(applied.ExposedPorts, orig.ExposedPorts) {
 		t.Errorf("ApplyConfig changed entrypoint/cmd/user/workdir/ports")
