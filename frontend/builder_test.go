@@ -66,6 +66,35 @@ func TestWrapOnBuilderMatchesWrap(t *testing.T) {
 	if strings.Join(rcf.Config.Env, "\n") != strings.Join(lcf.Config.Env, "\n") {
 		t.Errorf("env differs:\nbuildkit: %v\nwrap:     %v", rcf.Config.Env, lcf.Config.Env)
 	}
+	// Both engines apply the config with buildplan.ApplyImage: the same
+	// labels but the ones only the CLI engine can know (the settings
+	// layer's diff ID, hence the seal over it), the same history texts.
+	for k, v := range lcf.Config.Labels {
+		switch k {
+		case buildplan.LabelSettingsLayer, buildplan.LabelConfigDigest:
+			continue
+		}
+		if rcf.Config.Labels[k] != v {
+			t.Errorf("label %s on BuildKit %q, with jbuild wrap %q", k, rcf.Config.Labels[k], v)
+		}
+	}
+	for k, v := range rcf.Config.Labels {
+		if _, ok := lcf.Config.Labels[k]; !ok {
+			t.Errorf("label %s=%q on BuildKit only", k, v)
+		}
+	}
+	if rcf.Config.Labels[buildplan.LabelConfigDigest] == "" {
+		t.Errorf("the BuildKit output is not sealed")
+	}
+	if len(rcf.History) < 2 || len(lcf.History) < 2 {
+		t.Fatalf("history: %d entries on BuildKit, %d with jbuild wrap", len(rcf.History), len(lcf.History))
+	}
+	rh, lh := rcf.History[len(rcf.History)-2:], lcf.History[len(lcf.History)-2:]
+	for i := range rh {
+		if rh[i].CreatedBy != lh[i].CreatedBy || rh[i].Comment != lh[i].Comment {
+			t.Errorf("history entry %d on BuildKit %q (%q), with jbuild wrap %q (%q)", i, rh[i].CreatedBy, rh[i].Comment, lh[i].CreatedBy, lh[i].Comment)
+		}
+	}
 
 	// Unwrap finds the base by the recorded name and digest.
 	if _, err := wrap.Unwrap(ctx, openStore(t, reg+"/remote/app:1-remote"), openStore(t, reg+"/remote/app:orig"), wrap.Options{}); err != nil {

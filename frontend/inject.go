@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -121,26 +120,18 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	settingsLayer := layerState("settings layer", plan.Settings, in.state, in.dir, s.Epoch)
 	st := llb.Merge([]llb.State{base, agentLayer, settingsLayer}, llb.WithCustomName("[jbuild] add the "+prof.Agent+" agent"))
 
-	img.Config.Env = plan.ApplyEnv(img.Config.Env)
-	img.Config.Labels = plan.ApplyLabels(img.Config.Labels)
-	if in.imageRoot == plan.InstallDir && in.diffID != "" {
-		img.Config.Labels[buildplan.LabelLayer] = in.diffID
+	var layers buildplan.LayerDiffIDs
+	if in.imageRoot == plan.InstallDir {
+		layers.Agent = in.diffID
 	}
-	if t.BaseDigest != "" {
-		// `wrap --builder`: the output records its base, so it must be
-		// sealed as jbuild's output (see buildplan.LabelConfigDigest) for
-		// upgrades and unwrap to take it for one. t's config is the source
-		// image's own, so its diff IDs are the base's.
-		img.Config.Labels[buildplan.LabelConfigDigest] = sealedConfig(img).Seal()
-	}
-	created := img.Created
-	if created == nil {
-		created = &time.Time{}
-	}
-	img.History = append(img.History,
-		ocispecs.History{Created: created, CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", plan.Profile, orUnknown(plan.Agent.Version), plan.InstallDir), Comment: "jbuild agent layer"},
-		ocispecs.History{Created: created, CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", plan.Profile, plan.User.UID, plan.User.GID), Comment: "jbuild settings layer"},
-	)
+	// t's config is the source image's own, so its diff IDs are the
+	// base's. The config is sealed when the plan records a base digest
+	// (`wrap --builder`), so upgrades and unwrap take the output for
+	// jbuild's (see buildplan.LabelConfigDigest).
+	applied := buildplan.ApplyImage(plan, imageParts(img), layers)
+	img.Config.Env = applied.Config.Env
+	img.Config.Labels = applied.Config.Labels
+	img.History = applied.History
 	cfg, err := json.Marshal(img)
 	if err != nil {
 		return nil, err
@@ -148,7 +139,8 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	return &Injected{State: st, Config: cfg, Plan: plan}, nil
 }
 
-func sealedConfig(img dockerspec.DockerOCIImage) buildplan.SealedConfig {
+// imageParts maps a config to what buildplan.ApplyImage reads.
+func imageParts(img dockerspec.DockerOCIImage) buildplan.ImageParts {
 	c := img.Config
 	var hc []string
 	if h := c.Healthcheck; h != nil {
@@ -158,17 +150,13 @@ func sealedConfig(img dockerspec.DockerOCIImage) buildplan.SealedConfig {
 	for i, d := range img.RootFS.DiffIDs {
 		base[i] = d.String()
 	}
-	return buildplan.NewSealedConfig(c.ImageConfig, hc, c.OnBuild, c.Shell, base)
+	return buildplan.ImageParts{
+		Config: c.ImageConfig, Healthcheck: hc, OnBuild: c.OnBuild, Shell: c.Shell,
+		Created: img.Created, History: img.History, BaseDiffIDs: base,
+	}
 }
 
 // injected reports whether an image already carries jbuild's agent.
 func injected(labels map[string]string) bool {
 	return labels[buildplan.LabelVersion] != "" && labels[buildplan.LabelProfile] != ""
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "(version unknown)"
-	}
-	return s
 }

@@ -55,27 +55,6 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	if err != nil {
 		return nil, out, err
 	}
-	// A Docker schema 2 manifest must list Docker layer media types; the
-	// bytes (and so the digests) are the same either way.
-	var layerType types.MediaType
-	if mt == types.DockerManifestSchema2 {
-		layerType = types.DockerLayer
-	}
-	img, err := mutate.Append(p.image,
-		mutate.Addendum{Layer: out.agent, MediaType: layerType, History: v1.History{
-			Created:   cf.Created,
-			CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", p.plan.Profile, agentVersion(p.plan), p.plan.InstallDir),
-			Comment:   "jbuild agent layer",
-		}},
-		mutate.Addendum{Layer: out.settings, MediaType: layerType, History: v1.History{
-			Created:   cf.Created,
-			CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", p.plan.Profile, p.plan.User.UID, p.plan.User.GID),
-			Comment:   "jbuild settings layer",
-		}},
-	)
-	if err != nil {
-		return nil, out, err
-	}
 	agentDiff, err := out.agent.DiffID()
 	if err != nil {
 		return nil, out, err
@@ -84,25 +63,36 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	if err != nil {
 		return nil, out, err
 	}
+	in := imageParts(cf)
+	applied := buildplan.ApplyImage(p.plan, in, buildplan.LayerDiffIDs{Agent: agentDiff.String(), Settings: settingsDiff.String()})
+	added := applied.History[len(in.History):]
+	if len(added) != 2 {
+		return nil, out, fmt.Errorf("%s already carries this agent and settings", p.platform.String())
+	}
+	// A Docker schema 2 manifest must list Docker layer media types; the
+	// bytes (and so the digests) are the same either way.
+	var layerType types.MediaType
+	if mt == types.DockerManifestSchema2 {
+		layerType = types.DockerLayer
+	}
+	img, err := mutate.Append(p.image,
+		mutate.Addendum{Layer: out.agent, MediaType: layerType, History: v1History(added[0])},
+		mutate.Addendum{Layer: out.settings, MediaType: layerType, History: v1History(added[1])},
+	)
+	if err != nil {
+		return nil, out, err
+	}
 	ncf, err := img.ConfigFile()
 	if err != nil {
 		return nil, out, err
 	}
 	ncf = ncf.DeepCopy()
-	// Only env and labels change; Docker-only fields such as Healthcheck
-	// stay as they are because the ggcr struct is edited in place.
-	ncf.Config.Env = p.plan.ApplyEnv(ncf.Config.Env)
-	ncf.Config.Labels = p.plan.ApplyLabels(ncf.Config.Labels)
-	if ncf.Config.Labels == nil {
-		ncf.Config.Labels = map[string]string{}
-	}
-	ncf.Config.Labels[buildplan.LabelLayer] = agentDiff.String()
-	ncf.Config.Labels[buildplan.LabelSettingsLayer] = settingsDiff.String()
-	// Seal last, over the final config (diff IDs included), so that any
-	// later change tells a derived image from this output.
-	if err := sealConfig(ncf); err != nil {
-		return nil, out, err
-	}
+	// Only env and labels change (the seal among them, computed by
+	// ApplyImage over the final config); Docker-only fields such as
+	// Healthcheck stay as they are because the ggcr struct is edited in
+	// place.
+	ncf.Config.Env = applied.Config.Env
+	ncf.Config.Labels = applied.Config.Labels
 	img, err = mutate.ConfigFile(img, ncf)
 	if err != nil {
 		return nil, out, err
@@ -119,13 +109,6 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 // builtLayers are the two layers wrap adds.
 type builtLayers struct {
 	agent, settings v1.Layer
-}
-
-func agentVersion(p *buildplan.Plan) string {
-	if p.Agent.Version == "" {
-		return "(version unknown)"
-	}
-	return p.Agent.Version
 }
 
 // layerOptions are the agentlayer options for one bundle: its digest stands

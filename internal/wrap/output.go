@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/transport"
@@ -16,21 +17,43 @@ import (
 // built FROM a monitored one, labels copied by hand) is a new source, so
 // none of its own layers or settings can be dropped.
 
-// sealConfig sets buildplan.LabelConfigDigest on cf, whose diff IDs are
-// final (jbuild's two layers included).
-func sealConfig(cf *v1.ConfigFile) error {
-	cf.Config.Labels[buildplan.LabelConfigDigest] = sealedConfig(cf).Seal()
-	return nil
+// imageParts maps a config to what buildplan.ApplyImage reads: cf is the
+// base's, so all its diff IDs are below jbuild's two layers.
+func imageParts(cf *v1.ConfigFile) buildplan.ImageParts {
+	return configParts(cf, hashStrings(cf.RootFS.DiffIDs))
 }
 
-func sealedConfig(cf *v1.ConfigFile) buildplan.SealedConfig {
+func configParts(cf *v1.ConfigFile, baseDiffIDs []string) buildplan.ImageParts {
 	c := cf.Config
 	var hc []string
 	if h := c.Healthcheck; h != nil {
 		hc = buildplan.HealthcheckFields(h.Test, h.Interval, h.Timeout, h.StartPeriod, h.Retries)
 	}
+	created := cf.Created.Time
+	history := make([]ocispec.History, len(cf.History))
+	for i, h := range cf.History {
+		t := h.Created.Time
+		history[i] = ocispec.History{Created: &t, CreatedBy: h.CreatedBy, Author: h.Author, Comment: h.Comment, EmptyLayer: h.EmptyLayer}
+	}
+	return buildplan.ImageParts{
+		Config: OCIConfig(c), Healthcheck: hc, OnBuild: c.OnBuild, Shell: c.Shell,
+		Created: &created, History: history, BaseDiffIDs: baseDiffIDs,
+	}
+}
+
+func v1History(h ocispec.History) v1.History {
+	out := v1.History{CreatedBy: h.CreatedBy, Author: h.Author, Comment: h.Comment, EmptyLayer: h.EmptyLayer}
+	if h.Created != nil {
+		out.Created = v1.Time{Time: *h.Created}
+	}
+	return out
+}
+
+// sealedConfig is what buildplan.LabelConfigDigest covers of cf, whose
+// top two layers are jbuild's.
+func sealedConfig(cf *v1.ConfigFile) buildplan.SealedConfig {
 	ids := hashStrings(cf.RootFS.DiffIDs)
-	return buildplan.NewSealedConfig(OCIConfig(c), hc, c.OnBuild, c.Shell, ids[:max(0, len(ids)-2)])
+	return configParts(cf, ids[:max(0, len(ids)-2)]).Sealed()
 }
 
 // imageEvidence reads what the rule looks at from one image; base, when
