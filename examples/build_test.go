@@ -24,10 +24,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
-	"github.com/jbuild-dev/jbuild/internal/testing/e2e"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
-	"github.com/jbuild-dev/jbuild/internal/testing/podrun"
 	"github.com/jbuild-dev/jbuild/internal/runcheck"
+	"github.com/jbuild-dev/jbuild/internal/testing/e2e"
+	"github.com/jbuild-dev/jbuild/internal/testing/podrun"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/verify"
 	"github.com/jbuild-dev/jbuild/templates"
