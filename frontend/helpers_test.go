@@ -11,6 +11,8 @@ import (
 	"github.com/moby/buildkit/client"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
@@ -85,6 +87,9 @@ type build struct {
 	// frontend "" runs this package's Build in-process (as BuildKit's own
 	// tests run frontends); "dockerfile.v0" runs BuildKit's built-in one.
 	frontend string
+	// noMergeOp hides MergeOp from the in-process frontend, as Docker
+	// Engine's own builder on graphdriver storage does.
+	noMergeOp bool
 }
 
 type buildResult struct {
@@ -151,7 +156,11 @@ func (b build) run(t testing.TB) (*buildResult, error) {
 	}()
 	var resp *client.SolveResponse
 	if b.frontend == "" {
+		noMergeOp := b.noMergeOp
 		resp, err = c.Build(ctx, opt, "jbuild-test", func(ctx context.Context, gw gwclient.Client) (*gwclient.Result, error) {
+			if noMergeOp {
+				gw = withoutCap{Client: gw, cap: pb.CapMergeOp}
+			}
 			return Build(ctx, gw)
 		}, ch)
 	} else {
@@ -164,6 +173,24 @@ func (b build) run(t testing.TB) (*buildResult, error) {
 	}
 	res.digest = resp.ExporterResponse["containerimage.digest"]
 	return res, nil
+}
+
+// withoutCap is a gateway client whose builder lacks one LLB capability.
+type withoutCap struct {
+	gwclient.Client
+	cap apicaps.CapID
+}
+
+func (w withoutCap) BuildOpts() gwclient.BuildOpts {
+	o := w.Client.BuildOpts()
+	all := pb.Caps.All()
+	for i := range all {
+		if all[i].ID == string(w.cap) {
+			all[i].Enabled = false
+		}
+	}
+	o.LLBCaps = pb.Caps.CapSet(all)
+	return o
 }
 
 func (b build) mustRun(t testing.TB) *buildResult {

@@ -68,7 +68,7 @@ func (inj *Injector) Preload(ps ...ocispecs.Platform) {
 }
 
 // Inject plans one target with buildplan and returns the LLB state that adds
-// the agent layer and the settings layer on top of it (a MergeOp: no RUN
+// the agent layer and the settings layer on top of it (see stack: no RUN
 // step, so images without a shell work), with the config that activates the
 // agent.
 func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
@@ -118,11 +118,11 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 		agentLayer = layerState("agent layer", plan.Layer, in.state, in.dir, s.Epoch)
 	}
 	settingsLayer := layerState("settings layer", plan.Settings, in.state, in.dir, s.Epoch)
-	st := llb.Merge([]llb.State{base, agentLayer, settingsLayer}, llb.WithCustomName("[jbuild] add the "+prof.Agent+" agent"))
+	st, merged := stack(inj.c, base, agentLayer, settingsLayer, "[jbuild] add the "+prof.Agent+" agent")
 
 	var layers buildplan.LayerDiffIDs
-	if in.imageRoot == plan.InstallDir {
-		layers.Agent = in.diffID
+	if in.imageRoot == plan.InstallDir && merged {
+		layers.Agent = in.diffID // a copy makes a layer of its own
 	}
 	// t's config is the source image's own, so its diff IDs are the
 	// base's. The config is sealed when the plan records a base digest
