@@ -36,16 +36,17 @@ type refFS struct {
 	dir string // root of the fs.FS view, "/" for the whole reference
 
 	mu    sync.Mutex
-	stats map[string]statResult // by absolute path
+	stats map[string]*statResult // by absolute path
 }
 
 type statResult struct {
-	st  *fstypes.Stat
-	err error
+	st   *fstypes.Stat
+	err  error
+	done chan struct{} // closed once st and err are set
 }
 
 func newRefFS(ctx context.Context, ref gwclient.Reference, dir string) *refFS {
-	return &refFS{ctx: ctx, ref: ref, dir: dir, stats: map[string]statResult{}}
+	return &refFS{ctx: ctx, ref: ref, dir: dir, stats: map[string]*statResult{}}
 }
 
 var (
@@ -64,25 +65,39 @@ func notExist(op, p string, err error) error {
 	return err
 }
 
+// lstat stats p once: a second caller while the first one's round trip is
+// under way (the install-dir prefetch, then planning) waits for its answer.
+// Only answers are remembered; a failed round trip is asked again.
 func (f *refFS) lstat(p string) (*fstypes.Stat, error) {
 	f.mu.Lock()
-	r, ok := f.stats[p]
-	f.mu.Unlock()
-	if ok {
+	if r, ok := f.stats[p]; ok {
+		f.mu.Unlock()
+		<-r.done
 		return r.st, r.err
 	}
+	r := &statResult{done: make(chan struct{})}
+	f.stats[p] = r
+	f.mu.Unlock()
 	st, err := f.ref.StatFile(f.ctx, gwclient.StatRequest{Path: p})
-	err = notExist("stat", p, err)
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		f.remember(p, statResult{st: st, err: err})
+	r.st, r.err = st, notExist("stat", p, err)
+	if r.err != nil && !errors.Is(r.err, fs.ErrNotExist) {
+		f.mu.Lock()
+		delete(f.stats, p)
+		f.mu.Unlock()
 	}
-	return st, err
+	close(r.done)
+	return r.st, r.err
 }
 
-func (f *refFS) remember(p string, r statResult) {
+// remember records a stat a ReadDir answered, unless p has one already.
+func (f *refFS) remember(p string, st *fstypes.Stat) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.stats[p] = r
+	if _, ok := f.stats[p]; !ok {
+		r := &statResult{st: st, done: make(chan struct{})}
+		close(r.done)
+		f.stats[p] = r
+	}
 }
 
 // resolve follows symlinks in every component of p, keeping ".." at the
@@ -123,7 +138,7 @@ func (f *refFS) ReadDir(p string) ([]fs.DirEntry, error) {
 	out := make([]fs.DirEntry, 0, len(sts))
 	for _, st := range sts {
 		name := path.Base(st.Path)
-		f.remember(path.Join(rp, name), statResult{st: st})
+		f.remember(path.Join(rp, name), st)
 		out = append(out, fs.FileInfoToDirEntry(statInfo{name: name, st: st}))
 	}
 	return out, nil

@@ -84,6 +84,8 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if injected(img.Config.Labels) {
 		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
 	}
+	fsys := newRefFS(ctx, t.Ref, "/")
+	prefetchInstallDirs(fsys, s.Profile)
 	in, err := inj.agents.get(ctx, t.Platform)
 	if err != nil {
 		return nil, err
@@ -93,7 +95,7 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 		Digest:    t.BaseDigest,
 		Platform:  t.Platform,
 		Config:    img.Config.ImageConfig,
-		FS:        newRefFS(ctx, t.Ref, "/"),
+		FS:        fsys,
 	}
 	prof, err := templates.Choose(bimg, in.bundle.Files, s.Profile, s.Plan.Runtime)
 	if err != nil {
