@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
@@ -21,32 +20,26 @@ const DefaultCacheMax = 2 << 30
 // bound themselves.
 var cacheDirs = []string{"downloads", "agent-tars", "file-sums"}
 
-// staleTempAge is how old a temporary file must be before a run removes
-// it as left over by a killed run. A live writer moves its file's
-// modification time with every write, and a download that gets no byte
-// for IdleTimeout gives up, so an hour without a write is a dead run.
-const staleTempAge = time.Hour
-
 // tempRE matches createTemp's names (os.CreateTemp puts digits for "*").
 var tempRE = regexp.MustCompile(`\.tmp-[0-9]+$`)
 
-// removeStaleTemps removes temporary files that a killed run left behind
-// (a SIGKILL while unpacking leaves a temp file as large as the agent);
-// fresh ones may be a concurrent run's and stay. Best effort.
-func removeStaleTemps(opts Options) {
-	old := time.Now().Add(-staleTempAge)
-	for _, sub := range cacheDirs {
-		dir := filepath.Join(opts.CacheDir, sub)
-		des, _ := os.ReadDir(dir)
-		for _, de := range des {
-			if !de.Type().IsRegular() || !tempRE.MatchString(de.Name()) {
-				continue
-			}
-			if fi, err := de.Info(); err == nil && fi.ModTime().Before(old) {
-				os.Remove(filepath.Join(dir, de.Name()))
-			}
-		}
+func isTemp(name string) bool { return tempRE.MatchString(name) }
+
+// cachePaths are the agent cache's own folders in opts.CacheDir.
+func cachePaths(opts Options) []string {
+	out := make([]string, len(cacheDirs))
+	for i, sub := range cacheDirs {
+		out[i] = filepath.Join(opts.CacheDir, sub)
 	}
+	return out
+}
+
+// removeStaleTemps removes temporary files a killed run left behind (a
+// SIGKILL while unpacking leaves a temp file as large as the agent). A
+// download that gets no byte for IdleTimeout gives up, so a live one
+// always writes within agentlayer.StaleTempAge.
+func removeStaleTemps(opts Options) {
+	agentlayer.RemoveStaleTemps(cachePaths(opts), isTemp)
 }
 
 // trimCache removes the least recently used files of the agent cache
@@ -59,25 +52,7 @@ func trimCache(opts Options, keep ...string) {
 	if opts.CacheMax < 0 {
 		return
 	}
-	var entries []agentlayer.CacheEntry
-	for _, sub := range cacheDirs {
-		dir := filepath.Join(opts.CacheDir, sub)
-		des, _ := os.ReadDir(dir)
-		for _, de := range des {
-			// A temporary file is being written (or is left over, which
-			// removeStaleTemps handles): not an entry.
-			if !de.Type().IsRegular() || tempRE.MatchString(de.Name()) {
-				continue
-			}
-			fi, err := de.Info()
-			if err != nil {
-				continue
-			}
-			p := filepath.Join(dir, de.Name())
-			entries = append(entries, agentlayer.CacheEntry{Files: []string{p}, Used: fi.ModTime(), Size: fi.Size(), Keep: slices.Contains(keep, p)})
-		}
-	}
-	agentlayer.TrimLRU(entries, opts.CacheMax)
+	agentlayer.TrimFiles(cachePaths(opts), opts.CacheMax, isTemp, keep...)
 }
 
 // touch marks a cache file as used now, so trimming keeps it longest.

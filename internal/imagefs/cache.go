@@ -142,25 +142,10 @@ func (c *layerCache) trim(keep string) {
 	if c.max <= 0 {
 		return
 	}
-	des, err := os.ReadDir(c.dir)
-	if err != nil {
-		return
-	}
-	var entries []agentlayer.CacheEntry
-	for _, de := range des {
-		info, err := de.Info()
-		if err != nil {
-			continue
-		}
-		if strings.HasPrefix(de.Name(), ".tmp-") && time.Since(info.ModTime()) > time.Hour {
-			os.Remove(filepath.Join(c.dir, de.Name())) // left by a killed run; a fresh one may be another run's
-			continue
-		}
-		if !strings.HasSuffix(de.Name(), ".json.gz") {
-			continue
-		}
-		p := filepath.Join(c.dir, de.Name())
-		entries = append(entries, agentlayer.CacheEntry{Files: []string{p}, Used: info.ModTime(), Size: info.Size(), Keep: p == keep})
-	}
-	agentlayer.TrimLRU(entries, c.max)
+	dirs := []string{c.dir}
+	agentlayer.RemoveStaleTemps(dirs, isTemp) // a killed run's
+	agentlayer.TrimFiles(dirs, c.max, isTemp, keep)
 }
+
+// isTemp: atomicfile's temp files here are ".tmp-*" (TempPattern in store).
+func isTemp(name string) bool { return strings.HasPrefix(name, ".tmp-") }
