@@ -103,11 +103,9 @@ func keepParents(parents []LayerEntry, agentLayer []LayerEntry) []LayerEntry {
 	}
 	var out []LayerEntry
 	for _, p := range parents {
-		if a, ok := have[p.Path]; ok && a.Type == TypeDir && a.Mode == p.Mode && a.UID == p.UID && a.GID == p.GID {
-			continue
-		}
-		if _, ok := have[p.Path]; !ok {
-			continue // the agent layer does not touch it
+		a, ok := have[p.Path]
+		if !ok || sameEntry(a, p) {
+			continue // the agent layer does not touch it, or leaves it as it is
 		}
 		out = append(out, p)
 	}
