@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/jbuild-dev/jbuild/internal/rootpath"
 )
 
 // This file keeps the base image's own folders as they are. The agent layer
@@ -29,9 +31,6 @@ type FileStat struct {
 	UID, GID int
 	Link     string // the target of a symlink, as stored
 }
-
-// maxLinkHops mirrors the kernel's ELOOP limit (internal/rootpath.MaxHops).
-const maxLinkHops = 40
 
 // installParents resolves dir in the image: the path it really names (every
 // symlink on the way followed inside the image root), the parents above it
@@ -58,7 +57,7 @@ func installParents(img Image, dir string, n Namer) (string, []LayerEntry, []str
 		}
 		switch {
 		case st.Mode&fs.ModeSymlink != 0:
-			if hops++; hops > maxLinkHops {
+			if hops++; hops > rootpath.MaxHops {
 				return "", nil, nil, refuse(img, "fix the symlinks of the image", "%s: too many levels of symbolic links on the way to the agent's folder %s", next, dir)
 			}
 			target := st.Link
