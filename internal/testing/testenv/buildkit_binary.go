@@ -87,7 +87,7 @@ func BuildkitdBinary() (string, error) {
 	}
 	defer unlock()
 
-	if cachedVersion(bin, stamp) == want {
+	if cachedVersion(bin, stamp, buildkitModule) == want {
 		return bin, nil
 	}
 	if err := buildBuildkitd(bin, want); err != nil {
@@ -115,10 +115,10 @@ func pinnedBuildkitVersion() (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// cachedVersion is the module version the cached binary was built from:
-// the stamp file's, or, for a binary built by hand without a stamp, the
-// one its Go build info records. "" when there is no usable binary.
-func cachedVersion(bin, stamp string) string {
+// cachedVersion is the version of module the cached binary was built
+// from: the stamp file's, or, for a binary built by hand without a stamp,
+// the one its Go build info records. "" when there is no usable binary.
+func cachedVersion(bin, stamp, module string) string {
 	if _, err := os.Stat(bin); err != nil {
 		return ""
 	}
@@ -126,7 +126,7 @@ func cachedVersion(bin, stamp string) string {
 		return strings.TrimSpace(string(b))
 	}
 	bi, err := buildinfo.ReadFile(bin)
-	if err != nil || bi.Main.Path != buildkitModule || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+	if err != nil || bi.Main.Path != module || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
 		return ""
 	}
 	v := bi.Main.Path + " " + bi.Main.Version
