@@ -77,6 +77,16 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if out.Unchanged {
 			continue
 		}
+		// A builder that cannot run a step of the injection gets jbuild's
+		// own message (what it lacks, who has it, what to do) before the
+		// step fails there.
+		base, err := ref.ToState()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkBuilderCaps(ctx, c, base, out.State, p.Platform); err != nil {
+			return nil, err
+		}
 		newRef, err := solve(ctx, c, out.State, p.Platform)
 		if err != nil {
 			return nil, err
