@@ -62,12 +62,18 @@ func DockerdBinary() (string, error) {
 // (SIGTERM, then SIGKILL after a timeout), unmounts what it left mounted
 // and removes TMP. stop is safe to call more than once.
 func StartDockerd(registryAddr string) (dockerHost, containerdAddr string, stop func(), err error) {
-	if os.Geteuid() != 0 {
-		return "", "", nil, fmt.Errorf("starting dockerd: %w: not root; %s", ErrDockerdUnavailable, DockerdHint)
-	}
 	bin, err := DockerdBinary()
 	if err != nil {
 		return "", "", nil, fmt.Errorf("starting dockerd: %w; %s", err, DockerdHint)
+	}
+	return StartDockerdBinary(bin, registryAddr)
+}
+
+// StartDockerdBinary is StartDockerd with the dockerd binary bin (see
+// DockerdCurrentBinary).
+func StartDockerdBinary(bin, registryAddr string) (dockerHost, containerdAddr string, stop func(), err error) {
+	if os.Geteuid() != 0 {
+		return "", "", nil, fmt.Errorf("starting dockerd: %w: not root; %s", ErrDockerdUnavailable, DockerdHint)
 	}
 	if _, err := exec.LookPath("containerd"); err != nil {
 		return "", "", nil, fmt.Errorf("starting dockerd: %w: containerd not found in PATH; %s", ErrDockerdUnavailable, DockerdHint)

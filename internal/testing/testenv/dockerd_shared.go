@@ -20,6 +20,9 @@ func stopDockerd() {
 	if sharedDockerd.stop != nil {
 		sharedDockerd.stop()
 	}
+	if sharedDockerdCurrent.stop != nil {
+		sharedDockerdCurrent.stop()
+	}
 }
 
 // Dockerd returns the DOCKER_HOST ("unix:///tmp/.../docker.sock") of the
