@@ -117,14 +117,34 @@ func ApplyImage(p *Plan, in ImageParts, layers LayerDiffIDs) ImageParts {
 			out.Config.Labels[k] = v
 		}
 	}
+	if p.Labels[LabelBaseDigest] == "" && in.Config.Labels[LabelRestore] != "" && p.applied(in) {
+		// Already this plan's output (a frontend that runs twice): the
+		// record of what it changed stays the first one.
+		out.Config.Env = slices.Clone(in.Config.Env)
+		out.Config.Labels = maps.Clone(in.Config.Labels)
+		return out
+	}
 	entries := p.History(in.Created)
 	if !p.applied(in) {
 		out.History = append(out.History, entries...)
 	}
 	if p.Labels[LabelBaseDigest] != "" {
 		out.Config.Labels[LabelConfigDigest] = out.Sealed().Seal()
+		return out
 	}
+	// No stored base to go back to (a Dockerfile build): record what
+	// changed, and seal with the layer count the history gives, since
+	// the builder has not computed any diff ID yet.
+	out.Config.Labels[LabelRestore] = newRestore(in, out).label()
+	out.Config.Labels[LabelConfigDigest] = out.InImageSealed(nonEmptyLayers(in.History) + 2).Seal()
 	return out
+}
+
+// InImageSealed is the SealedConfig of an output whose base is rebuilt
+// from the output itself (LabelRestore): it covers the layer count, not
+// the base's diff IDs (a frontend cannot know them before the export).
+func (in ImageParts) InImageSealed(layers int) SealedConfig {
+	return NewSealedConfig(in.Config, in.Healthcheck, in.OnBuild, in.Shell, nil).InImage(layers)
 }
 
 // applied reports whether in already carries p's config: its labels hold

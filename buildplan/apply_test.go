@@ -2,6 +2,7 @@ package buildplan_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,8 +77,9 @@ func TestApplyImage(t *testing.T) {
 		t.Errorf("ApplyImage is not idempotent:\nonce:  %+v\ntwice: %+v", out, twice)
 	}
 
-	// Without a recorded base (the frontend on a Dockerfile build) nothing
-	// is sealed, and an unknown layer gets no label.
+	// Without a recorded base (the frontend on a Dockerfile build) the
+	// output records what it changed (LabelRestore) and is sealed over its
+	// layer count; an unknown layer gets no label.
 	noBase := *plan
 	noBase.Labels = map[string]string{}
 	for k, v := range plan.Labels {
@@ -86,12 +88,43 @@ func TestApplyImage(t *testing.T) {
 		}
 	}
 	fe := buildplan.ApplyImage(&noBase, in, buildplan.LayerDiffIDs{})
-	for _, k := range []string{buildplan.LabelConfigDigest, buildplan.LabelLayer, buildplan.LabelSettingsLayer} {
+	for _, k := range []string{buildplan.LabelLayer, buildplan.LabelSettingsLayer} {
 		if v, ok := fe.Config.Labels[k]; ok {
-			t.Errorf("label %s = %q without a base digest or a known layer", k, v)
+			t.Errorf("label %s = %q without a known layer", k, v)
 		}
 	}
 	if !reflect.DeepEqual(fe.Config.Env, out.Config.Env) || len(fe.History) != 3 {
 		t.Errorf("env or history depends on the base digest: %q %+v", fe.Config.Env, fe.History)
+	}
+	if err := buildplan.CheckOutputConfig(fe, nil); err != nil {
+		t.Errorf("a frontend output fails the output rule: %v", err)
+	}
+	r, err := buildplan.ParseRestore(fe.Config.Labels)
+	if err != nil || r == nil {
+		t.Fatalf("restore record: %v %v", r, err)
+	}
+	if got := r.RestoreLabels(fe.Config.Labels); !reflect.DeepEqual(got, in.Config.Labels) {
+		t.Errorf("restored labels %v, want the input's %v", got, in.Config.Labels)
+	}
+	if got := r.RestoreEnv(); !reflect.DeepEqual(got, in.Config.Env) {
+		t.Errorf("restored env %q, want the input's %q", got, in.Config.Env)
+	}
+	if h, err := r.RestoreHistory(fe.History); err != nil || !reflect.DeepEqual(h, in.History) {
+		t.Errorf("restored history %+v (%v), want the input's %+v", h, err, in.History)
+	}
+	if again := buildplan.ApplyImage(&noBase, fe, buildplan.LayerDiffIDs{}); !reflect.DeepEqual(again, fe) {
+		t.Errorf("applying to a frontend output again changed it:\nonce:  %+v\ntwice: %+v", fe, again)
+	}
+	// An image built FROM it (a layer and an ENV more) is not the output.
+	derived := fe
+	derived.Config.Env = append(slices.Clone(fe.Config.Env), "APP=1")
+	derived.History = append(slices.Clone(fe.History), ocispec.History{CreatedBy: "COPY app /app"})
+	if err := buildplan.CheckOutputConfig(derived, nil); err == nil {
+		t.Error("an image built FROM a frontend output passes for one")
+	}
+	derived = fe
+	derived.History = append(slices.Clone(fe.History), ocispec.History{CreatedBy: "COPY app /app"})
+	if err := buildplan.CheckOutputConfig(derived, nil); err == nil {
+		t.Error("a frontend output with a layer more passes for one")
 	}
 }

@@ -70,6 +70,13 @@ func NewSealedConfig(c ocispec.ImageConfig, healthcheck, onBuild, shell []string
 	return s
 }
 
+// InImage returns c as the seal of an output whose base is rebuilt from
+// the output itself (LabelRestore) covers it: the layer count, no diff IDs.
+func (c SealedConfig) InImage(layers int) SealedConfig {
+	c.BaseDiffIDs, c.Layers = nil, layers
+	return c
+}
+
 // HealthcheckFields is how SealedConfig holds a Docker healthcheck.
 func HealthcheckFields(test []string, interval, timeout, startPeriod time.Duration, retries int) []string {
 	if test == nil && interval == 0 && timeout == 0 && startPeriod == 0 && retries == 0 {
@@ -112,12 +119,24 @@ type OutputEvidence struct {
 	// BaseDiffIDs are the recorded base image's diff IDs, nil when the
 	// base has not been looked up (or was not found).
 	BaseDiffIDs []string
+	// For an output that carries LabelRestore (its base is rebuilt from
+	// it): InImageSealedDigest is the Seal of SealedConfig.InImage with
+	// the layer count, and HistoryComments the comments of the config's
+	// history entries, oldest first.
+	InImageSealedDigest string
+	HistoryComments     []string
 }
 
 // Claims reports whether the labels claim the image is a jbuild output made
 // from a recorded base (a wrap output, not a frontend one).
 func (e OutputEvidence) Claims() bool {
-	return e.Labels[LabelVersion] != "" && e.Labels[LabelBaseDigest] != ""
+	return e.Labels[LabelVersion] != "" && (e.Labels[LabelBaseDigest] != "" || e.InImageBase())
+}
+
+// InImageBase reports whether the labels say the base is rebuilt from the
+// image itself (a frontend output, LabelRestore) rather than stored.
+func (e OutputEvidence) InImageBase() bool {
+	return e.Labels[LabelBaseDigest] == "" && e.Labels[LabelRestore] != ""
 }
 
 // CheckOwn checks what can be checked without the base: the config is the
@@ -126,7 +145,10 @@ func (e OutputEvidence) Claims() bool {
 // tell, jbuild's output; otherwise the error says why it is not.
 func (e OutputEvidence) CheckOwn() error {
 	if !e.Claims() {
-		return fmt.Errorf("it has no %s and %s labels", LabelVersion, LabelBaseDigest)
+		return fmt.Errorf("it has no %s and %s (or %s) labels", LabelVersion, LabelBaseDigest, LabelRestore)
+	}
+	if e.InImageBase() {
+		return e.checkInImage(true)
 	}
 	seal := e.Labels[LabelConfigDigest]
 	if seal == "" {
@@ -177,4 +199,69 @@ func shortDigest(d string) string {
 		return d[:len(d)-len(hex)] + hex[:12]
 	}
 	return d
+}
+
+// checkInImage is CheckOwn for an output that carries LabelRestore: the
+// seal over its config and layer count holds, and its top layers and
+// history entries are the ones the record says jbuild added.
+// Before the export (layersKnown false) there are no diff IDs to check.
+func (e OutputEvidence) checkInImage(layersKnown bool) error {
+	r, err := ParseRestore(e.Labels)
+	if err != nil {
+		return err
+	}
+	seal := e.Labels[LabelConfigDigest]
+	if seal == "" {
+		return fmt.Errorf("its config has no %s label (its labels were copied)", LabelConfigDigest)
+	}
+	if seal != e.InImageSealedDigest {
+		return fmt.Errorf("its config or layer count changed after jbuild wrote it (%s does not match): an image built FROM a monitored image, or edited", LabelConfigDigest)
+	}
+	if n := len(e.DiffIDs); layersKnown {
+		if e.Layers != n {
+			return fmt.Errorf("its manifest lists %d layers but its config %d", e.Layers, n)
+		}
+		if n < r.Layers {
+			return fmt.Errorf("it has %d layers, fewer than the %d jbuild added", n, r.Layers)
+		}
+		if l := e.Labels[LabelLayer]; l != "" && r.Layers == 2 && e.DiffIDs[n-2] != l {
+			return fmt.Errorf("its layer below the top is not the agent layer %s its labels name", shortDigest(l))
+		}
+	}
+	h := e.HistoryComments
+	if len(h) < r.History {
+		return fmt.Errorf("its history has %d entries, fewer than the %d jbuild added", len(h), r.History)
+	}
+	for i, c := range h[len(h)-r.History:] {
+		if !strings.HasPrefix(c, "jbuild ") {
+			return fmt.Errorf("its history entry %d from the top (%q) is not jbuild's", r.History-i, c)
+		}
+	}
+	return nil
+}
+
+// CheckOutputConfig is the rule for a config a builder hands on before it
+// is exported (the frontend's view: no manifest, and for a Dockerfile
+// build no diff IDs yet): an output whose base is stored is checked with
+// the diff IDs the config lists; one whose base is rebuilt from it, with
+// the layer count its history gives.
+func CheckOutputConfig(in ImageParts, diffIDs []string) error {
+	e := OutputEvidence{Labels: in.Config.Labels, HistoryComments: HistoryComments(in.History)}
+	if e.InImageBase() {
+		e.InImageSealedDigest = in.InImageSealed(nonEmptyLayers(in.History)).Seal()
+		return e.checkInImage(false)
+	}
+	n := len(diffIDs)
+	in.BaseDiffIDs = diffIDs[:max(0, n-2)]
+	e.SealedDigest, e.DiffIDs, e.Layers = in.Sealed().Seal(), diffIDs, n
+	return e.CheckOwn()
+}
+
+// HistoryComments lists the comments of history entries, oldest first.
+func HistoryComments(h []ocispec.History) []string {
+	out := make([]string, len(h))
+	for i, e := range h {
+		out[i] = e.Comment
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
+	"github.com/jbuild-dev/jbuild/internal/wrap"
 )
 
 // lastLayerFiles lists the tar headers of an image's n-th layer from the top
@@ -88,7 +89,7 @@ func TestFrontendMultiPlatformScratch(t *testing.T) {
 	build{
 		dockerfile: "FROM scratch\nCOPY app.jar /app/app.jar\nENTRYPOINT [\"java\", \"-jar\", \"/app/app.jar\"]\n",
 		files:      map[string]string{"app.jar": "jar"},
-		args:       map[string]string{ArgAgent: reg + "/fe/agent:java-mp", ArgServerAddress: "10.0.0.5"},
+		args:       map[string]string{ArgAgent: reg + "/fe/agent:java-mp", ArgServerAddress: "10.0.0.5", "SOURCE_DATE_EPOCH": "0"},
 		attrs:      map[string]string{"platform": "linux/amd64,linux/arm64"},
 		push:       out,
 	}.mustRun(t)
@@ -111,6 +112,23 @@ func TestFrontendMultiPlatformScratch(t *testing.T) {
 	}
 	if !seen["amd64"] || !seen["arm64"] {
 		t.Errorf("platforms wrapped: %v", seen)
+	}
+
+	// The index unwraps to the index the same build makes without the
+	// agent, digest for digest.
+	plain := build{
+		dockerfile: "FROM scratch\nCOPY app.jar /app/app.jar\nENTRYPOINT [\"java\", \"-jar\", \"/app/app.jar\"]\n",
+		files:      map[string]string{"app.jar": "jar"},
+		args:       map[string]string{ArgDisable: "1", "SOURCE_DATE_EPOCH": "0"},
+		attrs:      map[string]string{"platform": "linux/amd64,linux/arm64"},
+		push:       reg + "/fe/app:multi-plain",
+	}.mustRun(t)
+	res, err := wrap.Unwrap(t.Context(), openStore(t, out), openStore(t, reg+"/fe/app:multi-back"), wrap.Options{})
+	if err != nil {
+		t.Fatalf("unwrap: %v", err)
+	}
+	if res.TargetDigest != plain.digest {
+		t.Errorf("unwrap wrote %s, the JENNIFER_DISABLE=1 build is %s: want the same index", res.TargetDigest, plain.digest)
 	}
 }
 

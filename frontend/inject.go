@@ -81,7 +81,7 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if err != nil {
 		return nil, err
 	}
-	if injected(img.Config.Labels) {
+	if injected(img) {
 		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
 	}
 	fsys := newRefFS(ctx, t.Ref, "/")
@@ -158,7 +158,12 @@ func imageParts(img dockerspec.DockerOCIImage) buildplan.ImageParts {
 	}
 }
 
-// injected reports whether an image already carries jbuild's agent.
-func injected(labels map[string]string) bool {
-	return labels[buildplan.LabelVersion] != "" && labels[buildplan.LabelProfile] != ""
+// injected reports whether an image is already jbuild's output, by the
+// rule both engines apply (buildplan.CheckOutputConfig). An image built
+// FROM a monitored one is not: like `jbuild wrap`, the frontend takes it
+// for the new image it is (its env already names the agent, so no flag
+// is added twice).
+func injected(img dockerspec.DockerOCIImage) bool {
+	p := imageParts(img)
+	return buildplan.CheckOutputConfig(p, p.BaseDiffIDs) == nil
 }

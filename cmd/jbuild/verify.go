@@ -13,7 +13,6 @@ import (
 	"github.com/jbuild-dev/jbuild/internal/runcheck"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/verify"
-	"github.com/jbuild-dev/jbuild/internal/wrap"
 )
 
 // errVerifyFailed makes the exit code 1 after the report is printed.
@@ -44,7 +43,7 @@ a check fails.`,
 			if err != nil {
 				return err
 			}
-			reports, err := verifyStatic(ctx, st, stores)
+			reports, err := verify.Store(ctx, st, stores)
 			if err != nil {
 				return err
 			}
@@ -130,40 +129,6 @@ func hostImage(idx v1.ImageIndex) (v1.Image, error) {
 		}
 	}
 	return nil, fmt.Errorf("the index has no %s image to run here", want.String())
-}
-
-func verifyStatic(ctx context.Context, st transport.Store, stores transport.Options) ([]*verify.Report, error) {
-	a, err := st.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	base := func(ctx context.Context, name, digest string) (v1.Image, error) {
-		h, err := v1.NewHash(digest)
-		if err != nil {
-			return nil, err
-		}
-		b, err := wrap.FindBase(ctx, st, name, h, stores)
-		if err != nil {
-			return nil, err
-		}
-		if b.Image == nil {
-			return nil, fmt.Errorf("base %s is an index", digest)
-		}
-		return b.Image, nil
-	}
-	pis, err := a.PlatformImages()
-	if err != nil {
-		return nil, err
-	}
-	var out []*verify.Report
-	for _, pi := range pis {
-		r, err := verify.Image(ctx, st.Ref().String(), pi.Image, base)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }
 
 func printReports(w io.Writer, reports []*verify.Report, format string) error {

@@ -237,8 +237,8 @@ func checkEnv(r *Report, prof *buildplan.Profile, env []string) {
 func checkUnchanged(ctx context.Context, r *Report, cf *v1.ConfigFile, base Base) v1.Image {
 	labels := cf.Config.Labels
 	name, digest := labels[buildplan.LabelBaseName], labels[buildplan.LabelBaseDigest]
-	if base == nil || digest == "" {
-		r.skip("unchanged from the base", "no base recorded (a frontend build) or no way to read it")
+	if base == nil || (digest == "" && labels[buildplan.LabelRestore] == "") {
+		r.skip("unchanged from the base", "no base recorded (a frontend build older than %s) or no way to read it", buildplan.LabelRestore)
 		return nil
 	}
 	bimg, err := base(ctx, name, digest)
@@ -266,12 +266,17 @@ func checkUnchanged(ctx context.Context, r *Report, cf *v1.ConfigFile, base Base
 	cmp("healthcheck", b.Healthcheck, c.Healthcheck)
 	cmp("stop signal", b.StopSignal, c.StopSignal)
 	for k, v := range b.Labels {
-		if c.Labels[k] != v && !strings.HasPrefix(k, "org.opencontainers.image.base.") {
+		// jbuild's own labels (the base was an output before) change.
+		if c.Labels[k] != v && !strings.HasPrefix(k, "org.opencontainers.image.base.") && !strings.HasPrefix(k, "io.jbuild.") {
 			diffs = append(diffs, fmt.Sprintf("label %s: base %q, image %q", k, v, c.Labels[k]))
 		}
 	}
 	sort.Strings(diffs)
-	r.add("unchanged from the base", len(diffs) == 0, "%s", listOr(diffs, "entrypoint, cmd, user, workdir, ports, labels, healthcheck as in "+name+"@"+digest))
+	where := name + "@" + digest
+	if digest == "" {
+		where = "the base rebuilt from its " + buildplan.LabelRestore + " record"
+	}
+	r.add("unchanged from the base", len(diffs) == 0, "%s", listOr(diffs, "entrypoint, cmd, user, workdir, ports, labels, healthcheck as in "+where))
 	return bimg
 }
 

@@ -69,9 +69,14 @@ func imageEvidence(img, base v1.Image) (buildplan.OutputEvidence, error) {
 		return e, err
 	}
 	e.Labels = cf.Config.Labels
-	e.SealedDigest = sealedConfig(cf).Seal()
+	sealed := sealedConfig(cf)
+	e.SealedDigest = sealed.Seal()
 	e.DiffIDs = hashStrings(cf.RootFS.DiffIDs)
 	e.Layers = len(m.Layers)
+	e.InImageSealedDigest = sealed.InImage(len(e.DiffIDs)).Seal()
+	for _, h := range cf.History {
+		e.HistoryComments = append(e.HistoryComments, h.Comment)
+	}
 	if base != nil {
 		bcf, err := base.ConfigFile()
 		if err != nil {

@@ -40,6 +40,11 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 		return nil, fmt.Errorf("reading %s: %w", st.Ref(), err)
 	}
 	s := &source{ref: st.Ref(), artifact: a, digest: d, base: a, baseName: st.Ref().Name(), baseDigest: d}
+	if inImage, err := inImageClaim(a); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", st.Ref(), err)
+	} else if inImage {
+		return s.fromInImageBase(opts)
+	}
 	name, digest, ok, err := wrappedBase(a)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", st.Ref(), err)
@@ -75,6 +80,23 @@ func loadSource(ctx context.Context, st transport.Store, opts *Options) (*source
 	return s, nil
 }
 
+// fromInImageBase makes s, an output whose base was never stored (a
+// Dockerfile build through the frontend), an upgrade of the base rebuilt
+// from it; one that fails the output rule is a new source.
+func (s *source) fromInImageBase(opts *Options) (*source, error) {
+	base, h, err := rebuiltBase(s.artifact)
+	if err != nil {
+		opts.notef("%s carries jbuild's labels but is not jbuild's output (%v): wrapping it as a new image (to upgrade the agent of the image it was built from, wrap that image)", s.ref, err)
+		return s, nil
+	}
+	prev, err := recordedSettings(s.artifact)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.ref, err)
+	}
+	s.base, s.baseDigest, s.upgrade, s.previous = base, h, true, prev
+	return s, nil
+}
+
 // wrappedBase reports whether a is a jbuild output and, if so, the base it
 // was made from. An image carries it in its config labels; an index in its
 // annotations.
@@ -104,7 +126,7 @@ func wrappedBase(a *transport.Artifact) (name, digest string, ok bool, err error
 	return m[buildplan.LabelBaseName], m[buildplan.LabelBaseDigest], true, nil
 }
 
-var errFrontendOutput = errors.New("it already carries the agent, added by the jbuild BuildKit frontend; to change the agent, rebuild it (the frontend records no base image to go back to)")
+var errFrontendOutput = errors.New("it already carries the agent, added by a jbuild BuildKit frontend older than " + buildplan.LabelRestore + " (it records nothing to go back to); to change the agent, rebuild it with the current frontend")
 
 // FindBase looks for the base by digest next to the wrapped image first (wrap
 // keeps it there for exactly this), then where its name points.
@@ -139,6 +161,10 @@ func FindBase(ctx context.Context, st transport.Store, name string, h v1.Hash, s
 // isOutputOf reports whether a is a jbuild output made from baseDigest (as
 // far as a alone tells: its sealed config and top layers).
 func isOutputOf(a *transport.Artifact, baseDigest v1.Hash) bool {
+	if inImage, err := inImageClaim(a); err == nil && inImage {
+		_, h, err := rebuiltBase(a)
+		return err == nil && h == baseDigest
+	}
 	_, d, ok, err := wrappedBase(a)
 	return err == nil && ok && d == baseDigest.String() && checkOutput(a, nil) == nil
 }
@@ -150,6 +176,9 @@ func IsOutput(ctx context.Context, st transport.Store) (bool, error) {
 	a, err := st.Get(ctx)
 	if err != nil {
 		return false, err
+	}
+	if inImage, err := inImageClaim(a); err != nil || inImage {
+		return inImage && checkOutput(a, nil) == nil, err
 	}
 	_, _, ok, err := wrappedBase(a)
 	if err != nil || !ok {

@@ -186,6 +186,15 @@ func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	if inImage, err := inImageClaim(a); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", src.Ref(), err)
+	} else if inImage {
+		base, h, err := rebuiltBase(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s carries jbuild's labels but is not jbuild's output (%w): unwrapping it would drop what was added to it; unwrap the image it was built from instead", src.Ref(), err)
+		}
+		return writeUnwrapped(ctx, a, base, h, "", dst, src, opts)
+	}
 	name, digest, ok, err := wrappedBase(a)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", src.Ref(), err)
@@ -214,6 +223,12 @@ func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	if got != h {
 		return nil, fmt.Errorf("base of %s: found %s but expected %s; refusing to write a different image", src.Ref(), got, h)
 	}
+	return writeUnwrapped(ctx, a, base, h, name, dst, src, opts)
+}
+
+// writeUnwrapped writes base, the base of output a (named name, "" when
+// rebuilt from a), to dst.
+func writeUnwrapped(ctx context.Context, a, base *transport.Artifact, h v1.Hash, name string, dst, src transport.Store, opts Options) (*Result, error) {
 	srcDigest, _ := a.Digest()
 	res := &Result{Source: src.Ref().String(), SourceDigest: srcDigest.String(), Base: name, BaseDigest: h.String(), Target: dst.Ref().String(), TargetDigest: h.String()}
 	existing, err := dst.Get(ctx)
