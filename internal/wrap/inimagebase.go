@@ -209,7 +209,7 @@ func marshalLike(like []byte, v any) ([]byte, error) {
 
 // rawImage is an image made of exact bytes over another image's blobs.
 type rawImage struct {
-	out       v1.Image
+	out       layerSource
 	config    []byte
 	manifest  []byte
 	mediaType types.MediaType
@@ -224,6 +224,11 @@ func (i *rawImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 }
 
 var _ partial.CompressedImageCore = (*rawImage)(nil)
+
+// layerSource is what rawImage needs of the image it was made from.
+type layerSource interface {
+	LayerByDigest(v1.Hash) (v1.Layer, error)
+}
 
 // restoredIndex rebuilds an index of outputs: each platform image
 // restored, the attestation manifests dropped (they describe the
