@@ -127,8 +127,9 @@ type OutputEvidence struct {
 	HistoryComments     []string
 }
 
-// Claims reports whether the labels claim the image is a jbuild output made
-// from a recorded base (a wrap output, not a frontend one).
+// Claims reports whether the labels claim the image is a jbuild output: made
+// from a recorded base (a wrap output) or carrying the record its base is
+// rebuilt from (a frontend output).
 func (e OutputEvidence) Claims() bool {
 	return e.Labels[LabelVersion] != "" && (e.Labels[LabelBaseDigest] != "" || e.InImageBase())
 }
