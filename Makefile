@@ -34,8 +34,12 @@ SOAKFLAGS   ?=
 #   openjdk-17-jdk-headless  javac and jar: the Java test agent and app of internal/testing/e2e
 #   python3-pip      pip download of the real jennifer-python agent (internal/testing/e2e, cached)
 #   docker.io        dockerd 20.10 and its containerd for the docker-daemon: and containerd:
-#                    store tests (internal/testing/testenv starts its own under /tmp)
-TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io
+#                    store tests (internal/testing/testenv starts its own under /tmp); its
+#                    docker CLI runs buildx (built from its module by testenv, cached in
+#                    ~/.cache/jbuild-test/bin-buildx) and the 20.10 `docker build`
+#   jq               the Azure Pipelines template's build step reads the image digest with it
+#                    (templates: TestCIBuildCommandsOnDockerEngine runs that step)
+TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io jq
 
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
@@ -68,9 +72,11 @@ test-deps:
 vet:
 	$(GO) vet ./...
 
-# Integration tests start their own registry and buildkitd on loopback
+# Integration tests start their own registry, buildkitd and dockerds on loopback
 # (internal/testing/testenv). On a cold machine the first run also builds buildkitd
-# from the pinned module (a few minutes, cached in ~/.cache/jbuild-test/bin),
+# from the pinned module (a few minutes, cached in ~/.cache/jbuild-test/bin), the
+# docker buildx plugin (about 5 minutes, ~/.cache/jbuild-test/bin-buildx) and a
+# current dockerd from go.mod's github.com/docker/docker (~/.cache/jbuild-test/bin-dockerd),
 # hence the generous timeout.
 GOTESTTIMEOUT ?= 30m
 test: test-deps vet
