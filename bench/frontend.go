@@ -55,6 +55,7 @@ type feWay struct {
 	dir        string // build context: Dockerfile and app.jar
 	out        string // where the result is pushed
 	digest     string // of the last pushed result
+	last       buildProfile
 }
 
 type feBench struct {
@@ -64,6 +65,8 @@ type feBench struct {
 	c        *client.Client
 	base     string
 	agentRef string
+	agentDir string // the agent image's folder (agent.java)
+	bkFE     string // BuildKit's Dockerfile frontend image (f2's # syntax=)
 
 	baseLayers   int
 	agentLayer   int64            // compressed size of the agent layer
@@ -72,6 +75,12 @@ type feBench struct {
 	ways []*feWay
 	cold map[string][]time.Duration
 	warm map[string][]time.Duration
+	prof map[string][]buildProfile // of the warm builds (profile.go)
+	// traces, traceTotals: -profile's in-process runs (gwtrace.go).
+	traces      []*gwTrace
+	traceTotals []time.Duration
+
+	fb *fbBench // the fallback figure (fallback.go); nil with -fallback=false
 }
 
 // runFrontend is the frontend section.
@@ -92,12 +101,30 @@ func runFrontend(o options, reg, tmp string) error {
 	b := &feBench{opts: o, reg: reg, addr: addr, c: c,
 		base: reg + "/bench/javabase:1", agentRef: reg + "/bench/agent:java",
 		feImageSizes: map[string]int64{},
-		cold:         map[string][]time.Duration{}, warm: map[string][]time.Duration{}}
+		cold:         map[string][]time.Duration{}, warm: map[string][]time.Duration{}, prof: map[string][]buildProfile{}}
 	if err := b.setup(ctx, tmp); err != nil {
 		return err
 	}
 	if err := b.runAll(ctx); err != nil {
 		return fmt.Errorf("%w\nbuildkitd log:\n%s", err, testenv.BuildkitdLog(addr, 4096))
+	}
+	if o.profile {
+		for _, w := range b.ways {
+			if w.key != wayBuiltin {
+				continue
+			}
+			in := *w
+			in.out += "-inprocess-jbuild"
+			logf("frontend: profile: the jbuild frontend in process on %s's context, %d warm builds", w.key, o.n)
+			if b.traces, b.traceTotals, err = b.traceInProcess(ctx, &in, o.n); err != nil {
+				return err
+			}
+		}
+	}
+	if o.fallback {
+		if err := b.runFallback(ctx, tmp); err != nil {
+			return err
+		}
 	}
 	b.report(os.Stdout)
 	return nil
@@ -108,6 +135,7 @@ func runFrontend(o options, reg, tmp string) error {
 func (b *feBench) setup(ctx context.Context, tmp string) error {
 	host := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
 	jbuildFE, bkFE := b.reg+"/bench/jbuild-frontend:1", b.reg+"/bench/dockerfile-frontend:1"
+	b.bkFE = bkFE
 	for _, fe := range []struct{ key, pkg, ref string }{
 		{wayJbuild, goimage.Frontend.Package, jbuildFE},
 		{wayBuildkit, buildkitFrontendPkg, bkFE},
@@ -135,7 +163,7 @@ func (b *feBench) setup(ctx context.Context, tmp string) error {
 	b.baseLayers = len(ls)
 
 	logf("frontend: pushing a %d MB agent image to %s", b.opts.agentMB, b.agentRef)
-	if b.agentLayer, err = pushAgentImage(ctx, filepath.Join(tmp, "fe-agent"), b.agentRef, int64(b.opts.agentMB)<<20); err != nil {
+	if b.agentDir, b.agentLayer, err = pushAgentImage(ctx, filepath.Join(tmp, "fe-agent"), b.agentRef, int64(b.opts.agentMB)<<20); err != nil {
 		return err
 	}
 
@@ -205,42 +233,43 @@ func pushFrontend(ctx context.Context, pkg, ref string, p v1.Platform) (int64, e
 
 // pushAgentImage writes a new agent folder of about size bytes under dir
 // and pushes it as `jbuild agent push` does (wrap.AgentImage); it returns
-// the compressed size of the agent layer.
-func pushAgentImage(ctx context.Context, dir, ref string, size int64) (int64, error) {
+// the agent folder and the compressed size of the agent layer.
+func pushAgentImage(ctx context.Context, dir, ref string, size int64) (string, int64, error) {
 	agentDir, err := newSplitAgent(dir, size)
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	cache := filepath.Join(dir, "cache")
 	src, err := agent.Open(ctx, agentDir, agent.Options{BundleRoot: []string{"agent.java"}, CacheDir: cache})
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	bundle, err := src.Bundle(ctx, nil)
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	prof, err := templates.Lookup("jennifer-java")
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	art, err := wrap.AgentImage(prof, []wrap.PlatformBundle{{Bundle: bundle}}, agentlayer.Options{CacheDir: cache})
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	r, err := transport.Parse(ref)
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	st, err := transport.Open(r, transport.Options{})
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	defer st.Close()
 	if err := st.Put(ctx, art); err != nil {
-		return 0, fmt.Errorf("pushing agent image %s: %w", ref, err)
+		return "", 0, fmt.Errorf("pushing agent image %s: %w", ref, err)
 	}
-	return layersSize(art.Image)
+	n, err := layersSize(art.Image)
+	return agentDir, n, err
 }
 
 // agentFileMax caps each file of the frontend section's agent: the jbuild
@@ -324,6 +353,7 @@ func (b *feBench) runAll(ctx context.Context) error {
 			if i >= 0 {
 				b.cold[w.key] = append(b.cold[w.key], cold)
 				b.warm[w.key] = append(b.warm[w.key], warm)
+				b.prof[w.key] = append(b.prof[w.key], w.last)
 			}
 		}
 		if err := b.prune(ctx); err != nil {
@@ -360,13 +390,33 @@ func (b *feBench) coldBuild(ctx context.Context, w *feWay) (time.Duration, error
 }
 
 // build runs one build of way w, pushing the result, and returns its wall
-// time (the client's Solve call: session, frontend, solve, export, push).
+// time (the client's Solve call: session, frontend, solve, export, push);
+// its vertices are in w.last.
 func (b *feBench) build(ctx context.Context, w *feWay) (time.Duration, error) {
-	fsys, err := fsutil.NewFS(w.dir)
+	opt, err := b.solveOpt(w)
 	if err != nil {
 		return 0, err
 	}
-	opt := client.SolveOpt{
+	var vl vertexLog
+	start := time.Now()
+	resp, err := b.c.Solve(ctx, nil, opt, vl.collect())
+	d := time.Since(start)
+	w.last = vl.profile(start, d)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", w.label, err)
+	}
+	w.digest = resp.ExporterResponse["containerimage.digest"]
+	return d, nil
+}
+
+// solveOpt is the build of way w: dockerfile.v0 on its context with the
+// bench's build args, the result pushed to w.out.
+func (b *feBench) solveOpt(w *feWay) (client.SolveOpt, error) {
+	fsys, err := fsutil.NewFS(w.dir)
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
+	return client.SolveOpt{
 		Frontend:    "dockerfile.v0",
 		LocalMounts: map[string]fsutil.FS{"context": fsys, "dockerfile": fsys},
 		FrontendAttrs: map[string]string{
@@ -377,15 +427,7 @@ func (b *feBench) build(ctx context.Context, w *feWay) (time.Duration, error) {
 		Exports: []client.ExportEntry{{Type: client.ExporterImage, Attrs: map[string]string{
 			"name": w.out, "push": "true", "registry.insecure": "true",
 		}}},
-	}
-	start := time.Now()
-	resp, err := b.c.Solve(ctx, nil, opt, drain())
-	d := time.Since(start)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", w.label, err)
-	}
-	w.digest = resp.ExporterResponse["containerimage.digest"]
-	return d, nil
+	}, nil
 }
 
 // pullAgent times BuildKit pulling and unpacking the agent image alone

@@ -6,11 +6,18 @@ import (
 	"slices"
 	"text/tabwriter"
 	"time"
+
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // Targets of the frontend section (printed, not enforced).
 const (
 	feWarmLimit = 1.10 // warm jbuild / warm BuildKit # syntax
+	// fbWarmLimit: warm jbuild / warm hand-written Dockerfile on Docker
+	// Engine's own builder. Looser than feWarmLimit: its peer runs in the
+	// builder's process (no `# syntax=` frontend container to start) and
+	// copies one layer where jbuild copies two.
+	fbWarmLimit = 1.50
 )
 
 func (b *feBench) report(w io.Writer) {
@@ -57,6 +64,83 @@ func (b *feBench) report(w io.Writer) {
 	fmt.Fprintf(tw, "any # syntax frontend over built-in: BuildKit's (f2-f3)\t%s\t%s\t\n", signed(cb-bc), signed(wb-bw))
 	fmt.Fprintf(tw, "jbuild over built-in (f1-f3)\t%s\t%s\t\n", signed(cj-bc), signed(wj-bw))
 	fmt.Fprintf(tw, "jbuild / built-in (f1/f3)\t%.2fx\t%.2fx\t\n", float64(cj)/float64(bc), float64(wj)/float64(bw))
+	tw.Flush()
+	if b.fb != nil {
+		b.fb.report(w, b.opts.n)
+	}
+	if b.opts.profile {
+		labels := map[string]string{}
+		var keys []string
+		for _, way := range b.ways {
+			keys, labels[way.key] = append(keys, way.key), way.label
+		}
+		printProfiles(w, "buildkitd", keys, labels, b.prof)
+		if len(b.traces) > 1 {
+			printTraces(w, "its first run in this process", b.traces[:1], b.traceTotals[:1])
+			printTraces(w, "the runs after it", b.traces[1:], b.traceTotals[1:])
+		}
+		if b.fb != nil && b.fb.skipped == "" {
+			keys, labels = nil, map[string]string{}
+			for _, way := range b.fb.ways {
+				keys, labels[way.key] = append(keys, way.key), way.label
+			}
+			printProfiles(w, "fallback (rawjson progress of docker buildx build)", keys, labels, b.fb.prof)
+		}
+	}
+}
+
+// report prints the fallback figure (fallback.go).
+func (fb *fbBench) report(w io.Writer, n int) {
+	fmt.Fprintf(w, "\nfallback: Docker Engine's own builder without MergeOp (the agent is copied, FileOps), `docker buildx build` as users run it, %d runs per build\n", n)
+	if fb.skipped != "" {
+		fmt.Fprintf(w, "n/a: %s\n", fb.skipped)
+		return
+	}
+	fmt.Fprintf(w, "builder: dockerd %s (built from its module), storage %s, buildx %s, driver %s; result tagged in the daemon\n",
+		fb.server, fb.storage, testenv.BuildxVersion, fb.builder)
+	fmt.Fprintf(w, "g1, g2: the sample with the jbuild # syntax= line (f1); g3: the sample + COPY agent.java %s + ENV JAVA_TOOL_OPTIONS=%q, no # syntax= line; g4: g3 with f2's # syntax= line\n", fbAgentRoot, fbJavaToolOptions)
+	fmt.Fprintf(w, "cold-ish = after removing the results and `docker buildx prune --all` (the daemon keeps blobs it pulled), warm = the same build again\n\n")
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tbuild\tcache\tmedian\tmin\tmax\t")
+	for _, way := range fb.ways {
+		for _, c := range []struct {
+			cache string
+			ds    []time.Duration
+		}{{"cold-ish", fb.cold[way.key]}, {"warm", fb.warm[way.key]}} {
+			if len(c.ds) == 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\tn/a\t\t\t\n", way.key, way.label, c.cache)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", way.key, way.label, c.cache, secs(median(c.ds)), secs(slices.Min(c.ds)), secs(slices.Max(c.ds)))
+		}
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "target\tvalue\tlimit\tresult\t")
+	hw, hc := median(fb.warm[wayFbHand]), median(fb.cold[wayFbHand])
+	sw, sc := median(fb.warm[wayFbHandSyntax]), median(fb.cold[wayFbHandSyntax])
+	for _, k := range []string{wayFbImage, wayFbLocal} {
+		r := float64(median(fb.warm[k])) / float64(hw)
+		fmt.Fprintf(tw, "fallback warm jbuild / warm hand-written (%s/%s)\t%.2fx\t<= %.2fx\t%s\t\n", k, wayFbHand, r, fbWarmLimit, passMiss(r <= fbWarmLimit))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "reference\tcold-ish\twarm\t")
+	for _, k := range []string{wayFbImage, wayFbLocal} {
+		c, wm := median(fb.cold[k]), median(fb.warm[k])
+		fmt.Fprintf(tw, "jbuild over hand-written (%s-%s)\t%s\t%s\t\n", k, wayFbHand, signed(c-hc), signed(wm-hw))
+		fmt.Fprintf(tw, "jbuild / hand-written (%s/%s)\t%.2fx\t%.2fx\t\n", k, wayFbHand, float64(c)/float64(hc), float64(wm)/float64(hw))
+	}
+	fmt.Fprintf(tw, "any # syntax frontend over built-in: BuildKit's (%s-%s)\t%s\t%s\t\n", wayFbHandSyntax, wayFbHand, signed(sc-hc), signed(sw-hw))
+	for _, k := range []string{wayFbImage, wayFbLocal} {
+		c, wm := median(fb.cold[k]), median(fb.warm[k])
+		fmt.Fprintf(tw, "jbuild / hand-written with BuildKit's # syntax (%s/%s)\t%.2fx\t%.2fx\t\n", k, wayFbHandSyntax, float64(c)/float64(sc), float64(wm)/float64(sw))
+	}
 	tw.Flush()
 }
 

@@ -18,6 +18,10 @@ type options struct {
 	agentMB int
 	only    string // "", "wrap" or "frontend"
 	appKB   int    // frontend section: size of app.jar in the sample build context
+	// fallback: the frontend section also makes the fallback figure
+	// (fallback.go: Docker Engine's own builder, no MergeOp).
+	fallback bool
+	profile  bool // frontend section: print where the warm builds' time goes (profile.go)
 	// registry: which registries the wrap section runs on (registryKinds).
 	registry string
 }
@@ -44,6 +48,8 @@ func main() {
 	flag.IntVar(&o.smallMB, "small-mb", 5, "size of the small base image, MB")
 	flag.IntVar(&o.agentMB, "agent-mb", 20, "size of the agent bundle, MB")
 	flag.StringVar(&o.only, "only", "", "run one section only: wrap (jbuild wrap vs crane) or frontend (BuildKit frontends); default both, wrap first")
+	flag.BoolVar(&o.fallback, "fallback", true, "frontend section: also time the fallback path (Docker Engine 28.5's own builder, no MergeOp, built from its module) against a hand-written Dockerfile")
+	flag.BoolVar(&o.profile, "profile", false, "frontend section: print the BuildKit vertices of the warm builds (median start and duration per step)")
 	flag.IntVar(&o.appKB, "app-kb", 1024, "frontend section: size of app.jar in the sample build context, KB")
 	flag.StringVar(&o.registry, "registry", regDistribution, "wrap section registries: distribution (distribution "+distributionVersion+" built from its module), debian (Debian's docker-registry 2.8) or both")
 	flag.Parse()

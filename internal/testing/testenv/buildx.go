@@ -199,16 +199,27 @@ func BuildxOn(t testing.TB, dockerHost string) *DockerCLI {
 		}
 		t.Fatalf("%v; %s (run `go test -short` to skip integration tests)", err, BuildxHint)
 	}
-	cfg := t.TempDir()
+	d, err := NewDockerCLI(cli, buildxBinary.bin, dockerHost, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// NewDockerCLI is BuildxOn outside a test (the bench): the docker CLI cli
+// with buildxBin as its buildx plugin, its DOCKER_CONFIG in the existing
+// empty directory cfg, talking to the dockerd at dockerHost. See
+// DockerCLIBinary and BuildxBinary for cli and buildxBin.
+func NewDockerCLI(cli, buildxBin, dockerHost, cfg string) (*DockerCLI, error) {
 	plugins := filepath.Join(cfg, "cli-plugins")
 	if err := os.MkdirAll(plugins, 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if err := os.Symlink(buildxBinary.bin, filepath.Join(plugins, "docker-buildx")); err != nil {
-		t.Fatal(err)
+	if err := os.Symlink(buildxBin, filepath.Join(plugins, "docker-buildx")); err != nil {
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(cfg, "config.json"), []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var env []string
 	for _, kv := range os.Environ() {
@@ -217,7 +228,7 @@ func BuildxOn(t testing.TB, dockerHost string) *DockerCLI {
 		}
 	}
 	env = append(env, "DOCKER_CONFIG="+cfg, "DOCKER_HOST="+dockerHost)
-	return &DockerCLI{Bin: cli, Config: cfg, Host: dockerHost, env: env}
+	return &DockerCLI{Bin: cli, Config: cfg, Host: dockerHost, env: env}, nil
 }
 
 // Command is `docker args...` with the test's DOCKER_CONFIG and
