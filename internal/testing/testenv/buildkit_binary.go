@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"debug/buildinfo"
 	"errors"
 	"fmt"
@@ -60,59 +59,15 @@ func TestCacheDir() (string, error) {
 // already downloaded (a few more without). A file lock keeps
 // test binaries running in parallel from building it twice.
 func BuildkitdBinary() (string, error) {
-	if p := os.Getenv(BuildkitdBinEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: %s=%s: %v", ErrBuildkitdUnavailable, BuildkitdBinEnv, p, err)
-		}
-		return p, nil
-	}
-	want, err := pinnedBuildkitVersion()
-	if err != nil {
-		return "", fmt.Errorf("%w: reading the pinned buildkit version: %v", ErrBuildkitdUnavailable, err)
-	}
-	cache, err := TestCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildkitdUnavailable, err)
-	}
-	dir := filepath.Join(cache, "bin")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildkitdUnavailable, err)
-	}
-	bin := filepath.Join(dir, "buildkitd")
-	stamp := bin + ".version"
-
-	unlock, err := LockFile(filepath.Join(dir, ".buildkitd.lock"))
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildkitdUnavailable, err)
-	}
-	defer unlock()
-
-	if cachedVersion(bin, stamp, buildkitModule) == want {
-		return bin, nil
-	}
-	if err := buildBuildkitd(bin, want); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildkitdUnavailable, err)
-	}
-	if err := os.WriteFile(stamp, []byte(want+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildkitdUnavailable, err)
-	}
-	return bin, nil
-}
-
-// pinnedBuildkitVersion is "github.com/moby/buildkit v0.34.2" as go.mod
-// resolves it (a replace directive included), asked from the go tool in
-// the repository so it is exactly what `go build` there compiles.
-func pinnedBuildkitVersion() (string, error) {
-	cmd := exec.Command("go", "list", "-m", "-f",
-		"{{with .Replace}}{{.Path}} {{.Version}}{{else}}{{.Path}} {{.Version}}{{end}}", buildkitModule)
-	cmd.Dir = RepoRoot()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go list -m %s: %v: %s", buildkitModule, err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
+	return cachedBinary{
+		name: "buildkitd", dir: "bin", env: BuildkitdBinEnv, module: buildkitModule,
+		want: func() (string, error) {
+			path, version, err := pinnedModule(buildkitModule)
+			return path + " " + version, err
+		},
+		build:       buildBuildkitd,
+		unavailable: ErrBuildkitdUnavailable,
+	}.path()
 }
 
 // cachedVersion is the version of module the cached binary was built
@@ -134,21 +89,15 @@ func cachedVersion(bin, stamp, module string) string {
 	return v
 }
 
-// buildBuildkitd builds buildkitd into a temporary file next to bin and
-// renames it into place, so a killed build never leaves half a binary.
-func buildBuildkitd(bin, version string) error {
-	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
-	defer os.Remove(tmp)
-	fmt.Fprintf(os.Stderr, "testenv: building buildkitd (%s) into %s; a cold build takes a few minutes\n", version, bin)
+// buildBuildkitd builds buildkitd from go.mod's buildkit into bin.
+func buildBuildkitd(bin string) error {
+	fmt.Fprintf(os.Stderr, "testenv: building buildkitd (%s) into %s; a cold build takes a few minutes\n", buildkitModule, bin)
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-o", tmp, buildkitdPkg)
+	cmd := exec.Command("go", "build", "-o", bin, buildkitdPkg)
 	cmd.Dir = RepoRoot()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("building buildkitd: go build %s: %v\n%s", buildkitdPkg, err, tail(out, 4096))
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		return fmt.Errorf("building buildkitd: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "testenv: built buildkitd in %s\n", time.Since(start).Round(time.Second))
 	return nil

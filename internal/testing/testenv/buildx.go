@@ -55,40 +55,12 @@ const BuildxHint = "docker buildx needs the docker CLI (`apt-get install docker.
 // build info. A cold build takes about 5 minutes on 2 cores. A file lock
 // keeps test binaries running in parallel from building it twice.
 func BuildxBinary() (string, error) {
-	if p := os.Getenv(BuildxBinEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: %s=%s: %v", ErrBuildxUnavailable, BuildxBinEnv, p, err)
-		}
-		return p, nil
-	}
-	cache, err := TestCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildxUnavailable, err)
-	}
-	dir := filepath.Join(cache, "bin-buildx")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildxUnavailable, err)
-	}
-	bin := filepath.Join(dir, "buildx")
-	stamp := bin + ".version"
-	want := buildxModule + " " + BuildxVersion
-
-	unlock, err := LockFile(filepath.Join(dir, ".buildx.lock"))
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildxUnavailable, err)
-	}
-	defer unlock()
-
-	if cachedVersion(bin, stamp, buildxModule) == want {
-		return bin, nil
-	}
-	if err := buildBuildx(bin); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildxUnavailable, err)
-	}
-	if err := os.WriteFile(stamp, []byte(want+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBuildxUnavailable, err)
-	}
-	return bin, nil
+	return cachedBinary{
+		name: "buildx", dir: "bin-buildx", env: BuildxBinEnv, module: buildxModule,
+		want:        func() (string, error) { return buildxModule + " " + BuildxVersion, nil },
+		build:       buildBuildx,
+		unavailable: ErrBuildxUnavailable,
+	}.path()
 }
 
 // buildBuildx runs `go install buildx@BuildxVersion` into a temporary
@@ -110,7 +82,7 @@ func buildBuildx(bin string) error {
 	if err != nil {
 		return fmt.Errorf("building buildx: go install %s@%s: %v\n%s", buildxPkg, BuildxVersion, err, tail(out, 4096))
 	}
-	if err := os.Rename(filepath.Join(gobin, "buildx"), bin); err != nil {
+	if err := os.Rename(filepath.Join(gobin, "buildx"), bin); err != nil { // same folder
 		return fmt.Errorf("building buildx: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "testenv: built buildx in %s\n", time.Since(start).Round(time.Second))

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,60 +49,28 @@ const DockerdCurrentHint = "the current dockerd is built from go.mod's " + docke
 // vendor.sum become go.mod and go.sum, and cmd/dockerd is built with
 // -mod=mod, so the dependencies are exactly the versions Moby vendors.
 func DockerdCurrentBinary() (string, error) {
-	if p := os.Getenv(DockerdCurrentBinEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: %s=%s: %v", ErrDockerdUnavailable, DockerdCurrentBinEnv, p, err)
-		}
-		return p, nil
-	}
-	version, err := pinnedModuleVersion(dockerModule)
-	if err != nil {
-		return "", fmt.Errorf("%w: reading the pinned docker version: %v", ErrDockerdUnavailable, err)
-	}
-	cache, err := TestCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrDockerdUnavailable, err)
-	}
-	dir := filepath.Join(cache, "bin-dockerd")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrDockerdUnavailable, err)
-	}
-	bin := filepath.Join(dir, "dockerd")
-	stamp := bin + ".version"
-	want := dockerModule + " " + version
-
-	unlock, err := LockFile(filepath.Join(dir, ".dockerd.lock"))
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrDockerdUnavailable, err)
-	}
-	defer unlock()
-
-	if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == want {
-		if _, err := os.Stat(bin); err == nil {
-			return bin, nil
-		}
-	}
-	if err := buildDockerd(bin, version); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrDockerdUnavailable, err)
-	}
-	if err := os.WriteFile(stamp, []byte(want+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrDockerdUnavailable, err)
-	}
-	return bin, nil
+	return cachedBinary{
+		name: "dockerd", dir: "bin-dockerd", env: DockerdCurrentBinEnv,
+		want: func() (string, error) {
+			version, err := pinnedModuleVersion(dockerModule)
+			return dockerModule + " " + version, err
+		},
+		build: func(bin string) error {
+			version, err := pinnedModuleVersion(dockerModule)
+			if err != nil {
+				return err
+			}
+			return buildDockerd(bin, version)
+		},
+		unavailable: ErrDockerdUnavailable,
+	}.path()
 }
 
 // pinnedModuleVersion is the version of module go.mod resolves
-// ("v28.5.2+incompatible"), asked from the go tool in the repository.
+// ("v28.5.2+incompatible").
 func pinnedModuleVersion(module string) (string, error) {
-	cmd := exec.Command("go", "list", "-m", "-f", "{{with .Replace}}{{.Version}}{{else}}{{.Version}}{{end}}", module)
-	cmd.Dir = RepoRoot()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go list -m %s: %v: %s", module, err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
+	_, version, err := pinnedModule(module)
+	return version, err
 }
 
 // buildDockerd builds cmd/dockerd of dockerModule@version into a
@@ -143,18 +110,13 @@ func buildDockerd(bin, version string) error {
 	if err := os.RemoveAll(filepath.Join(tree, "vendor")); err != nil {
 		return fmt.Errorf("building dockerd: %w", err)
 	}
-	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
-	defer os.Remove(tmp)
 	v := strings.TrimSuffix(strings.TrimPrefix(version, "v"), "+incompatible")
 	cmd := exec.Command("go", "build", "-trimpath", "-tags", strings.Join(dockerdBuildTags, " "),
-		"-ldflags", "-X "+dockerdVersionX+"="+v, "-o", tmp, dockerdPkgDir)
+		"-ldflags", "-X "+dockerdVersionX+"="+v, "-o", bin, dockerdPkgDir)
 	cmd.Dir = tree
 	cmd.Env = append(envWithout("GOWORK", "GOFLAGS", "CGO_ENABLED"), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building dockerd: go build %s: %v\n%s", dockerdPkgDir, err, tail(out, 4096))
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		return fmt.Errorf("building dockerd: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "testenv: built dockerd in %s\n", time.Since(start).Round(time.Second))
 	return nil
