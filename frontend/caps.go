@@ -30,9 +30,10 @@ var knownCaps = map[apicaps.CapID]builderCap{
 	// An agent folder passed as a build context is laid out file by
 	// file; its symbolic links are made with FileOp's symlink action.
 	// BuildKit 0.8 to 0.18 (Docker Engine 20.10 to 27.x) cannot make
-	// them: they fail with "invalid action type <nil>". An agent image
-	// (`jbuild agent push`) brings its links in its own layer, which a
-	// copy keeps.
+	// them ("invalid action type <nil>"): there the agent's links are
+	// copied from the folder instead (layerState), so this is only met by
+	// a link that is not in the folder. An agent image (`jbuild agent
+	// push`) brings its links in its own layer, which a copy keeps.
 	pb.CapFileSymlinkCreate: {
 		buildkit: "v0.19", docker: "28.0",
 		why:     "the agent folder has symbolic links, which the agent layer makes with a FileOp symlink action",

@@ -173,8 +173,6 @@ type clientCase struct {
 	// load: the builder is not the daemon's own, the result is loaded
 	// into it (--load), as a remote builder's user does to run it.
 	load bool
-	// hasSymlink: the builder can make symbolic links (file.symlink.create).
-	hasSymlink bool
 	// merges: the builder has MergeOp (a buildkitd); Docker Engine's own
 	// builder on overlay2 has not, and the agent is copied.
 	merges bool
@@ -235,22 +233,9 @@ func runClientCase(t *testing.T, c clientCase) {
 		if c.load {
 			args = append(args, "--load")
 		}
+		// A builder without file.symlink.create (BuildKit before v0.19)
+		// gets the link copied from the folder instead of made.
 		out, err := c.build(t, f, args...)
-		if !c.hasSymlink {
-			if err == nil {
-				t.Fatalf("the build passed on a builder without file.symlink.create:\n%s", out)
-			}
-			for _, want := range []string{"file.symlink.create", "Docker Engine 28.0", "jbuild agent push", "jbuild wrap docker-daemon:IMAGE"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("the failure does not say %q:\n%s", want, out)
-				}
-			}
-			t.Logf("refused as expected:\n%s", lastLines(out, 3))
-			if strings.Contains(out, "invalid action type") {
-				t.Errorf("the builder's own error, not jbuild's:\n%s", out)
-			}
-			return
-		}
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
@@ -397,7 +382,7 @@ func TestBuildxDockerDriverDockerdCurrent(t *testing.T) {
 	if v := d.ServerVersion(t); !strings.HasPrefix(v, "28.") {
 		t.Fatalf("the current dockerd is %s, want 28.x", v)
 	}
-	runClientCase(t, clientCase{d: d, hasSymlink: true})
+	runClientCase(t, clientCase{d: d})
 }
 
 // `docker buildx build --builder` a remote driver on the pinned buildkitd
@@ -405,7 +390,7 @@ func TestBuildxDockerDriverDockerdCurrent(t *testing.T) {
 // dockerd with --load and run there.
 func TestBuildxRemoteDriver(t *testing.T) {
 	d := testenv.Buildx(t)
-	runClientCase(t, clientCase{d: d, builder: d.RemoteBuilder(t), load: true, hasSymlink: true, merges: true})
+	runClientCase(t, clientCase{d: d, builder: d.RemoteBuilder(t), load: true, merges: true})
 }
 
 // Debian's docker 20.10 CLI without buildx: `DOCKER_BUILDKIT=1 docker
@@ -436,9 +421,4 @@ func TestDockerBuildClassic20(t *testing.T) {
 		t.Errorf("no jbuild copy step in the build:\n%s", b)
 	}
 	checkAndRun(t, d.Host, ref)
-}
-
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(l[max(0, len(l)-n):], "\n")
 }

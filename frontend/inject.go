@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -115,11 +116,15 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	// The agent image's only layer is exactly plan.Layer (both come from
 	// buildplan.BundleLayer): merging the image reuses its blob, so the
 	// agent layer is byte-identical to the one `jbuild wrap` adds.
+	linksOf := ""
+	if caps := inj.c.BuildOpts().LLBCaps; caps.Supports(pb.CapFileSymlinkCreate) != nil {
+		linksOf = plan.InstallDir
+	}
 	agentLayer := in.state
 	if in.imageRoot != plan.InstallDir {
-		agentLayer = layerState("agent layer", plan.Layer, in.state, in.dir, s.Epoch)
+		agentLayer = layerState("agent layer", plan.Layer, in.state, in.dir, s.Epoch, linksOf)
 	}
-	settingsLayer := layerState("settings layer", plan.Settings, in.state, in.dir, s.Epoch)
+	settingsLayer := layerState("settings layer", plan.Settings, in.state, in.dir, s.Epoch, linksOf)
 	st, merged := stack(inj.c, base, agentLayer, settingsLayer, "[jbuild] add the "+prof.Agent+" agent")
 
 	var layers buildplan.LayerDiffIDs

@@ -3,6 +3,7 @@ package frontend
 import (
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -15,7 +16,13 @@ import (
 // generated content and directories are made in place. Owners and modes
 // are the plan's, and every entry gets the fixed epoch, so the layer does not
 // depend on when it was built.
-func layerState(name string, entries []buildplan.LayerEntry, src llb.State, srcDir string, epoch time.Time) llb.State {
+//
+// linksOf, when set, is the image folder srcDir's files go to (the install
+// dir), for a builder that cannot make symbolic links (no
+// file.symlink.create: BuildKit before v0.19, Docker Engine 20.10 to
+// 27.x): the agent's links under it are copied from srcDir, where they are
+// links too, as BuildKit's Dockerfile frontend copies a COPY's links.
+func layerState(name string, entries []buildplan.LayerEntry, src llb.State, srcDir string, epoch time.Time, linksOf string) llb.State {
 	// A chain of actions in one FileOp: fa.Mkdir(...).Copy(...)...; the
 	// first action starts the chain.
 	var fa *llb.FileAction
@@ -45,6 +52,14 @@ func layerState(name string, entries []buildplan.LayerEntry, src llb.State, srcD
 			for d := e.Path; !made[d]; d = path.Dir(d) {
 				made[d] = true
 			}
+		case e.Type == buildplan.TypeSymlink && linksOf != "" && strings.HasPrefix(e.Path, linksOf+"/"):
+			parent(e.Path)
+			t := epoch
+			fa = chain(fa).Copy(src, path.Join(srcDir, strings.TrimPrefix(e.Path, linksOf+"/")), e.Path, &llb.CopyInfo{
+				ChownOpt:       &llb.ChownOpt{User: &llb.UserOpt{UID: e.UID}, Group: &llb.UserOpt{UID: e.GID}},
+				CreatedTime:    &t,
+				CreateDestPath: true,
+			})
 		case e.Type == buildplan.TypeSymlink:
 			parent(e.Path)
 			fa = chain(fa).Symlink(e.Link, e.Path, owner, created)
