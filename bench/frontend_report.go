@@ -22,7 +22,7 @@ const (
 
 func (b *feBench) report(w io.Writer) {
 	mb := func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
-	fmt.Fprintf(w, "\njbuild bench, frontends: one buildkitd (pinned module, OCI worker), loopback registry %s, %d runs per build (median, min, max)\n", b.reg, b.opts.n)
+	fmt.Fprintf(w, "\njbuild bench, frontends: one buildkitd (pinned module, OCI worker), loopback registry %s, %d rounds of a cold build and %d warm ones per way, interleaved (median, min, max)\n", b.reg, b.opts.n, feWarmPerRound)
 	fmt.Fprintf(w, "sample: FROM javabase (%d layers) + COPY app.jar (%d KB) + ENV JAVA_TOOL_OPTIONS; build args %s, %s\n",
 		b.baseLayers, b.opts.appKB, "JENNIFER_AGENT", "JENNIFER_SERVER_ADDRESS")
 	fmt.Fprintf(w, "export: image pushed to the registry (all three); cold = after Prune(all), warm = the same build again\n")

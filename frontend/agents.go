@@ -74,6 +74,23 @@ func (a *agentLoader) get(ctx context.Context, p ocispecs.Platform) (*agentInput
 	}
 }
 
+// ready returns the agent of p if its load has finished without an error,
+// without waiting or starting one.
+func (a *agentLoader) ready(p ocispecs.Platform) (*agentInput, bool) {
+	a.mu.Lock()
+	l, ok := a.loads[platforms.FormatAll(platforms.Normalize(p))]
+	a.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	select {
+	case <-l.done:
+		return l.in, l.err == nil
+	default:
+		return nil, false
+	}
+}
+
 // err is the first load error, if a load has failed.
 func (a *agentLoader) err() error {
 	a.mu.Lock()

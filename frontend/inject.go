@@ -86,7 +86,14 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
 	}
 	fsys := newRefFS(ctx, t.Ref, "/")
-	prefetchInstallDirs(fsys, s.Profile)
+	// Each stat mounts the build's result in buildkitd: when the agent is
+	// already here (it loads alongside the build) and names its profile,
+	// only that profile's folders are asked for.
+	forced := s.Profile
+	if in, ok := inj.agents.ready(t.Platform); ok && forced == nil {
+		forced, _ = templates.MatchBundle(in.bundle.Files)
+	}
+	prefetchInstallDirs(fsys, forced)
 	in, err := inj.agents.get(ctx, t.Platform)
 	if err != nil {
 		return nil, err

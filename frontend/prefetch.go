@@ -8,16 +8,17 @@ import (
 )
 
 // prefetchInstallDirs stats, in the background, the folders above every
-// install dir a profile may choose (the one forced, else the built-in
-// ones), while the agent is still loading. Planning looks at those folders
+// install dir a profile may choose (the known one's: forced by the user or
+// named by the agent; else the built-in ones'), while the agent is still
+// loading. Planning looks at those folders
 // to keep the base's own (see buildplan's installParents), and each stat is
 // a round trip to buildkitd; the refFS remembers the answers, so planning
 // then reads them from memory. A stat that fails here is simply asked
 // again by planning, which reports it.
-func prefetchInstallDirs(fsys *refFS, forced *buildplan.Profile) {
+func prefetchInstallDirs(fsys *refFS, known *buildplan.Profile) {
 	var dirs []string
-	if forced != nil {
-		dirs = append(dirs, forced.InstallDir)
+	if known != nil {
+		dirs = append(dirs, known.InstallDir)
 	} else if ps, err := templates.Profiles(); err == nil {
 		for _, p := range ps {
 			dirs = append(dirs, p.InstallDir)
