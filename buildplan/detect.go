@@ -327,7 +327,7 @@ func DetectLibc(img Image) (Finding, error) {
 		return f, nil
 	}
 	var musl, glibc []string
-	for _, dir := range []string{"/lib", "/lib64", "/usr/lib", "/usr/lib64"} {
+	for _, dir := range libcDirs {
 		entries, err := img.FS.ReadDir(dir)
 		if err != nil {
 			if isNotExist(err) {
@@ -444,6 +444,9 @@ var versionDirs = map[Runtime][]struct {
 	RuntimeDotnet: {{"/usr/share/dotnet/shared/Microsoft.NETCore.App", ""}, {"/usr/lib/dotnet/shared/Microsoft.NETCore.App", ""}},
 	RuntimeJava:   {{"/usr/lib/jvm", "java-"}},
 }
+
+// libcDirs are the folders DetectLibc lists.
+var libcDirs = []string{"/lib", "/lib64", "/usr/lib", "/usr/lib64"}
 
 var exactVersion = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 

@@ -112,6 +112,13 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, k := range sortedKeys(p.Labels) {
 		tw.line("  %s=%s", k, p.Labels[k])
 	}
+	if len(p.Unread) > 0 {
+		tw.line("")
+		tw.line("Layers not read (their history says they cannot change what planning looks at):")
+		for _, u := range p.Unread {
+			tw.line("  %s", u)
+		}
+	}
 	if len(p.Warnings) > 0 {
 		tw.line("")
 		tw.line("Warnings:")

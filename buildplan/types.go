@@ -230,6 +230,9 @@ type Plan struct {
 	Volumes []string `json:"volumes,omitempty"`
 	// Carried lists the settings taken over from the image being upgraded
 	// because they were not given now ("server address 10.0.0.5").
-	Carried  []string `json:"carried,omitempty"`
+	Carried []string `json:"carried,omitempty"`
+	// Unread lists the image's layers planning did not read, and why
+	// (UnreadLayers): what it concluded stands on the others.
+	Unread   []string `json:"unread,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 }

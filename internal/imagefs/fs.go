@@ -40,6 +40,10 @@ type FS struct {
 	// LayersRead counts layers downloaded and scanned (not found in the
 	// cache), for tests and for the plan's evidence.
 	LayersRead int
+	// Unread says, per layer left out (WithUnread), which and why.
+	Unread []string
+
+	unread map[int]string // layer index -> why it need not be read
 
 	cache *layerCache // nil: no cache
 }
@@ -67,6 +71,14 @@ func New(img v1.Image, name string, keepContent []string, opts ...Option) *FS {
 // Option configures an FS.
 type Option func(*FS)
 
+// WithUnread leaves out the layers (by index, bottom first) the caller
+// knows cannot change what it will look at, each with the reason (see
+// buildplan.UnreadLayers). A layer whose files are in the cache is still
+// used: knowing costs nothing then.
+func WithUnread(layers map[int]string) Option {
+	return func(f *FS) { f.unread = layers }
+}
+
 // Scanned reports whether any layer has been read.
 func (f *FS) Scanned() bool { return f.entries != nil }
 
@@ -85,6 +97,12 @@ func (f *FS) scan() error {
 		d, err := l.Digest()
 		if err != nil {
 			return fmt.Errorf("reading layer %d of %s: %w", i+1, f.name, err)
+		}
+		if why, ok := f.unread[i]; ok {
+			if _, cached := f.cache.load(d, f.keepContent); !cached {
+				f.Unread = append(f.Unread, fmt.Sprintf("layer %d (%s) not read: %s", i+1, shortHash(d), why))
+				continue
+			}
 		}
 		ops, err := f.layerOps(l, d)
 		if err != nil {
@@ -378,3 +396,10 @@ func (i info) Sys() any           { return Owner{UID: i.e.uid, GID: i.e.gid} }
 // Owner is what FileInfo.Sys returns: the numeric owner recorded in the
 // layer (the merged view's last writer).
 type Owner struct{ UID, GID int }
+
+func shortHash(h v1.Hash) string {
+	if len(h.Hex) > 12 {
+		return h.Algorithm + ":" + h.Hex[:12]
+	}
+	return h.String()
+}

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
@@ -83,13 +85,15 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	if err != nil {
 		return nil, err
 	}
+	fsys := imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths(),
+		imagefs.WithCache(opts.LayerFilesCache, imagefs.DefaultCacheMax),
+		imagefs.WithUnread(unreadLayers(cf, opts.Profile)))
 	img := buildplan.Image{
 		Reference: s.baseName,
 		Digest:    d.String(),
 		Platform:  ociPlatform(pi.platform),
 		Config:    OCIConfig(cf.Config),
-		FS: imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths(),
-			imagefs.WithCache(opts.LayerFilesCache, imagefs.DefaultCacheMax)),
+		FS:        fsys,
 	}
 	bundle, err := bs.get(ctx, pi.platform)
 	if err != nil {
@@ -106,5 +110,25 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	if err != nil {
 		return nil, err
 	}
+	plan.Unread = fsys.Unread
 	return &planned{platformImage: pi, plan: plan, bundle: bundle}, nil
+}
+
+// unreadLayers are the layers of an image planning need not read (a CI
+// build's new COPY of the application: see buildplan.UnreadLayers), for
+// the profile forced, else for any built-in one.
+func unreadLayers(cf *v1.ConfigFile, forced *buildplan.Profile) map[int]string {
+	var dirs []string
+	if forced != nil {
+		dirs = append(dirs, forced.InstallDir)
+	} else if ps, err := templates.Profiles(); err == nil {
+		for _, p := range ps {
+			dirs = append(dirs, p.InstallDir)
+		}
+	}
+	history := make([]ocispec.History, len(cf.History))
+	for i, h := range cf.History {
+		history[i] = ocispec.History{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer}
+	}
+	return buildplan.UnreadLayers(history, len(cf.RootFS.DiffIDs), cf.Config.WorkingDir, buildplan.ReadRoots(dirs))
 }
