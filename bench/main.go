@@ -16,6 +16,7 @@ type options struct {
 	bigMB   int
 	smallMB int
 	agentMB int
+	appMB   int
 	only    string // "", "wrap" or "frontend"
 	appKB   int    // frontend section: size of app.jar in the sample build context
 	// fallback: the frontend section also makes the fallback figure
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&o.bigMB, "big-mb", 500, "size of the big base image, MB")
 	flag.IntVar(&o.smallMB, "small-mb", 5, "size of the small base image, MB")
 	flag.IntVar(&o.agentMB, "agent-mb", 20, "size of the agent bundle, MB")
+	flag.IntVar(&o.appMB, "app-mb", 100, "size of the CI scenario's new application layer, MB")
 	flag.StringVar(&o.only, "only", "", "run one section only: wrap (jbuild wrap vs crane) or frontend (BuildKit frontends); default both, wrap first")
 	flag.BoolVar(&o.fallback, "fallback", true, "frontend section: also time the fallback path (Docker Engine 28.5's own builder, no MergeOp, built from its module) against a hand-written Dockerfile")
 	flag.BoolVar(&o.profile, "profile", false, "frontend section: print the BuildKit vertices of the warm builds (median start and duration per step)")
@@ -148,12 +150,16 @@ func runWrap(o options, reg, regName, tmp string) error {
 	if err := pushJavaImage(small, int64(o.smallMB)<<20, 1); err != nil {
 		return err
 	}
+	ciBase := reg + "/ci:1"
+	if err := pushCIBase(ciBase, int64(o.bigMB)<<20, 4); err != nil {
+		return err
+	}
 	agent, err := newAgent(filepath.Join(tmp, "agent"), int64(o.agentMB)<<20)
 	if err != nil {
 		return err
 	}
 
-	b := &bench{opts: o, reg: reg, regName: regName, tmp: tmp, agent: agent, big: big, small: small, haveJbuild: haveJbuild}
+	b := &bench{opts: o, reg: reg, regName: regName, tmp: tmp, agent: agent, big: big, small: small, ciBase: ciBase, haveJbuild: haveJbuild}
 	if err := b.runAll(); err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ var labels = map[string]string{
 	sJbuildWarm: "jbuild wrap, %s base, agent layer in registry",
 	sSmallCold:  "jbuild wrap, %s base, new agent",
 	sSmallWarm:  "jbuild wrap, %s base, agent layer in registry",
+	sCI:         "jbuild wrap, CI build: %s base + a new app layer, USER app (a name), new agent",
+	sCICrane:    "crane tar+append+mutate, the same CI build (%s base), new agent",
 }
 
 type target struct {
@@ -26,16 +28,18 @@ var targets = []target{
 	{"jbuild / crane (a/b)", sJbuildCold, sCrane, 0.5},
 	{"500 MB / 5 MB base, new agent (a/d1)", sJbuildCold, sSmallCold, 1.2},
 	{"500 MB / 5 MB base, agent in registry (c/d2)", sJbuildWarm, sSmallWarm, 1.2},
+	{"CI build, USER by name: jbuild / crane (e1/e2)", sCI, sCICrane, 0.5},
 }
 
 func (b *bench) report(w io.Writer) {
 	o := b.opts
 	fmt.Fprintf(w, "\njbuild bench: %s on loopback %s, %d runs per scenario (median, min, max)\n", b.regName, b.reg, o.n)
-	fmt.Fprintf(w, "base images: %d MB and %d MB (Java config, USER 1000:1000); agent: %d MB folder\n\n", o.bigMB, o.smallMB, o.agentMB)
+	fmt.Fprintf(w, "base images: %d MB and %d MB (Java config, USER 1000:1000); agent: %d MB folder\n", o.bigMB, o.smallMB, o.agentMB)
+	fmt.Fprintf(w, "CI build (e): a %d MB base (rootfs + 4 RUN layers, USER app) + a new %d MB layer per run (history: COPY ... /app/app.jar)\n\n", o.bigMB, o.appMB)
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\t")
-	for _, k := range []string{sJbuildCold, sCrane, sJbuildWarm, sSmallCold, sSmallWarm} {
+	for _, k := range []string{sJbuildCold, sCrane, sJbuildWarm, sSmallCold, sSmallWarm, sCI, sCICrane} {
 		size := fmt.Sprintf("%d MB", o.bigMB)
 		if k == sSmallCold || k == sSmallWarm {
 			size = fmt.Sprintf("%d MB", o.smallMB)

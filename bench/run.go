@@ -35,6 +35,7 @@ type bench struct {
 	regName    string // which registry reg is
 	agent      *agentBundle
 	big, small string
+	ciBase     string // the CI scenario's base (ci.go)
 	haveJbuild bool
 
 	times map[string][]time.Duration // per scenario
@@ -104,6 +105,10 @@ func (b *bench) once(i int) error {
 			return err
 		}
 		record(sSmallWarm, d)
+	}
+	// e1, e2: a CI build's image, jbuild and crane (ci.go).
+	if err := b.ci(i, record); err != nil {
+		return err
 	}
 	// b: the crane pipeline with a new agent.
 	if err := b.agent.setNonce(fmt.Sprintf("b-%d", i)); err != nil {
