@@ -24,6 +24,11 @@ import (
 // text files (/etc/passwd, /etc/os-release), never binaries.
 const maxContent = 1 << 20
 
+// parallelReads bounds the layers read at once: enough to overlap
+// downloads with decompression on this kind of machine, few enough that a
+// 100-layer image does not open 100 connections.
+const parallelReads = 4
+
 // maxSymlinkHops mirrors the kernel's ELOOP limit.
 const maxSymlinkHops = rootpath.MaxHops
 
@@ -34,6 +39,7 @@ type FS struct {
 	name        string
 
 	once     sync.Once
+	mu       sync.Mutex // guards LayersRead while layers are read side by side
 	err      error
 	entries  map[string]*entry
 	children map[string][]string
@@ -92,7 +98,16 @@ func (f *FS) scan() error {
 	if err != nil {
 		return fmt.Errorf("listing layers of %s: %w", f.name, err)
 	}
-	f.entries = map[string]*entry{"/": {mode: fs.ModeDir | 0o755}}
+	// Layers are read side by side (downloads overlap, and so does
+	// decompressing on more than one core), then applied bottom first.
+	type result struct {
+		ops  []layerOp
+		err  error
+		skip bool
+	}
+	results := make([]result, len(layers))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallelReads)
 	for i, l := range layers {
 		d, err := l.Digest()
 		if err != nil {
@@ -101,14 +116,33 @@ func (f *FS) scan() error {
 		if why, ok := f.unread[i]; ok {
 			if _, cached := f.cache.load(d, f.keepContent); !cached {
 				f.Unread = append(f.Unread, fmt.Sprintf("layer %d (%s) not read: %s", i+1, shortHash(d), why))
+				results[i].skip = true
 				continue
 			}
 		}
-		ops, err := f.layerOps(l, d)
-		if err != nil {
-			return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ops, err := f.layerOps(l, d)
+			if err != nil {
+				err = fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
+			}
+			results[i] = result{ops: ops, err: err}
+		}()
+	}
+	wg.Wait()
+	f.entries = map[string]*entry{"/": {mode: fs.ModeDir | 0o755}}
+	for i, r := range results {
+		if r.skip {
+			continue
 		}
-		if err := f.applyOps(ops); err != nil {
+		if r.err != nil {
+			return r.err
+		}
+		if err := f.applyOps(r.ops); err != nil {
+			d, _ := layers[i].Digest()
 			return fmt.Errorf("reading layer %d (%s) of %s: %w", i+1, d, f.name, err)
 		}
 	}
@@ -196,7 +230,9 @@ func (f *FS) layerOps(l v1.Layer, d v1.Hash) ([]layerOp, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
 	f.LayersRead++
+	f.mu.Unlock()
 	f.cache.store(d, f.keepContent, ops)
 	return ops, nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -662,4 +663,49 @@ func TestConcurrentScansReadALayerOnce(t *testing.T) {
 	if n := base.uncompressed.Load(); n != 1 {
 		t.Errorf("the shared base layer was read %d times by 4 concurrent scans, want 1", n)
 	}
+}
+
+// Layers are read side by side: each layer's read waits (up to a bound)
+// until another one is open too, so reading one after another is seen.
+func TestLayersReadSideBySide(t *testing.T) {
+	var open, most atomic.Int32
+	both := make(chan struct{})
+	var once sync.Once
+	layer := func(name string) v1.Layer {
+		return gateLayer{countingLayer: newLayer(t, []ent{file(name, name)}), open: &open, most: &most, both: both, once: &once}
+	}
+	f := New(imageOf(t, layer("a"), layer("b"), layer("c")), "img", nil)
+	if _, err := f.Stat("/c"); err != nil {
+		t.Fatal(err)
+	}
+	if n := most.Load(); n < 2 {
+		t.Errorf("at most %d layer read at a time, want them side by side", n)
+	}
+	for _, p := range []string{"/a", "/b", "/c"} {
+		if _, err := f.Stat(p); err != nil {
+			t.Errorf("%s: %v (the layers must still all apply)", p, err)
+		}
+	}
+}
+
+type gateLayer struct {
+	countingLayer
+	open, most *atomic.Int32
+	both       chan struct{}
+	once       *sync.Once
+}
+
+func (g gateLayer) Uncompressed() (io.ReadCloser, error) {
+	n := g.open.Add(1)
+	defer g.open.Add(-1)
+	for m := g.most.Load(); n > m && !g.most.CompareAndSwap(m, n); m = g.most.Load() {
+	}
+	if n >= 2 {
+		g.once.Do(func() { close(g.both) })
+	}
+	select {
+	case <-g.both:
+	case <-time.After(2 * time.Second):
+	}
+	return g.countingLayer.Uncompressed()
 }
