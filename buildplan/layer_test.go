@@ -119,7 +119,8 @@ func TestSettingsOverAgentLayerIsTheFinalView(t *testing.T) {
 }
 
 func TestServerPortMax(t *testing.T) {
-	prof := &Profile{Name: "p", Agent: "A", Runtime: RuntimePython, InstallDir: "/opt/a", ServerPortMax: 32767}
+	prof := &Profile{Name: "p", Agent: "A", Runtime: RuntimePython, InstallDir: "/opt/a", ServerPortMax: 32767,
+		Env: []EnvSpec{{Name: "A_SERVER_PORT", Op: EnvSet, Value: "${SERVER_PORT}"}}}
 	img := Image{Reference: "x", Config: ocispec.ImageConfig{Entrypoint: []string{"python3"}}}
 	if _, err := Make(img, prof, Agent{}, Options{ServerPort: 45999}); err == nil || !strings.Contains(err.Error(), "32767") {
 		t.Errorf("port 45999: err = %v, want a refusal naming 32767", err)

@@ -52,6 +52,12 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 	if err := CheckMarkers(prof, agent); err != nil {
 		return nil, err
 	}
+	// A server option the profile never uses would be dropped without a
+	// word (a JENNIFER flag with an OpenTelemetry profile): refuse it.
+	// Values carried from the image being upgraded are the image's own.
+	if err := checkUsed(prof, opts); err != nil {
+		return nil, err
+	}
 	carried, err := carryForward(&opts, prof)
 	if err != nil {
 		return nil, err
@@ -444,6 +450,35 @@ func profileSets(p *Profile, name string) bool {
 		}
 	}
 	return false
+}
+
+// checkUsed refuses a server address, port or domain id given for a
+// profile that uses none of it, naming what the profile takes instead.
+func checkUsed(prof *Profile, opts Options) error {
+	n := opts.names()
+	for _, o := range []struct {
+		opt   Option
+		v     string
+		given bool
+	}{
+		{OptServerAddress, VarServerAddress, opts.ServerAddress != ""},
+		{OptServerPort, VarServerPort, opts.ServerPort != 0},
+		{OptDomainID, VarDomainID, opts.DomainID != 0},
+	} {
+		if !o.given || prof.usesVar(o.v) {
+			continue
+		}
+		takes := "no parameters"
+		if len(prof.Params) > 0 {
+			var ps []string
+			for _, name := range sortedKeys(prof.Params) {
+				ps = append(ps, n.Name(OptParam(name)))
+			}
+			takes = strings.Join(ps, ", ")
+		}
+		return &OptionError{o.opt, fmt.Errorf("%s: profile %s does not use it (its %s agent is set with %s); leave it out", n.Name(o.opt), prof.Name, prof.Agent, takes)}
+	}
+	return nil
 }
 
 // usesVar reports whether any templated field of the profile references

@@ -14,7 +14,7 @@ func TestPlanWarnsOnBundleConfigSecrets(t *testing.T) {
 config:
   path: conf/a.conf
   format: keyvalue
-  values: {server_address: "${SERVER_ADDRESS}"}
+  values: {server_address: "${SERVER_ADDRESS}", server_port: "${SERVER_PORT}", domain_id: "${DOMAIN_ID}"}
   defaults: {log_dir: "${INSTALL_DIR}/logs"}
 `), "p.yaml")
 	if err != nil {

@@ -82,7 +82,7 @@ env:
 config:
   path: a.conf
   format: keyvalue
-  values: {server_address: "${SERVER_ADDRESS}"}
+  values: {server_address: "${SERVER_ADDRESS}", server_port: "${SERVER_PORT}", domain_id: "${DOMAIN_ID}"}
 `), "p.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -123,5 +123,54 @@ config:
 				t.Errorf("error %v is not an *OptionError for %q", err, tt.option)
 			}
 		})
+	}
+}
+
+// A server option the profile does not use (a JENNIFER flag with an
+// OpenTelemetry profile) is refused as a wrong option, naming what the
+// profile takes; the same value carried from an upgraded image is not.
+func TestMakeRefusesUnusedServerOptions(t *testing.T) {
+	prof, err := ParseProfile([]byte(minimalProfile+`
+params: {endpoint: "http://collector:4318", serviceName: ""}
+env:
+  - name: JAVA_TOOL_OPTIONS
+    op: append
+    separator: " "
+    value: "-javaagent:${INSTALL_DIR}/a.jar"
+  - name: OTEL_EXPORTER_OTLP_ENDPOINT
+    value: "${endpoint}"
+`), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := Image{Reference: "app:1", Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
+		Config: ocispec.ImageConfig{Entrypoint: []string{"java", "-jar", "/app.jar"}, User: "0:0"}}
+	agent := Agent{Source: "a.zip", Files: []AgentFile{{Path: "a.jar", Size: 1}}}
+	if _, err := Make(img, prof, agent, Options{Params: map[string]string{"endpoint": "http://c:4318"}}); err != nil {
+		t.Fatalf("no server option: %v", err)
+	}
+	for _, tt := range []struct {
+		opts Options
+		opt  Option
+	}{
+		{Options{ServerAddress: "10.1.2.3"}, OptServerAddress},
+		{Options{ServerPort: 7000}, OptServerPort},
+		{Options{DomainID: 7}, OptDomainID},
+	} {
+		_, err := Make(img, prof, agent, tt.opts)
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Option != tt.opt {
+			t.Errorf("%+v: %v, want an OptionError for %s", tt.opts, err, tt.opt)
+			continue
+		}
+		for _, want := range []string{"does not use it", "param endpoint", "param serviceName"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%+v: %q lacks %q", tt.opts, err, want)
+			}
+		}
+	}
+	// Carried from the image being upgraded: the image's own, not refused.
+	if _, err := Make(img, prof, agent, Options{Previous: &Recorded{ServerAddress: "10.1.2.3", DomainID: 7}}); err != nil {
+		t.Errorf("recorded settings refused: %v", err)
 	}
 }

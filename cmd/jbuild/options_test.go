@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,6 +74,30 @@ func TestUnknownParamExit2(t *testing.T) {
 		r := jbuild(t, append([]string{"plan", src, "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5"}, tt.flags...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("jbuild plan %q: exit %d, stderr %q; want exit 2 and %q", tt.flags, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// JENNIFER's server flags with a profile that does not use them (the
+// OpenTelemetry example) are refused, not dropped: exit 2, naming the
+// flag and the profile's own parameters.
+func TestServerFlagsRefusedForOtherAgents(t *testing.T) {
+	src := "oci:" + sampleLayout(t) + ":app-1.0"
+	agentDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(agentDir, "opentelemetry-javaagent.jar"), []byte("jar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join("..", "..", "templates", "profiles", "examples", "opentelemetry-java.yaml")
+	base := []string{"plan", src, "--profile", prof, "--agent", agentDir}
+	if r := jbuild(t, append(base, "--param", "endpoint=http://127.0.0.1:4318")...); r.code != 0 {
+		t.Fatalf("the profile's own parameters: exit %d: %s", r.code, r.stderr)
+	}
+	for _, flags := range [][]string{{"--server-address", "10.1.2.3"}, {"--domain-id", "7"}, {"--server-port", "7000"}} {
+		r := jbuild(t, append(base, flags...)...)
+		for _, want := range []string{flags[0] + ": profile opentelemetry-java does not use it", "--param endpoint", "--param serviceName"} {
+			if r.code != 2 || !strings.Contains(r.stderr, want) {
+				t.Errorf("jbuild plan %q: exit %d, stderr %q; want exit 2 and %q", flags, r.code, r.stderr, want)
+			}
 		}
 	}
 }
