@@ -25,6 +25,12 @@ type options struct {
 	profile  bool // frontend section: print where the warm builds' time goes (profile.go)
 	// registry: which registries the wrap section runs on (registryKinds).
 	registry string
+	// scenarios: which groups of the wrap section run (scenarios.go).
+	scenarios string
+	groups    map[string]bool
+	manyN     int // images of the wrap -f scenario
+	manyAppMB int // each one's application layer, MB
+	memMB     int // size of the memory scenario's image, MB
 }
 
 // Registries the wrap section can run on: distribution v3 built from its
@@ -54,6 +60,10 @@ func main() {
 	flag.BoolVar(&o.profile, "profile", false, "frontend section: print the BuildKit vertices of the warm builds (median start and duration per step)")
 	flag.IntVar(&o.appKB, "app-kb", 1024, "frontend section: size of app.jar in the sample build context, KB")
 	flag.StringVar(&o.registry, "registry", regDistribution, "wrap section registries: distribution (distribution "+distributionVersion+" built from its module), debian (Debian's docker-registry 2.8) or both")
+	flag.StringVar(&o.scenarios, "scenarios", "all", "wrap section scenario groups, comma-separated: "+groupList()+", or all")
+	flag.IntVar(&o.manyN, "many", 20, "many scenario: images in the manifest given to wrap -f")
+	flag.IntVar(&o.manyAppMB, "many-app-mb", 10, "many scenario: size of each image's own application layer, MB")
+	flag.IntVar(&o.memMB, "mem-mb", 2048, "memory scenario: size of the image wrapped on every store, MB")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -70,6 +80,13 @@ func run(o options) error {
 	}
 	if o.registry != regDebian && o.registry != regDistribution && o.registry != regBoth {
 		return fmt.Errorf("-registry %q: want debian, distribution or both", o.registry)
+	}
+	var err error
+	if o.groups, err = parseGroups(o.scenarios); err != nil {
+		return err
+	}
+	if o.manyN < 1 {
+		return fmt.Errorf("-many must be at least 1")
 	}
 	tmp, err := os.MkdirTemp("", "jbuild-bench-")
 	if err != nil {
@@ -142,17 +159,26 @@ func runWrap(o options, reg, regName, tmp string) error {
 		o.crane = c
 	}
 
-	logf("pushing %d MB and %d MB base images to %s", o.bigMB, o.smallMB, reg)
-	big, small := reg+"/big:1", reg+"/small:1"
-	if err := pushJavaImage(big, int64(o.bigMB)<<20, 5); err != nil {
-		return err
+	var big, small, ciBase string
+	if o.needBig() {
+		logf("pushing the %d MB base image to %s", o.bigMB, reg)
+		big = reg + "/big:1"
+		if err := pushJavaImage(big, int64(o.bigMB)<<20, 5); err != nil {
+			return err
+		}
 	}
-	if err := pushJavaImage(small, int64(o.smallMB)<<20, 1); err != nil {
-		return err
+	if o.wants(gCore) {
+		small = reg + "/small:1"
+		if err := pushJavaImage(small, int64(o.smallMB)<<20, 1); err != nil {
+			return err
+		}
 	}
-	ciBase := reg + "/ci:1"
-	if err := pushCIBase(ciBase, int64(o.bigMB)<<20, 4); err != nil {
-		return err
+	if o.needCIBase() {
+		logf("pushing the %d MB CI base image to %s", o.bigMB, reg)
+		ciBase = reg + "/ci:1"
+		if err := pushCIBase(ciBase, int64(o.bigMB)<<20, 4); err != nil {
+			return err
+		}
 	}
 	agent, err := newAgent(filepath.Join(tmp, "agent"), int64(o.agentMB)<<20)
 	if err != nil {
@@ -160,8 +186,20 @@ func runWrap(o options, reg, regName, tmp string) error {
 	}
 
 	b := &bench{opts: o, reg: reg, regName: regName, tmp: tmp, agent: agent, big: big, small: small, ciBase: ciBase, haveJbuild: haveJbuild}
+	if o.needDaemon() && haveJbuild {
+		stop := b.startDaemon()
+		defer stop()
+	}
+	if err := b.setupScenarios(); err != nil {
+		return err
+	}
 	if err := b.runAll(); err != nil {
 		return err
+	}
+	if o.wants(gMemory) && haveJbuild {
+		if err := b.memory(); err != nil {
+			return err
+		}
 	}
 	b.report(os.Stdout)
 	return nil

@@ -40,6 +40,11 @@ type bench struct {
 
 	times map[string][]time.Duration // per scenario
 	steps map[string][]time.Duration // crane pipeline steps
+
+	raise raiseState // raise.go
+	many  manyState  // many.go
+	ctrd  ctrdState  // stores.go: dockerd, containerd and the k scenario
+	mem   []memResult
 }
 
 func (b *bench) runAll() error {
@@ -70,7 +75,8 @@ func (b *bench) once(i int) error {
 			b.times[key] = append(b.times[key], d)
 		}
 	}
-	if b.haveJbuild {
+	o := b.opts
+	if b.haveJbuild && o.needBig() {
 		// a: new agent, 500 MB base.
 		if err := b.agent.setNonce(fmt.Sprintf("a-%d", i)); err != nil {
 			return err
@@ -80,13 +86,22 @@ func (b *bench) once(i int) error {
 			return err
 		}
 		record(sJbuildCold, d)
+		// u: a bare upload of the agent layer a just made (raise.go).
+		if o.wants(gRaise) {
+			if err := b.floor(record); err != nil {
+				return err
+			}
+		}
+	}
+	if b.haveJbuild && o.wants(gCore) {
 		// c: same agent (layer in the registry), a new build of the app
 		// (another config, same layers), as CI rewrapping a new release.
 		src, err := b.variant(b.big, i)
 		if err != nil {
 			return err
 		}
-		if d, err = b.jbuild(src, src+"-jennifer"); err != nil {
+		d, err := b.jbuild(src, src+"-jennifer")
+		if err != nil {
 			return err
 		}
 		record(sJbuildWarm, d)
@@ -106,9 +121,29 @@ func (b *bench) once(i int) error {
 		}
 		record(sSmallWarm, d)
 	}
+	// k: the 500 MB image in containerd, new agent (stores.go).
+	if b.haveJbuild && o.wants(gContainerd) {
+		if err := b.containerdOnce(i, record); err != nil {
+			return err
+		}
+	}
+	// m1, mN: wrap -f over one image, then over N (many.go).
+	if b.haveJbuild && o.wants(gMany) {
+		if err := b.manyOnce(i, record); err != nil {
+			return err
+		}
+	}
+	if !o.wants(gCI) && !o.wants(gCore) {
+		return nil
+	}
 	// e1, e2: a CI build's image, jbuild and crane (ci.go).
-	if err := b.ci(i, record); err != nil {
-		return err
+	if o.wants(gCI) {
+		if err := b.ci(i, record); err != nil {
+			return err
+		}
+	}
+	if !o.wants(gCore) {
+		return nil
 	}
 	// b: the crane pipeline with a new agent.
 	if err := b.agent.setNonce(fmt.Sprintf("b-%d", i)); err != nil {
@@ -136,16 +171,32 @@ func (b *bench) verifyOutputs() error {
 		src, out string
 		added    int
 	}
-	pairs := []pair{{b.big, b.big + "-crane", 1}}
-	if b.haveJbuild {
-		// jbuild adds the shared agent layer and the per-image settings layer.
-		pairs = append(pairs, pair{b.big, b.big + "-jennifer", 2}, pair{b.small, b.small + "-jennifer", 2})
+	var pairs []pair
+	if b.opts.wants(gCore) {
+		pairs = append(pairs, pair{b.big, b.big + "-crane", 1})
+		if b.haveJbuild {
+			// jbuild adds the shared agent layer and the per-image settings layer.
+			pairs = append(pairs, pair{b.small, b.small + "-jennifer", 2})
+		}
+	}
+	if b.haveJbuild && b.opts.needBig() {
+		pairs = append(pairs, pair{b.big, b.big + "-jennifer", 2})
+	}
+	if b.haveJbuild && b.opts.wants(gMany) {
+		for _, src := range b.many.images {
+			pairs = append(pairs, pair{src, src + "-jennifer", 2})
+		}
 	}
 	for _, p := range pairs {
 		if err := verify(p.src, p.out, p.added); err != nil {
 			return fmt.Errorf("output check: %w", err)
 		}
 		logf("output check: %s ok", p.out)
+	}
+	if b.haveJbuild && b.opts.wants(gMany) {
+		if err := b.verifyMany(); err != nil {
+			return fmt.Errorf("output check: %w", err)
+		}
 	}
 	return nil
 }
@@ -183,20 +234,55 @@ func (b *bench) crane(src, dst string) ([]time.Duration, error) {
 // timed runs one command and returns its wall time; a failure returns its
 // output.
 func (b *bench) timed(bin string, args ...string) (time.Duration, error) {
+	d, _, err := b.measured(false, nil, bin, args...)
+	return d, err
+}
+
+// measured runs one command with env added to the bench's environment and
+// returns its wall time and, with rss, its peak RSS in bytes, as `/usr/bin/time -v`
+// prints it ("Maximum resident set size"; GNU time's %M), or 0 without
+// /usr/bin/time; a failure returns its output.
+//
+// The peak RSS is not read from this process's wait4: Go starts a child
+// with vfork semantics (CLONE_VM), and at execve Linux keeps the larger of
+// the child's and the shared memory's high-water mark, which is the bench's
+// own (gigabytes while it holds a random image). time(1) forks the command
+// from its own small process, so its figure is jbuild's alone.
+func (b *bench) measured(rss bool, env []string, bin string, args ...string) (time.Duration, int64, error) {
+	timeBin, rssFile := "/usr/bin/time", ""
+	if rss {
+		if _, err := os.Stat(timeBin); err == nil {
+			rssFile = filepath.Join(b.tmp, "maxrss")
+			args = append([]string{"-o", rssFile, "-f", "%M", bin}, args...)
+			bin = timeBin
+		}
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(),
 		"DOCKER_CONFIG="+filepath.Join(b.tmp, "docker"), // no credential helpers
 		"XDG_CACHE_HOME="+filepath.Join(b.tmp, "cache"), // jbuild's layer cache, per bench
 	)
+	cmd.Env = append(cmd.Env, env...) // later values win
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s %v: %w\n%s", filepath.Base(bin), args, err, out.String())
+		return 0, 0, fmt.Errorf("%s %v: %w\n%s", filepath.Base(bin), args, err, out.String())
 	}
-	return d, nil
+	var peak int64
+	if rssFile != "" {
+		kb, err := os.ReadFile(rssFile)
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := fmt.Sscan(string(kb), &peak); err != nil {
+			return 0, 0, fmt.Errorf("reading the peak RSS %q: %w", kb, err)
+		}
+		peak <<= 10 // KiB
+	}
+	return d, peak, nil
 }
 
 // variant pushes a new build of src: the same layers, a config with another
