@@ -85,15 +85,21 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	if err != nil {
 		return nil, err
 	}
-	fsys := imagefs.New(pi.image, fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String()), buildplan.ContentPaths(),
-		imagefs.WithCache(opts.LayerFilesCache, imagefs.DefaultCacheMax),
-		imagefs.WithUnread(unreadLayers(cf, opts.Profile)))
+	label := fmt.Sprintf("%s (%s)", s.baseName, pi.platform.String())
+	var fsys *imagefs.FS
 	img := buildplan.Image{
 		Reference: s.baseName,
 		Digest:    d.String(),
 		Platform:  ociPlatform(pi.platform),
 		Config:    OCIConfig(cf.Config),
-		FS:        fsys,
+	}
+	if fi, ok := pi.image.(filesImage); ok {
+		img.FS = fi.Files(label)
+	} else {
+		fsys = imagefs.New(pi.image, label, buildplan.ContentPaths(),
+			imagefs.WithCache(opts.LayerFilesCache, imagefs.DefaultCacheMax),
+			imagefs.WithUnread(unreadLayers(cf, opts.Profile)))
+		img.FS = fsys
 	}
 	bundle, err := bs.get(ctx, pi.platform)
 	if err != nil {
@@ -110,7 +116,9 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	if err != nil {
 		return nil, err
 	}
-	plan.Unread = fsys.Unread
+	if fsys != nil {
+		plan.Unread = fsys.Unread
+	}
 	return &planned{platformImage: pi, plan: plan, bundle: bundle}, nil
 }
 

@@ -16,6 +16,10 @@ import (
 // Plan computes what Wrap would do and writes nothing. It reads image
 // configs, and image layers only when detection needs them.
 func Plan(ctx context.Context, src transport.Store, opts Options) (*Result, error) {
+	return inDaemon(ctx, src, nil, &opts, func(src, _ transport.Store) (*Result, error) { return plan(ctx, src, opts) })
+}
+
+func plan(ctx context.Context, src transport.Store, opts Options) (*Result, error) {
 	s, err := loadSource(ctx, src, &opts)
 	if err != nil {
 		return nil, err
@@ -51,7 +55,7 @@ func (s *source) result(dropped []string) *Result {
 // context) it is what it was before; the error is then a *NotWrittenError
 // that says what was left behind.
 func Wrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
-	res, err := wrapTo(ctx, src, dst, opts)
+	res, err := inDaemon(ctx, src, dst, &opts, func(src, dst transport.Store) (*Result, error) { return wrapTo(ctx, src, dst, opts) })
 	if err != nil {
 		return nil, notWritten(ctx, dst, transport.Explain(err, src, dst))
 	}
@@ -111,7 +115,7 @@ func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	outDigest, err := out.Digest()
+	outDigest, err := transport.DigestIn(dst, out)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +148,7 @@ func assemble(ctx context.Context, s *source, ps []*planned, res *Result, opts *
 			return nil, err
 		}
 		pr := PlatformResult{Platform: p.platform, Plan: p.plan}
-		if pr.Digest, err = img.Digest(); err != nil {
+		if pr.Digest, err = transport.DigestIn(dst, &transport.Artifact{Image: img}); err != nil {
 			return nil, err
 		}
 		if pr.Layer, err = layers.agent.Digest(); err != nil {
@@ -182,6 +186,10 @@ func assemble(ctx context.Context, s *source, ps []*planned, res *Result, opts *
 
 // Unwrap writes the exact base image a jbuild output was made from to dst.
 func Unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
+	return inDaemon(ctx, src, dst, &opts, func(src, dst transport.Store) (*Result, error) { return unwrap(ctx, src, dst, opts) })
+}
+
+func unwrap(ctx context.Context, src, dst transport.Store, opts Options) (*Result, error) {
 	a, err := src.Get(ctx)
 	if err != nil {
 		return nil, err
