@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 )
 
@@ -47,7 +48,7 @@ func printWrapResult(stdout, stderr io.Writer, res *wrap.Result, quiet bool) err
 			fmt.Fprintf(stderr, "%s is already up to date; nothing written\n", res.Target)
 		}
 	}
-	fmt.Fprintf(stdout, "%s@%s\n", res.Target, res.TargetDigest)
+	fmt.Fprintln(stdout, transport.Printed(res.Target, res.TargetDigest))
 	return nil
 }
 

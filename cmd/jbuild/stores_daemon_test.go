@@ -25,6 +25,10 @@ func TestWrapDockerDaemon(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("wrap: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// The printed reference is one docker takes (docker run NAME:TAG).
+	if r.stdout != "jbuild-cli/app:1-jennifer\n" {
+		t.Errorf("stdout %q, want the daemon's name of the image", r.stdout)
+	}
 	cli := testenv.DockerClient(t, host)
 	info, err := cli.ImageInspect(context.Background(), "jbuild-cli/app:1-jennifer")
 	if err != nil {
@@ -38,8 +42,8 @@ func TestWrapDockerDaemon(t *testing.T) {
 	}
 
 	// Again: the target is jbuild's output of this source (no --force).
-	if r := jbuild(t, "wrap", "docker-daemon:jbuild-cli/app:1", "--agent", agent, "--server-address", "10.0.0.5"); r.code != 0 {
-		t.Fatalf("second wrap: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r := jbuild(t, "wrap", "docker-daemon:jbuild-cli/app:1", "--agent", agent, "--server-address", "10.0.0.5"); r.code != 0 || !strings.Contains(r.stderr, "already up to date") {
+		t.Fatalf("second wrap: exit %d, not up to date\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// unwrap finds the base through its name (the daemon keeps nothing by
 	// digest) and writes exactly it.

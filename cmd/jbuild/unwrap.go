@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 	"github.com/spf13/cobra"
 )
@@ -43,7 +44,7 @@ digest and writes it to TARGET (default: the tag without "-jennifer").`,
 			if res.Unchanged && !g.quiet {
 				fmt.Fprintf(os.Stderr, "%s already is the original image; nothing written\n", res.Target)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s@%s\n", res.Target, res.TargetDigest)
+			fmt.Fprintln(cmd.OutOrStdout(), transport.Printed(res.Target, res.TargetDigest))
 			return nil
 		},
 	}

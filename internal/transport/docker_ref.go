@@ -85,3 +85,14 @@ func daemonName(r name.Reference) string {
 	}
 	return repo + ":" + r.Identifier()
 }
+
+// Printed is a written reference as its store's own tools take it: NAME:TAG
+// for the Docker daemon (`docker run app:1-jennifer`; the daemon names an
+// image by its ID, which jbuild reports as the digest), REF@DIGEST for
+// every other store, so scripts can pin it.
+func Printed(target, digest string) string {
+	if r, err := Parse(target); err == nil && r.Kind == KindDockerDaemon && r.Image != nil {
+		return r.Image.String() // as written: docker takes both spellings
+	}
+	return target + "@" + digest
+}
