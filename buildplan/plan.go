@@ -3,6 +3,7 @@ package buildplan
 import (
 	"errors"
 	"fmt"
+	"path"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -237,7 +238,11 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 			return nil, fmt.Errorf("profile %s: params.%s: %w", prof.Name, name, err)
 		}
 		if o, ok := opts.Params[name]; ok {
-			v = o
+			// A value given may name the profile's folders too
+			// (--param entry=${INSTALL_DIR}/apm.js).
+			if v, err = expand(o, builtins); err != nil {
+				return nil, &OptionError{OptParam(name), fmt.Errorf("%s: %w", n.Name(OptParam(name)), err)}
+			}
 		}
 		vars[name] = v
 	}
@@ -299,6 +304,9 @@ func makePlan(img Image, prof *Profile, agent Agent, opts Options) (*Plan, error
 
 	changes, err := envChanges(prof, vars, img.Config.Env, n)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkEnvPaths(img, prof, agent, changes, layer, n); err != nil {
 		return nil, err
 	}
 	_, plan.Env = MergeEnv(img.Config.Env, changes)
@@ -450,6 +458,53 @@ func profileSets(p *Profile, name string) bool {
 		}
 	}
 	return false
+}
+
+// checkEnvPaths refuses an env that points inside the install dir at
+// something the image will not have (a --require file, a -javaagent jar, a
+// PYTHONPATH folder missing from the bundle, or named wrong in a --param):
+// the container would exit at start, and a monitored image that cannot
+// start is worse than none. final is the install dir as the image will
+// hold it.
+func checkEnvPaths(img Image, prof *Profile, agent Agent, changes []EnvChange, final []LayerEntry, n Namer) error {
+	have := map[string]bool{prof.InstallDir: true}
+	for _, e := range final {
+		have[e.Path] = true
+	}
+	for _, c := range changes {
+		for _, v := range []string{c.Value, c.ValueIfUnset} {
+			for _, p := range pathsUnder(v, prof.InstallDir) {
+				if !have[p] {
+					return refuse(img, "check the profile's env and the "+n.Name(OptParam("NAME"))+" values that name files, or use an agent bundle that has it",
+						"%s would point at %s, which the agent bundle %s does not have: the container would not start", c.Name, p, agentSource(agent))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// pathsUnder finds the paths inside dir that a value names: dir followed
+// by "/" and a path, up to a space, a list separator or a quote
+// ("-javaagent:/opt/a/agent.jar=opts" names /opt/a/agent.jar).
+func pathsUnder(value, dir string) []string {
+	var out []string
+	prefix := dir + "/"
+	for rest := value; ; {
+		i := strings.Index(rest, prefix)
+		if i < 0 {
+			return out
+		}
+		rest = rest[i:]
+		end := strings.IndexAny(rest, " \t:;,=\"'")
+		if end < 0 {
+			end = len(rest)
+		}
+		if p := path.Clean(rest[:end]); p != dir {
+			out = append(out, p)
+		}
+		rest = rest[end:]
+	}
 }
 
 // checkUsed refuses a server address, port or domain id given for a
