@@ -65,7 +65,7 @@ func (b *bench) report(w io.Writer) {
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if o.needBig() || o.wants(gCI) || o.wants(gMany) {
-		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\t")
+		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\tclient CPU\t")
 	}
 	for _, e := range order {
 		k := e.key
@@ -88,18 +88,22 @@ func (b *bench) report(w io.Writer) {
 			if k == sContainerd && b.ctrd.skipped != "" {
 				why = " (" + firstLine(b.ctrd.skipped) + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\tn/a%s\t\t\t\n", k, label, why)
+			fmt.Fprintf(tw, "%s\t%s\tn/a%s\t\t\t\t\n", k, label, why)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", k, label,
-			secs(median(ds)), secs(slices.Min(ds)), secs(slices.Max(ds)))
+		cpu := "—"
+		if c := b.cpu[k]; len(c) > 0 {
+			cpu = secs(median(c))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", k, label,
+			secs(median(ds)), secs(slices.Min(ds)), secs(slices.Max(ds)), cpu)
 		if k == sCrane {
 			for _, s := range craneSteps {
-				fmt.Fprintf(tw, "\t  %s\t%s\t\t\t\n", s, secs(median(b.steps[s])))
+				fmt.Fprintf(tw, "\t  %s\t%s\t\t\t\t\n", s, secs(median(b.steps[s])))
 			}
 		}
 		if k == sFloor && b.raise.size > 0 {
-			fmt.Fprintf(tw, "\t  %.1f MB at %.0f MB/s\t\t\t\t\n", float64(b.raise.size)/(1<<20), float64(b.raise.size)/(1<<20)/median(ds).Seconds())
+			fmt.Fprintf(tw, "\t  %.1f MB at %.0f MB/s\t\t\t\t\t\n", float64(b.raise.size)/(1<<20), float64(b.raise.size)/(1<<20)/median(ds).Seconds())
 		}
 	}
 	tw.Flush()

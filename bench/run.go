@@ -39,6 +39,11 @@ type bench struct {
 	haveJbuild bool
 
 	times map[string][]time.Duration // per scenario
+	// cpu: the user+sys CPU of the commands a scenario ran (each record
+	// takes what the commands since the last one used; none for the
+	// in-process upload u).
+	cpu    map[string][]time.Duration
+	cpuAcc time.Duration
 	steps map[string][]time.Duration // crane pipeline steps
 
 	raise raiseState // raise.go
@@ -49,6 +54,7 @@ type bench struct {
 
 func (b *bench) runAll() error {
 	b.times = map[string][]time.Duration{}
+	b.cpu = map[string][]time.Duration{}
 	b.steps = map[string][]time.Duration{}
 	// Run -1 is a warm-up (page cache, first process start), not recorded.
 	for i := -1; i < b.opts.n; i++ {
@@ -73,7 +79,11 @@ func (b *bench) once(i int) error {
 	record := func(key string, d time.Duration) {
 		if i >= 0 {
 			b.times[key] = append(b.times[key], d)
+			if b.cpuAcc > 0 {
+				b.cpu[key] = append(b.cpu[key], b.cpuAcc)
+			}
 		}
+		b.cpuAcc = 0
 	}
 	o := b.opts
 	if b.haveJbuild && o.needBig() {
@@ -268,6 +278,9 @@ func (b *bench) measured(rss bool, env []string, bin string, args ...string) (ti
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
+	if cmd.ProcessState != nil {
+		b.cpuAcc += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("%s %v: %w\n%s", filepath.Base(bin), args, err, out.String())
 	}
