@@ -44,7 +44,7 @@ type bench struct {
 	// in-process upload u).
 	cpu    map[string][]time.Duration
 	cpuAcc time.Duration
-	steps map[string][]time.Duration // crane pipeline steps
+	steps  map[string][]time.Duration // crane pipeline steps
 
 	raise raiseState // raise.go
 	many  manyState  // many.go
