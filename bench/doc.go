@@ -17,6 +17,18 @@
 // uploads the agent. Targets (printed, not enforced): a <= 0.5x b, and the
 // 500 MB base within 1.2x of the 5 MB base.
 //
+// More scenarios, each with its peer in the same run (-scenarios selects
+// groups: core (a-d2), ci, raise, many, containerd, memory; default all):
+//
+//	e1, e2  a CI build (USER app by name, a new app layer per run): jbuild against crane (ci.go), <= 0.5x
+//	u       a bare upload of the agent layer a just made (raise.go): a <= 1.5x u
+//	m1, mN  jbuild wrap -f over 1 and over N (-many, 20) images sharing a base (many.go): mN <= 4x m1
+//	k       jbuild wrap containerd: of a's image against a; the content store shows only new blobs (stores.go)
+//	memory  peak RSS of a wrap of a 2 GB image (-mem-mb) on every store, cold cache (memory.go): <= 100 MB each
+//
+// containerd and docker-daemon come from a dockerd testenv starts (root,
+// Debian's docker.io); without one their figures are n/a with the reason.
+//
 // The frontend section (frontend.go) builds one sample Dockerfile on the
 // pinned buildkitd with the jbuild frontend and BuildKit's own as `# syntax=`
 // images (target: warm jbuild <= 1.1x BuildKit's), then makes the fallback
@@ -31,4 +43,5 @@
 // cached under the user cache dir. Run from the repository root:
 //
 //	go run ./bench [-n 5] [-jbuild bin/jbuild] [-big-mb 500] [-small-mb 5] [-agent-mb 20] [-only wrap|frontend] [-profile]
+//	    [-scenarios core,ci,raise,many,containerd,memory] [-many 20] [-many-app-mb 10] [-mem-mb 2048]
 package main
