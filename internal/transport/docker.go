@@ -114,7 +114,13 @@ func (s *dockerStore) Get(ctx context.Context) (*Artifact, error) {
 	if err != nil {
 		return nil, s.dockerErr(doing, err)
 	}
-	opener, err := s.save(ctx, cli, info.ID)
+	return s.getID(ctx, cli, info.ID)
+}
+
+// getID reads the image with ID id (docker save).
+func (s *dockerStore) getID(ctx context.Context, cli *client.Client, id string) (*Artifact, error) {
+	doing := fmt.Sprintf("reading %s from the Docker daemon", id)
+	opener, err := s.save(ctx, cli, id)
 	if err != nil {
 		return nil, s.dockerErr(doing, err)
 	}
@@ -158,7 +164,15 @@ func (s *dockerStore) save(ctx context.Context, cli *client.Client, id string) (
 // the daemon keeps nothing by manifest digest (see dockerStore), so the
 // wrap engine finds a base through its name, whose tag must still point at
 // the same image.
+//
+// A base recorded by a wrap made inside the daemon is its image ID (see
+// inDaemonStore): that is found by ID, tag or not.
 func (s *dockerStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, error) {
+	if cli, err := s.client(); err == nil {
+		if info, err := cli.ImageInspect(ctx, h.String()); err == nil && info.ID == h.String() {
+			return s.getID(ctx, cli, info.ID)
+		}
+	}
 	a, err := s.Get(ctx)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,15 @@ func testWrapInDaemon(t *testing.T, host string) {
 	}
 	got := ga.Image
 	compareWraps(t, want, got, base)
+	// What reads the daemon through docker save (jbuild verify) finds the
+	// recorded base by its image ID too.
+	ba, err := storeWith(t, "docker-daemon:indaemon/app:jb", daemon).GetDigest(ctx, baseID)
+	if err != nil {
+		t.Fatalf("the base by image ID: %v", err)
+	}
+	if c, _ := ba.Image.ConfigName(); c != baseID {
+		t.Errorf("GetDigest(%s) read %s", baseID, c)
+	}
 
 	// A rerun with nothing to change writes nothing.
 	res, err = Wrap(ctx, storeWith(t, "docker-daemon:indaemon/app:1", daemon), storeWith(t, "docker-daemon:indaemon/app:jb", daemon), javaOptions(t, agentDir))
