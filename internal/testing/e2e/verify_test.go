@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jbuild-dev/jbuild/internal/runcheck"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
@@ -58,5 +59,16 @@ func TestVerifyRunCLI(t *testing.T) {
 	code, out = run("verify", testenv.RealRegistry(t)+"/e2e/verify-java:jennifer", "--run", "--wait", "60s")
 	if code != 0 || !strings.Contains(out, "agent connected") {
 		t.Errorf("verify --run of a registry image: exit %d\n%s", code, out)
+	}
+	// The README's first run: the repository's own sample agent reports
+	// as a real one does, so verify --run passes with it too.
+	sample, err := filepath.Abs("../../../examples/agents/jennifer-java-sample/agent.java")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := wrapApp(t, "verify-sample", img, sample, Java.Profile, wrapOptions(), runcheck.EngineDocker)
+	code, out = run("verify", "docker-daemon:"+ws.WrappedRef, "--run", "--wait", "60s")
+	if code != 0 || !strings.Contains(out, "agent connected") || !strings.Contains(out, "agent=java-stand-in") {
+		t.Errorf("verify --run with the sample agent: exit %d\n%s", code, out)
 	}
 }
