@@ -36,6 +36,11 @@ type Profile struct {
 	Runtime Runtime `json:"runtime"`
 	// Description is one line for `jbuild profiles` and the plan output.
 	Description string `json:"description,omitempty"`
+	// TargetSuffix is appended to the source tag when no target is given
+	// ("-jennifer"); empty: "-" and the agent's name in lowercase letters
+	// and digits ("-opentelemetry"), so two agents' wraps of one image do
+	// not land on one tag.
+	TargetSuffix string `json:"targetSuffix,omitempty"`
 
 	// BundleRoot is the folder an agent archive unpacks to ("agent.java");
 	// internal/agent strips it when an archive's only top-level entry is a
@@ -258,6 +263,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Agent == "" {
 		v.fail("agent", "must not be empty")
+	}
+	if p.TargetSuffix != "" && !targetSuffix.MatchString(p.TargetSuffix) {
+		v.fail("targetSuffix", "%q must be \"-\" and up to 40 lowercase letters, digits, '.', '_' or '-' (it ends image tags)", p.TargetSuffix)
 	}
 	if !path.IsAbs(p.InstallDir) || path.Clean(p.InstallDir) != p.InstallDir {
 		v.fail("installDir", "%q must be a clean absolute path below /", p.InstallDir)
@@ -550,4 +558,30 @@ func (p *Profile) BundleReads() []string {
 		out = append(out, p.VersionFrom.File)
 	}
 	return out
+}
+
+var targetSuffix = regexp.MustCompile(`^-[a-z0-9][a-z0-9._-]{0,39}$`)
+
+// Suffix is the tag suffix of this profile's outputs (TargetSuffix, else
+// derived from the agent's name).
+func (p *Profile) Suffix() string {
+	if p.TargetSuffix != "" {
+		return p.TargetSuffix
+	}
+	return AgentSuffix(p.Agent)
+}
+
+// AgentSuffix is the default tag suffix for an agent's name: "-" and the
+// name in lowercase letters and digits ("JENNIFER" gives "-jennifer").
+func AgentSuffix(agent string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(agent) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "-monitored"
+	}
+	return "-" + b.String()
 }

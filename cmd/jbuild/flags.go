@@ -134,7 +134,9 @@ func (f *planFlags) options(ctx context.Context, g *globalFlags, stores transpor
 	if err != nil {
 		return o, err
 	}
-	o.Agent = src
+	// Read once, whether the default target's suffix looks at it first
+	// or not.
+	o.Agent = agent.Memo(src)
 	return o, nil
 }
 

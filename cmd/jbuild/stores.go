@@ -6,13 +6,38 @@ import (
 	"os"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/pflag"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
-	"github.com/spf13/pflag"
+	"github.com/jbuild-dev/jbuild/templates"
 )
 
-// targetSuffix is appended to the source tag when no -t is given.
-const targetSuffix = "-jennifer"
+// targetSuffix is appended to the source tag when no -t is given and
+// the agent's profile is not known yet (JENNIFER's built-in profiles');
+// otherwise the profile's (buildplan.Profile.Suffix).
+var targetSuffix = buildplan.AgentSuffix("JENNIFER")
+
+// profileSuffix is the default target's tag suffix for a wrap with opts:
+// the profile's, the one given or the one the agent's files pick.
+func profileSuffix(ctx context.Context, opts wrap.Options) string {
+	if opts.Profile != nil {
+		return opts.Profile.Suffix()
+	}
+	var p *v1.Platform
+	if ps, err := opts.Agent.Platforms(ctx); err == nil && len(ps) > 0 {
+		p = &ps[0]
+	}
+	if b, err := opts.Agent.Bundle(ctx, p); err == nil {
+		if prof, ok := templates.MatchBundle(b.Files); ok {
+			return prof.Suffix()
+		}
+	}
+	// A runtime-chosen profile: the built-in ones are JENNIFER's.
+	return targetSuffix
+}
 
 // storeFlags are the global flags of the daemon stores. The Docker daemon
 // is found as the docker CLI finds it (DOCKER_HOST and friends).
@@ -61,25 +86,32 @@ func openStore(g *globalFlags, ref string, opts transport.Options) (transport.St
 	return st, nil
 }
 
-// defaultTarget is the source's repository with tag + "-jennifer".
-func defaultTarget(src transport.Ref) (string, error) {
+// defaultTarget is the source's repository with tag + suffix.
+func defaultTarget(src transport.Ref, suffix string) (string, error) {
 	tag := src.TagName()
 	if tag == "" {
 		return "", usageError{fmt.Errorf("%s has no tag to derive the target from: pass -t TARGET", src)}
 	}
-	t, err := src.WithTag(tag + targetSuffix)
+	t, err := src.WithTag(tag + suffix)
 	if err != nil {
 		return "", err
 	}
 	return t.String(), nil
 }
 
-// defaultUnwrapTarget strips "-jennifer" from the tag.
-func defaultUnwrapTarget(src transport.Ref) (string, error) {
+// defaultUnwrapTarget strips the suffix of the output's agent (labels are
+// its config labels) from the tag.
+func defaultUnwrapTarget(src transport.Ref, labels map[string]string) (string, error) {
+	suffix := targetSuffix
+	if prof, err := templates.Lookup(labels[buildplan.LabelProfile]); err == nil {
+		suffix = prof.Suffix()
+	} else if a := labels[buildplan.LabelAgent]; a != "" {
+		suffix = buildplan.AgentSuffix(a)
+	}
 	tag := src.TagName()
-	base, ok := strings.CutSuffix(tag, targetSuffix)
+	base, ok := strings.CutSuffix(tag, suffix)
 	if !ok || base == "" {
-		return "", usageError{fmt.Errorf("%s: the tag does not end in %q, so the original tag is unknown: pass -t TARGET", src, targetSuffix)}
+		return "", usageError{fmt.Errorf("%s: the tag does not end in %q, so the original tag is unknown: pass -t TARGET", src, suffix)}
 	}
 	t, err := src.WithTag(base)
 	if err != nil {
@@ -90,8 +122,8 @@ func defaultUnwrapTarget(src transport.Ref) (string, error) {
 
 // defaultTargetFor is the source itself for a jbuild output (an agent
 // upgrade in place: the previous image stays reachable by digest, and the
-// original base is kept next to it), else tag + "-jennifer".
-func defaultTargetFor(ctx context.Context, src transport.Store, g *globalFlags) (string, error) {
+// original base is kept next to it), else tag + the profile's suffix.
+func defaultTargetFor(ctx context.Context, src transport.Store, opts wrap.Options) (string, error) {
 	out, err := wrap.IsOutput(ctx, src)
 	if err != nil {
 		return "", err
@@ -99,5 +131,23 @@ func defaultTargetFor(ctx context.Context, src transport.Store, g *globalFlags) 
 	if out {
 		return src.Ref().String(), nil
 	}
-	return defaultTarget(src.Ref())
+	return defaultTarget(src.Ref(), profileSuffix(ctx, opts))
+}
+
+// outputLabels are the config labels of the image st names (its first
+// platform's, for an index).
+func outputLabels(ctx context.Context, st transport.Store) (map[string]string, error) {
+	a, err := st.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pis, err := a.PlatformImages()
+	if err != nil || len(pis) == 0 {
+		return nil, err
+	}
+	cf, err := pis[0].Image.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	return cf.Config.Labels, nil
 }

@@ -17,7 +17,7 @@ func newUnwrapCmd(g *globalFlags) *cobra.Command {
 		Short: "Write back the exact original image a jbuild output was made from",
 		Long: `unwrap finds the base a jbuild output records (org.opencontainers.image.base.digest)
 next to the output, where wrap keeps it, or where base.name points, checks its
-digest and writes it to TARGET (default: the tag without "-jennifer").`,
+digest and writes it to TARGET (default: the tag without its agent's suffix, "-jennifer" for JENNIFER).`,
 		Example: `  jbuild unwrap registry.example.com/shop/api:1.2-jennifer          # -> ...api:1.2
   jbuild unwrap oci:./layout:app-1.0-jennifer -t oci:./layout:app-1.0-orig`,
 		Args: exactArgs(1, "one IMAGE"),
@@ -29,7 +29,11 @@ digest and writes it to TARGET (default: the tag without "-jennifer").`,
 				return err
 			}
 			if target == "" {
-				if target, err = defaultUnwrapTarget(src.Ref()); err != nil {
+				labels, err := outputLabels(ctx, src)
+				if err != nil {
+					return err
+				}
+				if target, err = defaultUnwrapTarget(src.Ref(), labels); err != nil {
 					return err
 				}
 			}
@@ -48,7 +52,7 @@ digest and writes it to TARGET (default: the tag without "-jennifer").`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: the tag without \"-jennifer\")")
+	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: the tag without its agent's suffix, \"-jennifer\" for JENNIFER)")
 	c.Flags().BoolVar(&force, "force", false, "replace a target that holds another image")
 	return c
 }

@@ -69,7 +69,7 @@ images: patch instead of editing the files.`,
 				return usageError{fmt.Errorf("%s: -f takes the images from the manifests; give no SOURCE (got %q)", c.CommandPath(), args)}
 			}
 			if target != "" || builder != "" {
-				return usageError{fmt.Errorf("%s -f: -t and --builder are not supported (each image's target is its tag + %q)", c.CommandPath(), targetSuffix)}
+				return usageError{fmt.Errorf("%s -f: -t and --builder are not supported (each image's target is its tag + the agent's suffix, %q for JENNIFER's)", c.CommandPath(), targetSuffix)}
 			}
 			if output != "text" {
 				return usageError{fmt.Errorf("%s -f: -o is not supported", c.CommandPath())}
@@ -91,7 +91,11 @@ images: patch instead of editing the files.`,
 			}
 			if builder != "" && !dryRun {
 				if target == "" {
-					if target, err = defaultTarget(src.Ref()); err != nil {
+					suffix := targetSuffix
+					if prof, err := loadProfile(pf.profile); err == nil && prof != nil {
+						suffix = prof.Suffix()
+					}
+					if target, err = defaultTarget(src.Ref(), suffix); err != nil {
 						return err
 					}
 				}
@@ -114,7 +118,7 @@ images: patch instead of editing the files.`,
 				return printPlan(cmd.OutOrStdout(), res, output)
 			}
 			if target == "" {
-				if target, err = defaultTargetFor(ctx, src, g); err != nil {
+				if target, err = defaultTargetFor(ctx, src, opts); err != nil {
 					return err
 				}
 			}
@@ -136,7 +140,7 @@ images: patch instead of editing the files.`,
 		},
 	}
 	pf.register(c.Flags())
-	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: source tag + \"-jennifer\")")
+	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: source tag + the agent's suffix: \"-jennifer\", or the profile's targetSuffix)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing (same as `jbuild plan`)")
 	c.Flags().BoolVar(&force, "force", false, "replace a target that is not jbuild's output of this source")
 	c.Flags().StringVar(&builder, "builder", "", "run the wrap on this BuildKit daemon (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock; default $BUILDKIT_HOST); it pulls the source and pushes the target itself")

@@ -47,7 +47,7 @@ func runWrapFiles(ctx context.Context, g *globalFlags, pf *planFlags, wf *wrapFi
 	}
 	w := &cliWrapper{g: g, stores: stores, opts: opts, uploads: &uploads{quiet: g.quiet}}
 	err = m.Wrap(ctx, w, wrapfiles.Options{
-		TargetSuffix: targetSuffix,
+		TargetSuffix: profileSuffix(ctx, opts),
 		DryRun:       dryRun,
 		Quiet:        g.quiet,
 		Stdout:       refsOut,

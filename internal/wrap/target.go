@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 )
 
@@ -121,4 +122,28 @@ func (t *targetRead) mayReplace(ctx context.Context, s *source, dst transport.St
 		return err
 	}
 	return fmt.Errorf("target %s already exists and is not jbuild's output of %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), s.baseName)
+}
+
+// sameProfile refuses, unless force, to write over a target that holds an
+// image monitored with another profile (an OpenTelemetry wrap onto the tag
+// a JENNIFER wrap made, or an agent swap in place): what monitors that
+// tag's containers would change without anyone asking for it.
+func (t *targetRead) sameProfile(ctx context.Context, dst transport.Store, profile string, force bool) error {
+	existing, err := t.wait(ctx)
+	if err != nil || existing == nil || force {
+		return err
+	}
+	pis, err := existing.PlatformImages()
+	if err != nil || len(pis) == 0 {
+		return err
+	}
+	cf, err := pis[0].Image.ConfigFile()
+	if err != nil {
+		return err
+	}
+	l := cf.Config.Labels
+	if prev := l[buildplan.LabelProfile]; l[buildplan.LabelVersion] != "" && prev != "" && prev != profile {
+		return fmt.Errorf("target %s holds an image monitored with profile %s (%s); this wrap uses %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), prev, l[buildplan.LabelAgent], profile)
+	}
+	return nil
 }

@@ -97,6 +97,11 @@ func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	if len(ps) > 0 {
+		if err := target.sameProfile(ctx, dst, ps[0].plan.Profile, opts.Force); err != nil {
+			return nil, err
+		}
+	}
 	for _, d := range dropped {
 		opts.notef("left out of the index: %s", d)
 	}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The default target's suffix comes from the agent's profile: JENNIFER's
+// wrap goes to TAG-jennifer, the OpenTelemetry example's to
+// TAG-opentelemetry, so one source wrapped with both keeps both; unwrap
+// strips the suffix of the image's own agent.
+func TestDefaultTargetSuffixFromProfile(t *testing.T) {
+	layout := sampleLayout(t)
+	src := "oci:" + layout + ":app-1.0"
+	otelDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(otelDir, "opentelemetry-javaagent.jar"), []byte("jar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join("..", "..", "templates", "profiles", "examples", "opentelemetry-java.yaml")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--agent", sampleAgentDir(t), "--server-address", "10.0.0.5"}, ":app-1.0-jennifer@"},
+		{[]string{"--profile", prof, "--agent", otelDir}, ":app-1.0-opentelemetry@"},
+	} {
+		r := jbuild(t, append([]string{"wrap", src, "-q"}, c.args...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, c.want) {
+			t.Errorf("wrap %q: exit %d, stdout %q, stderr %q; want a target %q", c.args, r.code, r.stdout, r.stderr, c.want)
+		}
+	}
+	r := jbuild(t, "unwrap", "oci:"+layout+":app-1.0-opentelemetry", "-t", "oci:"+layout+":back", "-q")
+	if r.code != 0 {
+		t.Fatalf("unwrap: %d %s", r.code, r.stderr)
+	}
+	// No -t: the OpenTelemetry output unwraps to app-1.0 (already there,
+	// the same image: nothing written).
+	r = jbuild(t, "unwrap", "oci:"+layout+":app-1.0-opentelemetry")
+	if r.code != 0 || !strings.Contains(r.stdout, ":app-1.0@") {
+		t.Errorf("unwrap without -t: exit %d, stdout %q, stderr %q; want the target app-1.0", r.code, r.stdout, r.stderr)
+	}
+}
