@@ -178,7 +178,10 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 			return nil, err
 		}
 	}
-	srv := serve(ln)
+	// An agent may take its time to speak after connecting (a loaded
+	// machine, an agent that sends after its own start-up): what it sends
+	// is waited for within the run's own time, not a shorter one.
+	srv := serve(ln, time.Now().Add(opts.WaitFor))
 	defer srv.close()
 
 	spec := runSpec{Options: opts}
@@ -223,7 +226,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	wait(ctx, c, srv, res, opts)
 	res.Duration = time.Since(began)
 	if res.Connected {
-		res.FirstBytes = srv.firstBytes()
+		res.FirstBytes = srv.firstBytes(ctx)
 	}
 	return res, ctx.Err()
 }
@@ -332,9 +335,11 @@ func Port(ln net.Listener) int {
 	return n
 }
 
-// server accepts agent connections and keeps what the first one sent.
+// server accepts agent connections and keeps what the first one sent,
+// read until a newline, 4 KiB, the connection's end or deadline.
 type server struct {
 	ln        net.Listener
+	deadline  time.Time
 	connected chan struct{} // closed at the first connection
 	once      sync.Once
 	mu        sync.Mutex
@@ -343,8 +348,8 @@ type server struct {
 	wg        sync.WaitGroup
 }
 
-func serve(ln net.Listener) *server {
-	s := &server{ln: ln, connected: make(chan struct{}), firstDone: make(chan struct{})}
+func serve(ln net.Listener, deadline time.Time) *server {
+	s := &server{ln: ln, deadline: deadline, connected: make(chan struct{}), firstDone: make(chan struct{})}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -363,7 +368,7 @@ func serve(ln net.Listener) *server {
 					return
 				}
 				defer close(s.firstDone)
-				conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+				conn.SetReadDeadline(s.deadline)
 				buf := make([]byte, 0, 4096)
 				tmp := make([]byte, 4096)
 				for len(buf) < cap(buf) {
@@ -382,11 +387,15 @@ func serve(ln net.Listener) *server {
 	return s
 }
 
-// firstBytes waits (bounded) for the first connection to be read.
-func (s *server) firstBytes() []byte {
+// firstBytes waits for the first connection to be read, until the
+// server's deadline at the latest.
+func (s *server) firstBytes(ctx context.Context) []byte {
+	t := time.NewTimer(time.Until(s.deadline))
+	defer t.Stop()
 	select {
 	case <-s.firstDone:
-	case <-time.After(3 * time.Second):
+	case <-t.C:
+	case <-ctx.Done():
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
