@@ -42,7 +42,13 @@ func Image(ctx context.Context, name string, img v1.Image, base Base) (*Report, 
 		r.add("jbuild labels", false, "missing %s: not a jbuild output (wrap it first)", strings.Join(missing, ", "))
 		return r, nil
 	}
-	r.add("jbuild labels", true, "profile %s, runtime %s, agent %s %s, jbuild %s", labels[buildplan.LabelProfile], labels[buildplan.LabelRuntime], labels[buildplan.LabelAgent], labels[buildplan.LabelAgentVersion], labels[buildplan.LabelVersion])
+	agent := labels[buildplan.LabelAgent]
+	if v := labels[buildplan.LabelAgentVersion]; v != "" {
+		agent += " " + v
+	} else {
+		agent += " (version unknown)"
+	}
+	r.add("jbuild labels", true, "profile %s, runtime %s, agent %s, jbuild %s", labels[buildplan.LabelProfile], labels[buildplan.LabelRuntime], agent, labels[buildplan.LabelVersion])
 	prof, err := templates.Lookup(labels[buildplan.LabelProfile])
 	if err != nil {
 		r.skip("agent files", "profile %s is not built in (a user profile?): %v", labels[buildplan.LabelProfile], err)
