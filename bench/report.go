@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -56,7 +57,7 @@ func (b *bench) report(w io.Writer) {
 	fmt.Fprintf(w, "CI build (e): a %d MB base (rootfs + 4 RUN layers, USER app) + a new %d MB layer per run (history: COPY ... /app/app.jar)\n\n", o.bigMB, o.appMB)
 
 	if o.wants(gMany) {
-		fmt.Fprintf(w, "many (m): %d images shop/svc-NN:1, each the CI base + its own %d MB app layer; wrap -f runs min(4, CPUs) at once\n", o.manyN, o.manyAppMB)
+		fmt.Fprintf(w, "many (m): %d images shop/svc-NN:1, each the CI base + its own %d MB app layer; wrap -f runs min(4, CPUs) at once: %d here\n", o.manyN, o.manyAppMB, min(4, runtime.GOMAXPROCS(0)))
 	}
 	if b.ctrd.server != "" {
 		fmt.Fprintf(w, "daemons: %s (testenv, overlay2/overlayfs)\n", b.ctrd.server)
