@@ -28,6 +28,9 @@
 //
 // containerd and docker-daemon come from a dockerd testenv starts (root,
 // Debian's docker.io); without one their figures are n/a with the reason.
+// At -mem-mb 2048 the memory group needs about 4 GB of memory in the bench
+// process while it builds the image and about 20 GB of disk under the
+// temporary directory (the image in every store, and the outputs).
 //
 // The frontend section (frontend.go) builds one sample Dockerfile on the
 // pinned buildkitd with the jbuild frontend and BuildKit's own as `# syntax=`
