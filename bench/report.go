@@ -68,6 +68,7 @@ func (b *bench) report(w io.Writer) {
 	if o.needBig() || o.wants(gCI) || o.wants(gMany) {
 		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\tclient CPU\t")
 	}
+	var notes []string // why a figure is n/a
 	for _, e := range order {
 		k := e.key
 		if !b.shows(e.group, k) {
@@ -85,11 +86,10 @@ func (b *bench) report(w io.Writer) {
 		}
 		ds := b.times[k]
 		if len(ds) == 0 {
-			why := ""
 			if k == sContainerd && b.ctrd.skipped != "" {
-				why = " (" + firstLine(b.ctrd.skipped) + ")"
+				notes = append(notes, fmt.Sprintf("%s n/a: %s", k, firstLine(b.ctrd.skipped)))
 			}
-			fmt.Fprintf(tw, "%s\t%s\tn/a%s\t\t\t\t\n", k, label, why)
+			fmt.Fprintf(tw, "%s\t%s\tn/a\t\t\t\t\n", k, label)
 			continue
 		}
 		cpu := "—"
@@ -108,6 +108,9 @@ func (b *bench) report(w io.Writer) {
 		}
 	}
 	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -154,9 +157,11 @@ func (b *bench) report(w io.Writer) {
 		if len(b.mem) == 0 {
 			fmt.Fprintf(tw, "all\tn/a\t\t<= 100 MB\tn/a\t\n")
 		}
+		var notes []string
 		for _, m := range b.mem {
 			if m.err != "" {
-				fmt.Fprintf(tw, "%s\tn/a (%s)\t\t<= 100 MB\tn/a\t\n", m.store, firstLine(m.err))
+				fmt.Fprintf(tw, "%s\tn/a\t\t<= 100 MB\tn/a\t\n", m.store)
+				notes = append(notes, fmt.Sprintf("%s n/a: %s", m.store, firstLine(m.err)))
 				continue
 			}
 			result := "PASS"
@@ -166,6 +171,9 @@ func (b *bench) report(w io.Writer) {
 			fmt.Fprintf(tw, "%s\t%.1f MB\t%s\t<= 100 MB\t%s\t\n", m.store, float64(m.rss)/(1<<20), secs(m.d), result)
 		}
 		tw.Flush()
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
 	}
 }
 

@@ -49,9 +49,10 @@ func TestReportTargets(t *testing.T) {
 	for _, want := range []string{
 		"the raise: wrap, new agent / bare upload of its layer (a/u)  1.50x  <= 1.50x  PASS",
 		"many images: wrap -f N / wrap -f 1 (mN/m1)                   4.50x  <= 4.00x  MISS",
-		"n/a (starting dockerd: not root)",
+		"k n/a: starting dockerd: not root\n",
 		"registry    50.0 MB",
-		"containerd  n/a (no daemon)",
+		"containerd  n/a",
+		"containerd n/a: no daemon\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)
