@@ -130,7 +130,7 @@ func (b *bench) memory() error {
 		{name: "containerd", args: []string{"containerd:bench-mem:1", "-t", "containerd:bench-mem:1-jennifer",
 			"--containerd-address", b.ctrd.addr, "--containerd-namespace", ctrdNS},
 			prep: daemon(func() error { return ctrdImport(b.ctrd.addr, ctrdRef, ociTar) })},
-		{name: "docker-daemon (as today)", args: []string{"docker-daemon:" + tag, "-t", "docker-daemon:" + tag + "-jennifer"},
+		{name: "docker-daemon", args: []string{"docker-daemon:" + tag, "-t", "docker-daemon:" + tag + "-jennifer"},
 			env:  []string{"DOCKER_HOST=" + b.ctrd.dockerHost},
 			prep: daemon(func() error { return dockerLoad(b.ctrd.dockerHost, dockerTar) })},
 	}

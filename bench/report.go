@@ -151,7 +151,7 @@ func (b *bench) report(w io.Writer) {
 	tw.Flush()
 
 	if o.wants(gMemory) && b.haveJbuild {
-		fmt.Fprintf(w, "\nmemory: one wrap of a %d MB image (USER app by name, every layer read), cold cache, peak RSS of jbuild (/usr/bin/time)\n", max(1, o.memMB/256)*256)
+		fmt.Fprintf(w, "\nmemory: one wrap of a %d MB image (USER app by name, in the bottom layer), cold cache, peak RSS of jbuild (/usr/bin/time)\n", max(1, o.memMB/256)*256)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "store\tpeak RSS\twall\tlimit\tresult\t")
 		if len(b.mem) == 0 {
