@@ -89,7 +89,7 @@ func ImportContainerd(t testing.TB, addr, ns, ref string, img v1.Image) {
 		t.Fatal(err)
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarDir(dir, pw)) }()
+	go func() { pw.CloseWithError(TarDir(dir, pw)) }()
 	defer pr.Close()
 	imgs, err := cli.Import(ctx, pr)
 	if err != nil {
@@ -103,8 +103,9 @@ func ImportContainerd(t testing.TB, addr, ns, ref string, img v1.Image) {
 	}
 }
 
-// tarDir writes the regular files below dir as a tar.
-func tarDir(dir string, w io.Writer) error {
+// TarDir writes the regular files below dir as a tar (an OCI layout as an
+// oci-archive, for `docker load` or containerd's import).
+func TarDir(dir string, w io.Writer) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
