@@ -18,10 +18,10 @@ import (
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/agent"
 	"github.com/jbuild-dev/jbuild/internal/agentlayer"
+	"github.com/jbuild-dev/jbuild/internal/testing/e2e"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
-	"github.com/jbuild-dev/jbuild/templates"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -38,27 +38,7 @@ func sampleAgentDir(t testing.TB) string {
 // pushAgentImage publishes the sample agent as `jbuild agent push` does.
 func pushAgentImage(t testing.TB, ref string) {
 	t.Helper()
-	ctx := context.Background()
-	src, err := agent.Open(ctx, sampleAgentDir(t), agent.Options{BundleRoot: []string{"agent.java"}, CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := src.Bundle(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prof, err := templates.Lookup("jennifer-java")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := wrap.AgentImage(prof, []wrap.PlatformBundle{{Bundle: b}}, agentlayer.Options{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := openStore(t, ref)
-	if err := st.Put(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	e2e.PushJavaAgentImage(t, sampleAgentDir(t), ref)
 }
 
 func openStore(t testing.TB, ref string) transport.Store {

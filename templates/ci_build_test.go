@@ -16,13 +16,9 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
-	"github.com/jbuild-dev/jbuild/internal/agent"
-	"github.com/jbuild-dev/jbuild/internal/agentlayer"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
 	"github.com/jbuild-dev/jbuild/internal/testing/e2e"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
-	"github.com/jbuild-dev/jbuild/internal/transport"
-	"github.com/jbuild-dev/jbuild/internal/wrap"
 	"github.com/jbuild-dev/jbuild/templates"
 )
 
@@ -340,37 +336,9 @@ func configFile(t *testing.T, img v1.Image, path string) string {
 // domain id) as `jbuild agent push` does.
 func pushTestAgent(t *testing.T, ref string) {
 	t.Helper()
-	ctx := context.Background()
 	dir, err := e2e.JavaAgent(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := agent.Open(ctx, dir, agent.Options{BundleRoot: []string{"agent.java"}, CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := src.Bundle(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prof, err := templates.Lookup("jennifer-java")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := wrap.AgentImage(prof, []wrap.PlatformBundle{{Bundle: b}}, agentlayer.Options{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := transport.Parse(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := transport.Open(r, transport.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Put(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	e2e.PushJavaAgentImage(t, dir, ref)
 }
