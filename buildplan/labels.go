@@ -1,5 +1,7 @@
 package buildplan
 
+import "encoding/json"
+
 // Labels jbuild writes into the monitored image's config. They let anyone
 // (and jbuild itself, for `unwrap` and agent upgrades) tell what was added
 // to which base without external bookkeeping.
@@ -35,7 +37,33 @@ const (
 	// LabelConfig is the absolute path of the agent config file the
 	// settings layer writes (Plan.ConfigFile), for `jbuild verify --run`.
 	LabelConfig = "io.jbuild.config"
+	// LabelProfileDoc is the profile the image was made with, as canonical
+	// JSON (ProfileDoc), so verify, the run check, `jbuild k8s` and
+	// upgrades know a user's profile without its file, and a built-in one
+	// as it was then.
+	LabelProfileDoc = "io.jbuild.profile-doc"
 )
+
+// ProfileDoc is the LabelProfileDoc value of prof: its JSON, without where
+// it was read from (a path on one machine).
+func ProfileDoc(prof *Profile) string {
+	c := *prof
+	c.Source = ""
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// ProfileFromLabels reads LabelProfileDoc; nil when the image has none.
+func ProfileFromLabels(labels map[string]string) (*Profile, error) {
+	doc := labels[LabelProfileDoc]
+	if doc == "" {
+		return nil, nil
+	}
+	return ParseProfile([]byte(doc), "the image's "+LabelProfileDoc+" label")
+}
 
 // planLabels computes the labels of a plan; empty values are left out
 // rather than written as empty strings.
@@ -58,6 +86,7 @@ func planLabels(img Image, prof *Profile, agent Agent, rt Runtime, opts Options)
 		LabelAgentDigest:  agent.Digest,
 		LabelRuntime:      string(rt),
 		LabelProfile:      prof.Name,
+		LabelProfileDoc:   ProfileDoc(prof),
 	}
 	out := map[string]string{}
 	for k, v := range all {

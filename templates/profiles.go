@@ -170,3 +170,14 @@ func matchBundle(ps []*buildplan.Profile, files []buildplan.AgentFile) (*buildpl
 	}
 	return best, true
 }
+
+// ForImage is the profile an image was made with: the one its labels
+// carry (buildplan.LabelProfileDoc), else the built-in one its
+// io.jbuild.profile label names (images made before the label).
+func ForImage(labels map[string]string) (*buildplan.Profile, error) {
+	p, err := buildplan.ProfileFromLabels(labels)
+	if err != nil || p != nil {
+		return p, err
+	}
+	return Lookup(labels[buildplan.LabelProfile])
+}

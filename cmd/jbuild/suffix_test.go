@@ -31,7 +31,13 @@ func TestDefaultTargetSuffixFromProfile(t *testing.T) {
 			t.Errorf("wrap %q: exit %d, stdout %q, stderr %q; want a target %q", c.args, r.code, r.stdout, r.stderr, c.want)
 		}
 	}
-	r := jbuild(t, "unwrap", "oci:"+layout+":app-1.0-opentelemetry", "-t", "oci:"+layout+":back", "-q")
+	// The output carries its profile: verify checks the agent's files
+	// without the profile file.
+	r := jbuild(t, "verify", "oci:"+layout+":app-1.0-opentelemetry")
+	if r.code != 0 || strings.Contains(r.stdout, "skip") || !strings.Contains(r.stdout, "agent files") {
+		t.Errorf("verify of the OpenTelemetry output: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = jbuild(t, "unwrap", "oci:"+layout+":app-1.0-opentelemetry", "-t", "oci:"+layout+":back", "-q")
 	if r.code != 0 {
 		t.Fatalf("unwrap: %d %s", r.code, r.stderr)
 	}

@@ -61,9 +61,10 @@ func Inspect(ctx context.Context, st transport.Store) (*Image, error) {
 		out.Labels = map[string]string{}
 	}
 	if name := out.ProfileName(); name != "" {
-		// A user profile (--profile FILE at wrap time) is not known here:
-		// the labels still give the volumes.
-		out.Profile, _ = templates.Lookup(name)
+		// The image's own profile, else the built-in one it names (an
+		// image made before io.jbuild.profile-doc by a user profile is
+		// not known here: its labels still give the volumes).
+		out.Profile, _ = templates.ForImage(out.Labels)
 	}
 	fsys := imagefs.New(img, ref, buildplan.ContentPaths())
 	out.Files = fsys

@@ -16,13 +16,14 @@ import (
 // fills with the server address or port (ARIES_SERVER_ADDRESS, ...), for
 // profiles configured through the environment. configContent is the
 // image's own file at the io.jbuild.config path; every other line of it is
-// kept. The profile is the embedded one named by io.jbuild.profile.
+// kept. The profile is the one the image carries (io.jbuild.profile-doc),
+// else the built-in one io.jbuild.profile names.
 func ServerOverride(labels map[string]string, configContent []byte, addr string, port int) (*ConfigOverride, []string, error) {
 	name := labels[buildplan.LabelProfile]
 	if name == "" {
 		return nil, nil, fmt.Errorf("runcheck: the image has no %s label: not made by jbuild", buildplan.LabelProfile)
 	}
-	prof, err := templates.Lookup(name)
+	prof, err := templates.ForImage(labels)
 	if err != nil {
 		return nil, nil, fmt.Errorf("runcheck: %w", err)
 	}

@@ -49,9 +49,9 @@ func Image(ctx context.Context, name string, img v1.Image, base Base) (*Report, 
 		agent += " (version unknown)"
 	}
 	r.add("jbuild labels", true, "profile %s, runtime %s, agent %s, jbuild %s", labels[buildplan.LabelProfile], labels[buildplan.LabelRuntime], agent, labels[buildplan.LabelVersion])
-	prof, err := templates.Lookup(labels[buildplan.LabelProfile])
+	prof, err := templates.ForImage(labels)
 	if err != nil {
-		r.skip("agent files", "profile %s is not built in (a user profile?): %v", labels[buildplan.LabelProfile], err)
+		r.skip("agent files", "profile %s is neither in the image's %s label (made by an older jbuild) nor built in: %v", labels[buildplan.LabelProfile], buildplan.LabelProfileDoc, err)
 		return r, nil
 	}
 
