@@ -302,7 +302,7 @@ func checkImage(t testing.TB, s builtSample, img v1.Image, labels map[string]str
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := verify.Image(context.Background(), s.Name, img, nil)
+	rep, err := verify.Image(context.Background(), s.Name, img, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

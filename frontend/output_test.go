@@ -64,7 +64,7 @@ func TestFrontendOutputUnwrapVerifyUpgrade(t *testing.T) {
 			}
 
 			// verify: every check runs and passes.
-			reports, err := verify.Store(ctx, openStore(t, out), transport.Options{})
+			reports, err := verify.Store(ctx, openStore(t, out), transport.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

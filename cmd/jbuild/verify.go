@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/runcheck"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/verify"
@@ -19,7 +20,7 @@ import (
 var errVerifyFailed = fmt.Errorf("verification failed")
 
 func newVerifyCmd(g *globalFlags) *cobra.Command {
-	var output, engine string
+	var output, engine, profile string
 	var run bool
 	var wait time.Duration
 	c := &cobra.Command{
@@ -43,7 +44,11 @@ a check fails.`,
 			if err != nil {
 				return err
 			}
-			reports, err := verify.Store(ctx, st, stores)
+			prof, err := loadProfile(profile)
+			if err != nil {
+				return usageError{fmt.Errorf("--profile: %w", err)}
+			}
+			reports, err := verify.Store(ctx, st, stores, prof)
 			if err != nil {
 				return err
 			}
@@ -58,7 +63,7 @@ a check fails.`,
 			if !run {
 				return nil
 			}
-			res, err := verifyRun(ctx, g, st, stores, engine, wait)
+			res, err := verifyRun(ctx, g, st, stores, engine, wait, prof)
 			if err != nil {
 				return err
 			}
@@ -74,12 +79,13 @@ a check fails.`,
 	c.Flags().BoolVar(&run, "run", false, "also run the image (read-only root, its own user, a writable mount per agent directory, host network) and wait for the agent to connect to a throw-away data server on 127.0.0.1")
 	c.Flags().StringVar(&engine, "engine", "", "where --run starts the image: docker or containerd (default: the image's own store; other images are loaded into Docker for the run)")
 	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long --run waits for the agent")
+	c.Flags().StringVar(&profile, "profile", "", "the agent's profile, a built-in name or a profile file (default: the one the image carries, else the built-in one it names)")
 	return c
 }
 
 // verifyRun runs the image in the engine that holds it, or loads it into
 // Docker under a temporary name for the run.
-func verifyRun(ctx context.Context, g *globalFlags, st transport.Store, stores transport.Options, engine string, wait time.Duration) (*runcheck.Result, error) {
+func verifyRun(ctx context.Context, g *globalFlags, st transport.Store, stores transport.Options, engine string, wait time.Duration, prof *buildplan.Profile) (*runcheck.Result, error) {
 	a, err := st.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -96,6 +102,7 @@ func verifyRun(ctx context.Context, g *globalFlags, st transport.Store, stores t
 		ContainerdAddress: stores.Containerd.Address,
 		Namespace:         stores.Containerd.Namespace,
 		Wait:              wait,
+		Profile:           prof,
 	}
 	switch {
 	case ref.Kind == transport.KindDockerDaemon && engine != runcheck.EngineContainerd:

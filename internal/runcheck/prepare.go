@@ -52,7 +52,13 @@ func Prepare(img v1.Image, opts *Options) error {
 			return err
 		}
 	}
-	ov, env, err := ServerOverride(labels, content, "127.0.0.1", Port(opts.Listener))
+	var ov *ConfigOverride
+	var env []string
+	if opts.Profile != nil {
+		ov, env, err = ProfileOverride(opts.Profile, labels[buildplan.LabelConfig], content, "127.0.0.1", Port(opts.Listener))
+	} else {
+		ov, env, err = ServerOverride(labels, content, "127.0.0.1", Port(opts.Listener))
+	}
 	if err != nil {
 		opts.Listener.Close()
 		return err

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
 )
 
 // Engines Run knows.
@@ -44,6 +46,9 @@ const DefaultNamespace = "k8s.io"
 type Options struct {
 	// Engine is EngineDocker or EngineContainerd.
 	Engine string
+	// Profile is the agent's profile for Prepare; nil: the one the image
+	// carries, else the built-in one it names (templates.ForImage).
+	Profile *buildplan.Profile
 	// DockerHost is the Docker daemon address ("unix:///var/run/docker.sock");
 	// empty means DOCKER_HOST or Docker's default.
 	DockerHost string

@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/runcheck"
 )
 
@@ -18,6 +19,9 @@ type RunOptions struct {
 	// Image is the name the engine knows the image by.
 	Image string
 	Wait  time.Duration
+	// Profile is the agent's profile (verify --profile); nil: the one the
+	// image carries or names.
+	Profile *buildplan.Profile
 }
 
 // Run starts the image the way a restricted pod runs it (its own non-root
@@ -26,6 +30,7 @@ type RunOptions struct {
 // data server on 127.0.0.1, and reports whether the agent connected.
 func Run(ctx context.Context, img v1.Image, o RunOptions) (*runcheck.Result, error) {
 	opts := runcheck.Options{
+		Profile:           o.Profile,
 		Engine:            o.Engine,
 		DockerHost:        o.DockerHost,
 		ContainerdAddress: o.ContainerdAddress,

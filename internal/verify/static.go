@@ -23,7 +23,11 @@ import (
 type Base func(ctx context.Context, name, digest string) (v1.Image, error)
 
 // Image verifies one platform image statically.
-func Image(ctx context.Context, name string, img v1.Image, base Base) (*Report, error) {
+//
+// prof is the agent's profile (verify --profile FILE, for an image made
+// before outputs carried theirs); nil: the one the image carries, else the
+// built-in one it names.
+func Image(ctx context.Context, name string, img v1.Image, base Base, prof *buildplan.Profile) (*Report, error) {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading config of %s: %w", name, err)
@@ -49,9 +53,11 @@ func Image(ctx context.Context, name string, img v1.Image, base Base) (*Report, 
 		agent += " (version unknown)"
 	}
 	r.add("jbuild labels", true, "profile %s, runtime %s, agent %s, jbuild %s", labels[buildplan.LabelProfile], labels[buildplan.LabelRuntime], agent, labels[buildplan.LabelVersion])
-	prof, err := templates.ForImage(labels)
+	if prof == nil {
+		prof, err = templates.ForImage(labels)
+	}
 	if err != nil {
-		r.skip("agent files", "profile %s is neither in the image's %s label (made by an older jbuild) nor built in: %v", labels[buildplan.LabelProfile], buildplan.LabelProfileDoc, err)
+		r.skip("agent files", "profile %s is neither in the image's %s label (made by an older jbuild) nor built in: %v (pass it with --profile FILE)", labels[buildplan.LabelProfile], buildplan.LabelProfileDoc, err)
 		return r, nil
 	}
 

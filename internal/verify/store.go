@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 )
@@ -15,7 +16,8 @@ import (
 // first, then where its name points) or, for an output whose base was
 // never stored (a Dockerfile build through the frontend), the base
 // rebuilt from it.
-func Store(ctx context.Context, st transport.Store, stores transport.Options) ([]*Report, error) {
+// prof is as for Image.
+func Store(ctx context.Context, st transport.Store, stores transport.Options, prof *buildplan.Profile) ([]*Report, error) {
 	a, err := st.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +49,7 @@ func Store(ctx context.Context, st transport.Store, stores transport.Options) ([
 	var out []*Report
 	for _, pi := range pis {
 		img = pi.Image
-		r, err := Image(ctx, st.Ref().String(), pi.Image, base)
+		r, err := Image(ctx, st.Ref().String(), pi.Image, base, prof)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,6 +19,7 @@ import (
 	"github.com/jbuild-dev/jbuild/internal/testing/sampleimage"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
+	"github.com/jbuild-dev/jbuild/templates"
 )
 
 // wrapped returns the sample Java image and its monitored variant, made by
@@ -68,7 +70,7 @@ func checks(r *Report) map[string]Check {
 
 func TestVerifyPassesOnAWrapOutput(t *testing.T) {
 	base, out := wrapped(t)
-	r, err := Image(context.Background(), "sample", out, baseFn(base))
+	r, err := Image(context.Background(), "sample", out, baseFn(base), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestVerifyPassesOnAWrapOutput(t *testing.T) {
 
 func TestVerifyRefusesAnUnwrappedImage(t *testing.T) {
 	base, _ := wrapped(t)
-	r, err := Image(context.Background(), "sample", base, nil)
+	r, err := Image(context.Background(), "sample", base, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestVerifyFindsEachBreakage(t *testing.T) {
 		c.Env = []string{"PATH=/usr/bin:/bin"}
 		c.Entrypoint = []string{"sh"}
 	})
-	r, err := Image(context.Background(), "tampered", bad, baseFn(base))
+	r, err := Image(context.Background(), "tampered", bad, baseFn(base), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,18 +166,56 @@ func TestVerifyFindsAChangedBaseFolder(t *testing.T) {
 	owned := tamper(t, base, []*tar.Header{{Name: "opt/jennifer/", Typeflag: tar.TypeDir, Mode: 0o700, Uid: 1000, Gid: 1000}}, func(*v1.Config) {})
 	// out was made from base, whose /opt/jennifer is root 0755: against a
 	// base that has it 0700 owned by 1000 it is a changed folder.
-	r, err := Image(context.Background(), "sample", out, baseFn(owned))
+	r, err := Image(context.Background(), "sample", out, baseFn(owned), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := checks(r)["base folders kept"]; c.OK || c.Skipped {
 		t.Errorf("base folders kept: %+v, want a failure naming /opt/jennifer", c)
 	}
-	r, err = Image(context.Background(), "sample", out, baseFn(base))
+	r, err = Image(context.Background(), "sample", out, baseFn(base), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := checks(r)["base folders kept"]; !c.OK {
 		t.Errorf("base folders kept on a fresh wrap: %+v", c)
+	}
+}
+
+// An output of a user's profile made before outputs carried their profile
+// (no io.jbuild.profile-doc) skips the agent's files, saying how to give
+// the profile; given it (verify --profile FILE), they are checked.
+func TestVerifyWithAProfileGiven(t *testing.T) {
+	base, out := wrapped(t)
+	cf, err := out.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	delete(cf.Config.Labels, buildplan.LabelProfileDoc)
+	cf.Config.Labels[buildplan.LabelProfile] = "my-java"
+	old, err := mutate.ConfigFile(out, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Image(context.Background(), "old", old, baseFn(base), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks(r)["agent files"]; !c.Skipped || !strings.Contains(c.Detail, "--profile FILE") {
+		t.Errorf("agent files without the profile: %+v, want skipped with how to give it", c)
+	}
+	prof, err := templates.Lookup("jennifer-java")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := *prof
+	mine.Name = "my-java"
+	r, err = Image(context.Background(), "old", old, baseFn(base), &mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := checks(r)["agent files"]; !ok || c.Skipped || !c.OK {
+		t.Errorf("agent files with the profile given: %+v (all: %+v)", c, r.Checks)
 	}
 }
