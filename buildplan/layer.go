@@ -286,6 +286,11 @@ func bundleVersion(vs *VersionSpec, agent Agent) string {
 				return m[1]
 			}
 		}
+		// A single-file agent installed under another name keeps its
+		// version in the name it was given as.
+		if m := re.FindStringSubmatch(path.Base(agent.Source)); m != nil && agent.Source != "" {
+			return m[1]
+		}
 		return ""
 	}
 	if agent.ReadFile == nil {

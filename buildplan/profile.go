@@ -47,6 +47,10 @@ type Profile struct {
 	// folder of this name, so bundle paths below are relative to the agent
 	// folder itself. Empty: the archive content is the bundle as is.
 	BundleRoot string `json:"bundleRoot,omitempty"`
+	// AgentFile, when set, says the agent is one file (a -javaagent jar as
+	// a registry serves it, with its version in the name): given as --agent,
+	// that file is installed under this name, which the env activates.
+	AgentFile string `json:"agentFile,omitempty"`
 	// BundleMarkers are bundle-relative paths whose presence identifies this
 	// agent ("jennifer.jar"); a bundle matches the profile when it has all of
 	// them. Used to pick a profile for a bundle given without --profile.
@@ -263,6 +267,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Agent == "" {
 		v.fail("agent", "must not be empty")
+	}
+	if p.AgentFile != "" && (path.Base(p.AgentFile) != p.AgentFile || p.AgentFile == "." || p.AgentFile == "..") {
+		v.fail("agentFile", "%q must be a file name (the agent file is installed at the top of installDir)", p.AgentFile)
 	}
 	if p.TargetSuffix != "" && !targetSuffix.MatchString(p.TargetSuffix) {
 		v.fail("targetSuffix", "%q must be \"-\" and up to 40 lowercase letters, digits, '.', '_' or '-' (it ends image tags)", p.TargetSuffix)

@@ -185,6 +185,9 @@ func openAgent(ctx context.Context, spec string, prof *buildplan.Profile, g *glo
 		MaxExpandedSize: maxSize,
 		MaxEntries:      g.agentMaxEntries,
 	}
+	if prof != nil {
+		opts.SingleFile = prof.AgentFile
+	}
 	if g.cacheDir != "" {
 		opts.CacheDir = g.cacheDir
 	}

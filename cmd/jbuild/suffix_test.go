@@ -48,3 +48,24 @@ func TestDefaultTargetSuffixFromProfile(t *testing.T) {
 		t.Errorf("unwrap without -t: exit %d, stdout %q, stderr %q; want the target app-1.0", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A single-file agent as its registry serves it (the version in its name)
+// is installed under the name the profile activates (agentFile), and the
+// version is read from the name it was given as: no renaming by hand.
+func TestSingleFileAgent(t *testing.T) {
+	src := "oci:" + sampleLayout(t) + ":app-1.0"
+	jar := filepath.Join(t.TempDir(), "opentelemetry-javaagent-2.33.1.jar")
+	if err := os.WriteFile(jar, []byte("PK\x03\x04 not really a jar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join("..", "..", "templates", "profiles", "examples", "opentelemetry-java.yaml")
+	r := jbuild(t, "plan", src, "--profile", prof, "--agent", jar, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("plan: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{`"path": "/opt/opentelemetry/opentelemetry-javaagent.jar"`, `"io.jbuild.agent.version": "2.33.1"`, `-javaagent:/opt/opentelemetry/opentelemetry-javaagent.jar`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the plan lacks %s:\n%s", want, r.stdout)
+		}
+	}
+}

@@ -18,7 +18,7 @@ const DefaultCacheMax = 2 << 30
 // cacheDirs are the agent cache's own folders. CacheDir may hold other
 // caches (the CLI keeps the layer cache in layers/ next to them), which
 // bound themselves.
-var cacheDirs = []string{"downloads", "agent-tars", "file-sums"}
+var cacheDirs = []string{"downloads", "agent-tars", "file-sums", singleFilesDir}
 
 // tempRE matches createTemp's names (os.CreateTemp puts digits for "*").
 var tempRE = regexp.MustCompile(`\.tmp-[0-9]+$`)

@@ -85,6 +85,11 @@ type Options struct {
 	// which is most of the cost of reading a large agent through BuildKit's
 	// gateway.
 	KnownDigest string
+	// SingleFile, when set, is the name a single-file agent is installed
+	// under (a profile's agentFile): an agent given as one regular file is
+	// that file, so named (openSingleFile), not an archive to unpack (a
+	// .jar is a zip too).
+	SingleFile string
 }
 
 const (
@@ -152,9 +157,12 @@ func Open(ctx context.Context, spec string, opts Options) (Source, error) {
 	}
 	if fi, err := os.Stat(spec); err == nil {
 		var b *Bundle
-		if fi.IsDir() {
+		switch {
+		case fi.IsDir():
 			b, err = openDir(ctx, spec, opts)
-		} else {
+		case opts.SingleFile != "":
+			b, err = openSingleFile(ctx, spec, opts.SingleFile, opts)
+		default:
 			b, err = openArchiveFile(ctx, spec, spec, opts)
 		}
 		if err != nil {
