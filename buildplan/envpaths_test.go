@@ -80,3 +80,36 @@ env:
 		t.Errorf("an unknown variable in a param: %v, want an OptionError", err)
 	}
 }
+
+// Markers may be patterns: an agent whose file carries its version
+// ("agent-2.33.1.jar") matches "agent*.jar"; a malformed pattern is a
+// profile error.
+func TestMarkerPatterns(t *testing.T) {
+	for _, c := range []struct {
+		marker, path string
+		want         bool
+	}{
+		{"jennifer.jar", "jennifer.jar", true},
+		{"lib", "lib/", true},
+		{"opentelemetry-javaagent*.jar", "opentelemetry-javaagent-2.33.1.jar", true},
+		{"opentelemetry-javaagent*.jar", "lib/opentelemetry-javaagent.jar", false},
+		{"jennifer.jar", "jennifer.jar.bak", false},
+	} {
+		if got := MarkerMatches(c.marker, c.path); got != c.want {
+			t.Errorf("MarkerMatches(%q, %q) = %v, want %v", c.marker, c.path, got, c.want)
+		}
+	}
+	prof, err := ParseProfile([]byte(minimalProfile+"bundleMarkers: [\"a-*.jar\"]\n"), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMarkers(prof, Agent{Source: "x", Files: []AgentFile{{Path: "a-1.2.jar", Mode: 0o644}}}); err != nil {
+		t.Errorf("a file matching the pattern: %v", err)
+	}
+	if err := CheckMarkers(prof, Agent{Source: "x", Files: []AgentFile{{Path: "b.jar", Mode: 0o644}}}); err == nil {
+		t.Error("no file matching the pattern passes")
+	}
+	if _, err := ParseProfile([]byte(minimalProfile+"bundleMarkers: [\"a[.jar\"]\n"), "p.yaml"); err == nil || !strings.Contains(err.Error(), "not a valid pattern") {
+		t.Errorf("a malformed pattern: %v", err)
+	}
+}

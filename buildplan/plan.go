@@ -411,8 +411,9 @@ func CheckMarkers(prof *Profile, agent Agent) error {
 	for _, m := range prof.BundleMarkers {
 		var f *AgentFile
 		for i := range agent.Files {
-			if p := agent.Files[i].Path; p == m || p == m+"/" { // folders end in "/"
+			if MarkerMatches(m, agent.Files[i].Path) {
 				f = &agent.Files[i]
+				break
 			}
 		}
 		if f == nil {

@@ -51,7 +51,8 @@ type Profile struct {
 	// a registry serves it, with its version in the name): given as --agent,
 	// that file is installed under this name, which the env activates.
 	AgentFile string `json:"agentFile,omitempty"`
-	// BundleMarkers are bundle-relative paths whose presence identifies this
+	// BundleMarkers are bundle-relative paths (or path.Match patterns,
+	// "opentelemetry-javaagent*.jar") whose presence identifies this
 	// agent ("jennifer.jar"); a bundle matches the profile when it has all of
 	// them. Used to pick a profile for a bundle given without --profile.
 	BundleMarkers []string `json:"bundleMarkers,omitempty"`
@@ -284,6 +285,9 @@ func (p *Profile) Validate() error {
 	}
 	for i, m := range p.BundleMarkers {
 		v.relPath(fmt.Sprintf("bundleMarkers[%d]", i), m)
+		if _, err := path.Match(m, ""); err != nil {
+			v.fail(fmt.Sprintf("bundleMarkers[%d]", i), "%q is not a valid pattern: %v", m, err)
+		}
 	}
 	for i, l := range p.Libc {
 		if l != LibcGlibc && l != LibcMusl {
@@ -591,4 +595,16 @@ func AgentSuffix(agent string) string {
 		return "-monitored"
 	}
 	return "-" + b.String()
+}
+
+// MarkerMatches reports whether the bundle path p (a folder's ending in
+// "/") is what the marker names: the path itself, or a match of it as a
+// path.Match pattern.
+func MarkerMatches(marker, p string) bool {
+	p = strings.TrimSuffix(p, "/")
+	if p == marker {
+		return true
+	}
+	ok, err := path.Match(marker, p)
+	return err == nil && ok
 }

@@ -138,9 +138,13 @@ func MatchBundle(files []buildplan.AgentFile) (*buildplan.Profile, bool) {
 }
 
 func matchBundle(ps []*buildplan.Profile, files []buildplan.AgentFile) (*buildplan.Profile, bool) {
-	have := make(map[string]bool, len(files))
-	for _, f := range files {
-		have[strings.TrimSuffix(f.Path, "/")] = true
+	has := func(marker string) bool {
+		for _, f := range files {
+			if buildplan.MarkerMatches(marker, f.Path) {
+				return true
+			}
+		}
+		return false
 	}
 	var best *buildplan.Profile
 	bestN, tie := 0, false
@@ -150,7 +154,7 @@ func matchBundle(ps []*buildplan.Profile, files []buildplan.AgentFile) (*buildpl
 		}
 		all := true
 		for _, m := range p.BundleMarkers {
-			if !have[m] {
+			if !has(m) {
 				all = false
 				break
 			}
