@@ -192,15 +192,7 @@ func (s *dockerStore) GetDigest(ctx context.Context, h v1.Hash) (*Artifact, erro
 // own atomicity). keep is ignored: the daemon has no untagged store by
 // manifest digest (see dockerStore).
 func (s *dockerStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
-	tag, ok := s.ref.Image.(name.Tag)
-	if !ok {
-		return fmt.Errorf("writing %s: a Docker daemon target needs a tag, not a digest: write docker-daemon:NAME:TAG", s.ref)
-	}
-	img, err := singleImage(a)
-	if err != nil {
-		return fmt.Errorf("writing %s: the Docker daemon holds single-platform images: %w", s.ref, err)
-	}
-	cli, err := s.client()
+	tag, img, cli, err := s.putTarget(a)
 	if err != nil {
 		return err
 	}
@@ -210,28 +202,55 @@ func (s *dockerStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) e
 		return fmt.Errorf("writing %s: %w", s.ref, err)
 	}
 	doing := fmt.Sprintf("loading %s into the Docker daemon", tag)
-	// The archive streams into the daemon as it is written; a failed
-	// write truncates it, and docker refuses a truncated archive before
-	// touching the tag.
+	werr, lerr := s.loadStream(ctx, cli, doing, func(w io.Writer) error { return tarball.Write(loadTag, img, w) })
+	if werr != nil {
+		return werr
+	}
+	if lerr != nil {
+		return s.dockerErr(doing, lerr)
+	}
+	return nil
+}
+
+// putTarget checks what Put is given for this daemon: a tag to write, one
+// image (a single-platform index gives its image), and the client.
+func (s *dockerStore) putTarget(a *Artifact) (name.Tag, v1.Image, *client.Client, error) {
+	tag, ok := s.ref.Image.(name.Tag)
+	if !ok {
+		return name.Tag{}, nil, nil, fmt.Errorf("writing %s: a Docker daemon target needs a tag, not a digest: write docker-daemon:NAME:TAG", s.ref)
+	}
+	img, err := singleImage(a)
+	if err != nil {
+		return name.Tag{}, nil, nil, fmt.Errorf("writing %s: the Docker daemon holds single-platform images: %w", s.ref, err)
+	}
+	cli, err := s.client()
+	if err != nil {
+		return name.Tag{}, nil, nil, err
+	}
+	return tag, img, cli, nil
+}
+
+// loadStream streams the archive write makes into `docker load` as it is
+// written; a failed write truncates it, and docker refuses a truncated
+// archive before touching the tag. writeErr is the writer's own failure
+// (wrapped with doing), loadErr the load's.
+func (s *dockerStore) loadStream(ctx context.Context, cli *client.Client, doing string, write func(io.Writer) error) (writeErr, loadErr error) {
 	pr, pw := io.Pipe()
 	written := make(chan error, 1)
 	go func() {
-		err := tarball.Write(loadTag, img, pw)
+		err := write(pw)
 		pw.CloseWithError(err)
 		written <- err
 	}()
-	err = s.load(ctx, cli, pr)
+	loadErr = s.load(ctx, cli, pr)
 	pr.CloseWithError(errLoadEnded) // unblocks the writer if docker stopped reading
 	// The writer fails on its own (a layer cannot be read), or because
 	// the reading side went away (errLoadEnded, io.ErrClosedPipe): then
 	// the load error says why.
 	if werr := <-written; werr != nil && !errors.Is(werr, errLoadEnded) && !errors.Is(werr, io.ErrClosedPipe) {
-		return fmt.Errorf("%s: writing the archive: %w", doing, werr)
+		return fmt.Errorf("%s: writing the archive: %w", doing, werr), loadErr
 	}
-	if err != nil {
-		return s.dockerErr(doing, err)
-	}
-	return nil
+	return nil, loadErr
 }
 
 var errLoadEnded = errors.New("docker load ended")

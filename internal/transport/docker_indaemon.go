@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -175,15 +174,7 @@ func (s *inDaemonStore) get(ctx context.Context, ref string) (*Artifact, error) 
 // holds (unwrap: the base) is tagged; any other is loaded with only its
 // layers that are not the daemon's own (those of an image read from it).
 func (s *inDaemonStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact) error {
-	tag, ok := s.ref.Image.(name.Tag)
-	if !ok {
-		return fmt.Errorf("writing %s: a Docker daemon target needs a tag, not a digest: write docker-daemon:NAME:TAG", s.ref)
-	}
-	img, err := singleImage(a)
-	if err != nil {
-		return fmt.Errorf("writing %s: the Docker daemon holds single-platform images: %w", s.ref, err)
-	}
-	cli, err := s.client()
+	tag, img, cli, err := s.putTarget(a)
 	if err != nil {
 		return err
 	}
@@ -200,20 +191,12 @@ func (s *inDaemonStore) Put(ctx context.Context, a *Artifact, keep ...*Artifact)
 		return fmt.Errorf("%s: %w", doing, err)
 	}
 	id := configID(rawCfg)
-	pr, pw := io.Pipe()
-	written := make(chan error, 1)
-	go func() {
-		err := writeThinArchive(pw, target, img, rawCfg, id)
-		pw.CloseWithError(err)
-		written <- err
-	}()
-	err = s.load(ctx, cli, pr)
-	pr.CloseWithError(errLoadEnded)
-	if werr := <-written; werr != nil && !errors.Is(werr, errLoadEnded) && !errors.Is(werr, io.ErrClosedPipe) {
-		return fmt.Errorf("%s: writing the archive: %w", doing, werr)
+	werr, lerr := s.loadStream(ctx, cli, doing, func(w io.Writer) error { return writeThinArchive(w, target, img, rawCfg, id) })
+	if werr != nil {
+		return werr
 	}
-	if err != nil {
-		return s.dockerErr(doing, fmt.Errorf("%w (the archive leaves out the layers of the image read from this daemon: check that it still holds that image with `docker image inspect`)", err))
+	if lerr != nil {
+		return s.dockerErr(doing, fmt.Errorf("%w (the archive leaves out the layers of the image read from this daemon: check that it still holds that image with `docker image inspect`)", lerr))
 	}
 	// docker load answers with the image ID it made; check the tag names it.
 	got, err := cli.ImageInspect(ctx, target)
