@@ -99,11 +99,12 @@ func defaultTarget(src transport.Ref, suffix string) (string, error) {
 	return t.String(), nil
 }
 
-// defaultUnwrapTarget strips the suffix of the output's agent (labels are
-// its config labels) from the tag.
+// defaultUnwrapTarget strips the suffix of the output's profile (the one
+// it carries, so a user profile's targetSuffix too) from the tag; labels
+// are its config labels.
 func defaultUnwrapTarget(src transport.Ref, labels map[string]string) (string, error) {
 	suffix := targetSuffix
-	if prof, err := templates.Lookup(labels[buildplan.LabelProfile]); err == nil {
+	if prof, err := templates.ForImage(labels); err == nil {
 		suffix = prof.Suffix()
 	} else if a := labels[buildplan.LabelAgent]; a != "" {
 		suffix = buildplan.AgentSuffix(a)

@@ -69,3 +69,29 @@ func TestSingleFileAgent(t *testing.T) {
 		}
 	}
 }
+
+// A user profile's own targetSuffix names the default target, and unwrap
+// reads it back from the profile the output carries.
+func TestUserProfileTargetSuffix(t *testing.T) {
+	layout := sampleLayout(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "opentelemetry-javaagent.jar"), []byte("jar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(filepath.Join("..", "..", "templates", "profiles", "examples", "opentelemetry-java.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join(t.TempDir(), "otel.yaml")
+	if err := os.WriteFile(prof, append(orig, []byte("targetSuffix: -otel\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := jbuild(t, "wrap", "oci:"+layout+":app-1.0", "-q", "--profile", prof, "--agent", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, ":app-1.0-otel@") {
+		t.Fatalf("wrap: exit %d, stdout %q, stderr %q; want the target app-1.0-otel", r.code, r.stdout, r.stderr)
+	}
+	r = jbuild(t, "unwrap", "oci:"+layout+":app-1.0-otel")
+	if r.code != 0 || !strings.Contains(r.stdout, ":app-1.0@") {
+		t.Errorf("unwrap without -t: exit %d, stdout %q, stderr %q; want the target app-1.0", r.code, r.stdout, r.stderr)
+	}
+}
