@@ -35,7 +35,8 @@ a check fails.`,
 		Example: `  jbuild verify registry.example.com/shop/api:1.2-jennifer
   jbuild verify oci:./layout:app-1.0-jennifer -o json
   jbuild verify docker-daemon:shop/api:1.2-jennifer --run
-  jbuild verify containerd:registry.example.com/shop/api:1.2-jennifer --run --wait 1m`,
+  jbuild verify containerd:registry.example.com/shop/api:1.2-jennifer --run --wait 1m
+  jbuild verify registry.example.com/shop/api:1.2-opentelemetry --profile ./opentelemetry-java.yaml`,
 		Args: exactArgs(1, "one IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
