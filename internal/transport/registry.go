@@ -167,6 +167,10 @@ func (s *registryStore) pendingBlobs() []v1.Hash {
 }
 
 func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
+	if opts.Transport == nil {
+		opts.Transport = defaultBase()
+	}
+	opts.Transport = rememberPlainHTTP(opts.Transport)
 	rec, base := newRecorder(opts)
 	return &registryStore{ref: ref, opts: opts, rec: rec, base: base}
 }
