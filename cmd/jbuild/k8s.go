@@ -34,11 +34,16 @@ The pod gets the pod name and namespace through the downward API where the image
 lists them, never a variable the image sets.
 
 The image config (labels, USER, EXPOSE) is read from the registry; with --offline give
---profile and --user instead. --platform adds what differs on AKS, EKS, GKE and GKE
-Autopilot (registry naming checks, Autopilot's resource rules).`,
+--profile and --user instead. --cluster adds what differs on AKS, EKS, GKE and GKE
+Autopilot (registry naming checks, Autopilot's resource rules). --pin names the image
+as REPO:TAG@sha256:... (the tag kept for readers, the digest for the kubelet).
+
+Renamed flags (the old names still work, with a note): --platform is now --cluster
+(--platform is the image's os/arch in wrap and plan), -o/--output FILE is now
+--output-file FILE (-o is the output format in plan, verify and lint).`,
 		Example: `  jbuild k8s registry.example.com/shop/api:1.2-jennifer > api.yaml
-  jbuild k8s myacr.azurecr.io/shop/api:1.2-jennifer --platform aks --pin -o api.yaml
-  jbuild k8s europe-west1-docker.pkg.dev/proj/shop/api:1.2-jennifer --platform gke-autopilot --min 2 --max 10
+  jbuild k8s myacr.azurecr.io/shop/api:1.2-jennifer --cluster aks --pin --output-file api.yaml
+  jbuild k8s europe-west1-docker.pkg.dev/proj/shop/api:1.2-jennifer --cluster gke-autopilot --min 2 --max 10
   jbuild k8s registry.example.com/shop/api:1.2-jennifer --offline --profile jennifer-java --user 1000:1000 --port 8080`,
 		Args: exactArgs(1, "one IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,8 +73,10 @@ Autopilot (registry naming checks, Autopilot's resource rules).`,
 					return usageError{err}
 				}
 				img = k8s.Offline(args[0], p, o.UID, o.GID)
-				if !strings.HasSuffix(ref.TagName(), "-jennifer") && !g.quiet {
-					fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was not read (--offline): make sure it is the monitored variant (jbuild wrap's output)\n", args[0])
+				// Said whatever the tag: images built with the frontend
+				// keep their own tag, and only the labels tell.
+				if !g.quiet {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was not read (--offline): make sure it is the monitored variant (jbuild wrap's output, or built with the jbuild frontend)\n", args[0])
 				}
 			} else {
 				if prof != "" {
@@ -158,11 +165,17 @@ Autopilot (registry naming checks, Autopilot's resource rules).`,
 	f.StringVar(&o.Resources.CPULimit, "cpu-limit", "", "container CPU limit (default: none; on gke-autopilot the request)")
 	f.StringVar(&o.Resources.MemoryLimit, "memory-limit", "", "container memory limit (default: the memory request; none: no limit)")
 	f.StringVar(&o.Resources.VolumeSize, "volume-size", k8s.DefaultVolumeSize, "sizeLimit of each emptyDir the agent writes to")
-	f.StringVar(&platform, "platform", "generic", "cluster: aks, eks, gke, gke-autopilot or generic")
+	f.StringVar(&platform, "cluster", "generic", "cluster kind: aks, eks, gke, gke-autopilot or generic")
+	// Old name, kept so scripts keep working: pflag prints the
+	// deprecation note when it is used and hides it from --help.
+	f.StringVar(&platform, "platform", "generic", "cluster kind (renamed --cluster)")
+	f.MarkDeprecated("platform", "use --cluster (--platform is the image's os/arch in wrap and plan)")
 	f.BoolVar(&pin, "pin", false, "name the image by digest (read from the registry)")
 	f.BoolVar(&offline, "offline", false, "do not read the image; take --profile and --user instead")
 	f.StringVar(&prof, "profile", "", "with --offline: the profile the image was wrapped with (built-in name or file)")
 	f.StringVar(&user, "user", "", "numeric UID[:GID] to run as (default: the image's USER; required with --offline)")
-	f.StringVarP(&output, "output", "o", "", "write the manifests to this file (default: stdout)")
+	f.StringVar(&output, "output-file", "", "write the manifests to this file (default: stdout)")
+	f.StringVarP(&output, "output", "o", "", "write the manifests to this file (renamed --output-file)")
+	f.MarkDeprecated("output", "use --output-file FILE (-o is the output format in plan, verify and lint)")
 	return c
 }

@@ -13,34 +13,24 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/spf13/cobra"
+
+	"github.com/jbuild-dev/jbuild/internal/k8s/psatest"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
-// readmeExamples are the command lines of a README section that start
-// with prefix.
-func readmeExamples(t *testing.T, heading, prefix string) [][]string {
+// exampleLines are the command lines of a command's --help examples that
+// start with prefix (comments and continuation lines left out).
+func exampleLines(t *testing.T, c *cobra.Command, prefix string) [][]string {
 	t.Helper()
-	data, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(data)
-	i := strings.Index(s, heading)
-	if i < 0 {
-		t.Fatalf("README has no %q section", heading)
-	}
-	s = s[i+len(heading):]
-	if j := strings.Index(s, "\n### "); j >= 0 {
-		s = s[:j]
-	}
 	var out [][]string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, prefix) {
+	for _, l := range strings.Split(c.Example, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, prefix) {
 			out = append(out, strings.Fields(l))
 		}
 	}
 	if len(out) == 0 {
-		t.Fatalf("no %q lines in README section %q", prefix, heading)
+		t.Fatalf("no %q lines in the examples of %s", prefix, c.Name())
 	}
 	return out
 }
@@ -82,7 +72,8 @@ func strictManifests(t *testing.T, data string) (*appsv1.Deployment, *corev1.Ser
 	return dep, svc, hpa
 }
 
-// Every `jbuild k8s` line of the README, run against a wrapped image in the
+// Every `jbuild k8s` line of `jbuild k8s --help` (and so of
+// docs/cli/jbuild_k8s.md), run against a wrapped image in the
 // loopback registry (the image name swapped for it; --offline lines as
 // written): exit 0, and manifests that decode strictly and keep the
 // restricted fields.
@@ -98,7 +89,7 @@ func TestK8sReadmeExamples(t *testing.T) {
 	if r := jbuild(t, "wrap", reg+"/shop/api:1.2", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5", "-q"); r.code != 0 {
 		t.Fatalf("wrap: exit %d: %s", r.code, r.stderr)
 	}
-	for _, line := range readmeExamples(t, "### `jbuild k8s IMAGE`", "jbuild k8s ") {
+	for _, line := range exampleLines(t, newK8sCmd(&globalFlags{}), "jbuild k8s ") {
 		t.Run(strings.Join(line[2:], " "), func(t *testing.T) {
 			args := append([]string(nil), line[1:]...)
 			offline := false
@@ -107,7 +98,7 @@ func TestK8sReadmeExamples(t *testing.T) {
 				switch args[i] {
 				case "--offline":
 					offline = true
-				case "-o":
+				case "-o", "--output-file":
 					out = filepath.Join(t.TempDir(), "out.yaml")
 					args[i+1] = out
 				case ">":
@@ -137,14 +128,20 @@ func TestK8sReadmeExamples(t *testing.T) {
 				pod.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 				t.Errorf("pod security %+v / %+v", pod.SecurityContext, c.SecurityContext)
 			}
-			if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != "/opt/jennifer/agent.java/logs" || pod.Volumes[0].EmptyDir == nil {
-				t.Errorf("mounts %+v: want an emptyDir at the Java agent's logs", c.VolumeMounts)
+			if len(c.VolumeMounts) != 2 || c.VolumeMounts[0].MountPath != "/tmp" || c.VolumeMounts[1].MountPath != "/opt/jennifer/agent.java/logs" || pod.Volumes[0].EmptyDir == nil || pod.Volumes[1].EmptyDir == nil {
+				t.Errorf("mounts %+v: want emptyDirs at /tmp and the Java agent's logs", c.VolumeMounts)
+			}
+			if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+				t.Errorf("automountServiceAccountToken %v, want false", pod.AutomountServiceAccountToken)
+			}
+			if err := psatest.Restricted(dep.Spec.Template); err != nil {
+				t.Error(err)
 			}
 			if svc.Spec.Ports[0].Port != 8080 || hpa.Spec.MaxReplicas < *hpa.Spec.MinReplicas {
 				t.Errorf("service %+v hpa %+v", svc.Spec.Ports, hpa.Spec)
 			}
-			if strings.Contains(strings.Join(args, " "), "--pin") && !strings.Contains(c.Image, "@sha256:") {
-				t.Errorf("--pin: image %s", c.Image)
+			if strings.Contains(strings.Join(args, " "), "--pin") && !strings.HasPrefix(c.Image, image+"@sha256:") {
+				t.Errorf("--pin: image %s, want %s@sha256:... (the tag kept)", c.Image, image)
 			}
 			// What jbuild k8s renders lints clean.
 			f := filepath.Join(t.TempDir(), "rendered.yaml")
@@ -185,12 +182,50 @@ func TestLintCLI(t *testing.T) {
 		{"k8s", "oci:./x:1"},
 		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java"},
 		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "app", "--port", "80"},
-		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "1000", "--port", "80", "--platform", "openshift"},
+		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "1000", "--port", "80", "--cluster", "openshift"},
 		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "1000", "--port", "80", "--pin"},
-		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "1000", "--port", "80", "--platform", "gke-autopilot", "--cpu-limit", "2"},
+		{"k8s", "reg.example/a:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "1000", "--port", "80", "--cluster", "gke-autopilot", "--cpu-limit", "2"},
 	} {
 		if r := jbuild(t, args...); r.code != 2 {
 			t.Errorf("jbuild %s: exit %d, want 2 (usage): %s", strings.Join(args, " "), r.code, r.stderr)
 		}
+	}
+}
+
+// The renamed k8s flags: --cluster and --output-file, and the old
+// --platform and -o still working with a note that names the new flag.
+func TestK8sRenamedFlags(t *testing.T) {
+	base := []string{"k8s", "reg.example/shop/api:1-jennifer", "--offline", "--profile", "jennifer-java", "--user", "1000", "--port", "8080"}
+	newF := filepath.Join(t.TempDir(), "new.yaml")
+	r := jbuild(t, append(base, "--cluster", "aks", "--output-file", newF)...)
+	if r.code != 0 || strings.Contains(r.stderr, "deprecated") {
+		t.Fatalf("--cluster --output-file: exit %d: %s", r.code, r.stderr)
+	}
+	want, err := os.ReadFile(newF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.stderr, "azurecr.io") {
+		t.Errorf("--cluster aks: no AKS registry warning in %q", r.stderr)
+	}
+	oldF := filepath.Join(t.TempDir(), "old.yaml")
+	r = jbuild(t, append(base, "--platform", "aks", "-o", oldF)...)
+	if r.code != 0 {
+		t.Fatalf("--platform -o: exit %d: %s", r.code, r.stderr)
+	}
+	for _, n := range []string{"use --cluster", "use --output-file"} {
+		if !strings.Contains(r.stderr, n) {
+			t.Errorf("old flag names: no %q note in %q", n, r.stderr)
+		}
+	}
+	got, err := os.ReadFile(oldF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("the old flag names render differently:\n%s\nvs\n%s", got, want)
+	}
+	if r := jbuild(t, "k8s", "--help"); strings.Contains(r.stdout, "--platform") && !strings.Contains(r.stdout, "--platform is now --cluster") {
+		t.Errorf("k8s --help lists --platform as a flag:\n%s", r.stdout)
 	}
 }

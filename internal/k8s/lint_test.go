@@ -257,3 +257,48 @@ func TestJudgeCommand(t *testing.T) {
 		}
 	}
 }
+
+// An image built with the frontend keeps its own tag (no -jennifer): lint
+// tells it by its labels when it can read it, and does not guess from the
+// name when it only has the manifest (offline).
+func TestLintByLabelsNotName(t *testing.T) {
+	manifest := func(image string) []Workload {
+		doc := "kind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true, runAsUser: 1000}\n  containers:\n  - name: app\n    image: " + image +
+			"\n    securityContext: {readOnlyRootFilesystem: true}\n    volumeMounts: [{name: logs, mountPath: /opt/jennifer/agent.java/logs}]\n  volumes: [{name: logs, emptyDir: {}}]\n"
+		ws, err := ReadWorkloads("p.yaml", strings.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ws
+	}
+	imgs := lintImages(t)
+	built := *imgs["reg.example/shop/java:1-jennifer"]
+	built.Ref = "reg.example/shop/java:2" // what `docker buildx build` with the frontend tags
+	imgs[built.Ref] = &built
+	all, _ := templates.Profiles()
+	for _, tt := range []struct {
+		name, image string
+		o           LintOptions
+		rules       []string
+	}{
+		{"reachable, monitored, own tag", built.Ref, LintOptions{Lookup: fakeLookup(imgs), Profiles: all}, nil},
+		{"reachable, plain, -jennifer tag", "reg.example/shop/fake:1-jennifer", LintOptions{Lookup: fakeLookup(map[string]*Image{
+			"reg.example/shop/fake:1-jennifer": {Ref: "reg.example/shop/fake:1-jennifer", Reachable: true, Labels: map[string]string{}, UID: i64(1000)},
+		}), Profiles: all}, []string{RuleNotMonitored}},
+		{"offline, own tag", "reg.example/shop/java:2", LintOptions{Profile: profile(t, "jennifer-java")}, nil},
+		{"offline, no profile, own tag", "reg.example/shop/java:2", LintOptions{Profiles: all}, nil},
+	} {
+		r := Lint(context.Background(), manifest(tt.image), tt.o)
+		var rules []string
+		for _, f := range r.Findings {
+			if f.Rule == RuleNotMonitored || f.Rule == RuleUnreadable {
+				rules = append(rules, f.Rule)
+			}
+		}
+		if strings.Join(rules, ",") != strings.Join(tt.rules, ",") {
+			var b strings.Builder
+			r.WriteText(&b)
+			t.Errorf("%s: image findings %v, want %v:\n%s", tt.name, rules, tt.rules, b.String())
+		}
+	}
+}

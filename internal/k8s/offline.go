@@ -56,14 +56,14 @@ func DefaultName(repository string) string {
 }
 
 // Pinned writes ref by digest, keeping the user's spelling of the
-// repository: "reg.example.com/shop/api:1.2-jennifer" + digest ->
-// "reg.example.com/shop/api@sha256:...".
+// repository and the tag, so a reader still sees which version it is:
+// "reg.example.com/shop/api:1.2-jennifer" + digest ->
+// "reg.example.com/shop/api:1.2-jennifer@sha256:..." (kubelet, containerd
+// and Docker pull by the digest and ignore the tag). A digest already in
+// ref is replaced.
 func Pinned(ref, digest string) string {
-	repo := ref
-	if i := strings.Index(repo, "@"); i >= 0 {
-		repo = repo[:i]
-	} else if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo = repo[:i]
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
 	}
-	return repo + "@" + digest
+	return ref + "@" + digest
 }

@@ -22,10 +22,10 @@ const (
 	PlatformGKEAutopilot Platform = "gke-autopilot"
 )
 
-// Platforms lists the accepted --platform values.
+// Platforms lists the accepted --cluster values (jbuild k8s).
 var Platforms = []Platform{PlatformGeneric, PlatformAKS, PlatformEKS, PlatformGKE, PlatformGKEAutopilot}
 
-// ParsePlatform reads a --platform value ("" is generic).
+// ParsePlatform reads a --cluster value ("" is generic).
 func ParsePlatform(s string) (Platform, error) {
 	if s == "" {
 		return PlatformGeneric, nil
@@ -35,7 +35,7 @@ func ParsePlatform(s string) (Platform, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("--platform %q: use aks, eks, gke, gke-autopilot or generic", s)
+	return "", fmt.Errorf("--cluster %q: use aks, eks, gke, gke-autopilot or generic", s)
 }
 
 var (

@@ -92,7 +92,9 @@ func TestRegistryRenderAndLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRestricted(t, decodeStrict(t, data), img, o)
+	d := decodeStrict(t, data)
+	checkRestricted(t, d, img, o)
+	checkPodSecurity(t, d.dep.Spec.Template)
 
 	all, err := templates.Profiles()
 	if err != nil {

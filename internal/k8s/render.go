@@ -76,7 +76,7 @@ func Render(img *Image, o Options) (*Manifests, error) {
 		return metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: copyMap(labels)}
 	}
 
-	vols, mounts, storage, err := emptyDirs(img.Volumes(), o.Resources.VolumeSize)
+	vols, mounts, storage, err := emptyDirs(writableDirs(img), o.Resources.VolumeSize)
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +107,11 @@ func Render(img *Image, o Options) (*Manifests, error) {
 		},
 	}
 	pod := corev1.PodSpec{
-		Containers: []corev1.Container{c},
-		Volumes:    vols,
+		// The application needs no Kubernetes API access; no token is
+		// mounted for it to leak (as the examples' manifests).
+		AutomountServiceAccountToken: ptr(false),
+		Containers:                   []corev1.Container{c},
+		Volumes:                      vols,
 		SecurityContext: &corev1.PodSecurityContext{
 			RunAsNonRoot: ptr(true),
 			RunAsUser:    ptr(*uid),
@@ -204,6 +207,24 @@ func resources(o Options, storage resource.Quantity) (corev1.ResourceRequirement
 		out.Limits = lim
 	}
 	return out, nil
+}
+
+// TmpDir is the directory every rendered pod gets an emptyDir at: with a
+// read-only root filesystem, runtimes and libraries that write temporary
+// files (the JVM's hsperfdata, Python's tempfile, .NET's diagnostics
+// sockets) need it writable, as the examples' manifests have it.
+const TmpDir = "/tmp"
+
+// writableDirs are /tmp and the image's io.jbuild.volumes, /tmp first and
+// each once.
+func writableDirs(img *Image) []string {
+	dirs := []string{TmpDir}
+	for _, d := range img.Volumes() {
+		if d != TmpDir {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 // emptyDirs gives each writable directory an emptyDir of the given size,

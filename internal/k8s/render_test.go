@@ -150,8 +150,17 @@ func checkRestricted(t *testing.T, d decoded, img *Image, o Options) {
 			t.Errorf("no %s request", r)
 		}
 	}
-	// emptyDirs: exactly one per io.jbuild.volumes dir, with a sizeLimit.
-	want := img.Volumes()
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Errorf("automountServiceAccountToken %v: want false, as the examples' manifests", pod.AutomountServiceAccountToken)
+	}
+	// emptyDirs: exactly one at /tmp and one per other io.jbuild.volumes
+	// dir, each with a sizeLimit.
+	want := []string{"/tmp"}
+	for _, v := range img.Volumes() {
+		if v != "/tmp" {
+			want = append(want, v)
+		}
+	}
 	if len(c.VolumeMounts) != len(want) || len(pod.Volumes) != len(want) {
 		t.Fatalf("mounts %+v volumes %+v, want one emptyDir per %v", c.VolumeMounts, pod.Volumes, want)
 	}
@@ -233,8 +242,8 @@ func TestRenderCases(t *testing.T) {
 			if len(m.Warnings) != 0 {
 				t.Errorf("ACR image on AKS: warnings %v", m.Warnings)
 			}
-			if !strings.HasPrefix(d.dep.Spec.Template.Spec.Containers[0].Image, "myacr.azurecr.io/shop/api@sha256:") {
-				t.Errorf("image not pinned: %s", d.dep.Spec.Template.Spec.Containers[0].Image)
+			if !strings.HasPrefix(d.dep.Spec.Template.Spec.Containers[0].Image, "myacr.azurecr.io/shop/api:1.2-jennifer@sha256:") {
+				t.Errorf("image not pinned with its tag kept: %s", d.dep.Spec.Template.Spec.Containers[0].Image)
 			}
 		}},
 		{name: "aks other registry", img: java, opts: func(o *Options) { o.Platform = PlatformAKS }, check: func(t *testing.T, m *Manifests, d decoded) {
@@ -332,6 +341,7 @@ func TestRenderCases(t *testing.T) {
 			}
 			d := decodeStrict(t, data)
 			checkRestricted(t, d, img, o)
+			checkPodSecurity(t, d.dep.Spec.Template)
 			if tt.check != nil {
 				tt.check(t, m, d)
 			}
@@ -402,9 +412,10 @@ func TestHelpers(t *testing.T) {
 	}
 	d := "sha256:" + strings.Repeat("0", 64)
 	for in, want := range map[string]string{
-		"reg.example.com:5000/shop/api:1.2-jennifer": "reg.example.com:5000/shop/api@" + d,
-		"reg.example.com:5000/shop/api":              "reg.example.com:5000/shop/api@" + d,
-		"shop/api@sha256:" + strings.Repeat("1", 64): "shop/api@" + d,
+		"reg.example.com:5000/shop/api:1.2-jennifer":              "reg.example.com:5000/shop/api:1.2-jennifer@" + d,
+		"reg.example.com:5000/shop/api":                           "reg.example.com:5000/shop/api@" + d,
+		"shop/api@sha256:" + strings.Repeat("1", 64):              "shop/api@" + d,
+		"shop/api:1.2-jennifer@sha256:" + strings.Repeat("1", 64): "shop/api:1.2-jennifer@" + d,
 	} {
 		if got := Pinned(in, d); got != want {
 			t.Errorf("Pinned(%q) = %q, want %q", in, got, want)
