@@ -57,10 +57,16 @@ func pushCIBase(ref string, size int64, layers int) error {
 	return writeImage(ref, img)
 }
 
-// ciBuild pushes base plus a new application layer of size bytes, as run i
-// of a CI pipeline builds it, and returns its reference.
+// ciBuild pushes the CI base plus a new application layer, as run i of a
+// CI pipeline builds it, and returns its reference.
 func (b *bench) ciBuild(i int) (string, error) {
-	r, err := name.ParseReference(b.ciBase, name.Insecure)
+	return b.appBuild(b.ciBase, fmt.Sprintf("%s/ci:r%d", b.reg, i+2))
+}
+
+// appBuild pushes base plus a new application layer (-app-mb) to ref, with
+// the history a Dockerfile's COPY leaves, and returns ref.
+func (b *bench) appBuild(baseRef, ref string) (string, error) {
+	r, err := name.ParseReference(baseRef, name.Insecure)
 	if err != nil {
 		return "", err
 	}
@@ -76,7 +82,6 @@ func (b *bench) ciBuild(i int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ref := fmt.Sprintf("%s/ci:r%d", b.reg, i+2)
 	return ref, writeImage(ref, img)
 }
 

@@ -28,6 +28,7 @@ type options struct {
 	// scenarios: which groups of the wrap section run (scenarios.go).
 	scenarios string
 	groups    map[string]bool
+	firstMB   int // the first scenario's never-seen base, MB
 	manyN     int // images of the wrap -f scenario
 	manyAppMB int // each one's application layer, MB
 	memMB     int // size of the memory scenario's image, MB
@@ -61,6 +62,7 @@ func main() {
 	flag.IntVar(&o.appKB, "app-kb", 1024, "frontend section: size of app.jar in the sample build context, KB")
 	flag.StringVar(&o.registry, "registry", regDistribution, "wrap section registries: distribution (distribution "+distributionVersion+" built from its module), debian (Debian's docker-registry 2.8) or both")
 	flag.StringVar(&o.scenarios, "scenarios", "all", "wrap section scenario groups, comma-separated: "+groupList()+", or all")
+	flag.IntVar(&o.firstMB, "first-mb", 200, "first scenario: size of the never-seen base pushed anew for each run, MB")
 	flag.IntVar(&o.manyN, "many", 20, "many scenario: images in the manifest given to wrap -f")
 	flag.IntVar(&o.manyAppMB, "many-app-mb", 10, "many scenario: size of each image's own application layer, MB")
 	flag.IntVar(&o.memMB, "mem-mb", 2048, "memory scenario: size of the image wrapped on every store, MB")

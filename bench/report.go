@@ -18,6 +18,8 @@ var labels = map[string]string{
 	sSmallWarm:  "jbuild wrap, %s base, agent layer in registry",
 	sCI:         "jbuild wrap, CI build: %s base + a new app layer, USER app (a name), new agent",
 	sCICrane:    "crane tar+append+mutate, the same CI build (%s base), new agent",
+	sFirst:      "jbuild wrap, never-seen %s base (USER app, 4 RUN layers) + app layer, new agent",
+	sFirstCrane: "crane tar+append+mutate, the same never-seen base, new agent",
 	sFloor:      "bare upload of a's agent layer (ggcr remote.WriteLayer, in process)",
 	sContainerd: "jbuild wrap containerd:, the same %s image as a, new agent",
 	sMany1:      "jbuild wrap -f, 1 image (CI base + own app layer), new agent",
@@ -28,6 +30,7 @@ var labels = map[string]string{
 var order = []struct{ key, group string }{
 	{sJbuildCold, ""}, {sCrane, gCore}, {sJbuildWarm, gCore}, {sSmallCold, gCore}, {sSmallWarm, gCore},
 	{sCI, gCI}, {sCICrane, gCI},
+	{sFirst, gFirst}, {sFirstCrane, gFirst},
 	{sFloor, gRaise},
 	{sContainerd, gContainerd},
 	{sMany1, gMany}, {sManyN, gMany},
@@ -45,6 +48,7 @@ var targets = []target{
 	{"500 MB / 5 MB base, new agent (a/d1)", sJbuildCold, sSmallCold, 1.2, gCore},
 	{"500 MB / 5 MB base, agent in registry (c/d2)", sJbuildWarm, sSmallWarm, 1.2, gCore},
 	{"CI build, USER by name: jbuild / crane (e1/e2)", sCI, sCICrane, 0.5, gCI},
+	{"first wrap of a never-seen base: jbuild / crane (f1/f2)", sFirst, sFirstCrane, 1.0, gFirst},
 	{"the raise: wrap, new agent / bare upload of its layer (a/u)", sJbuildCold, sFloor, 1.5, gRaise},
 	{"many images: wrap -f N / wrap -f 1 (mN/m1)", sManyN, sMany1, 4, gMany},
 	{"containerd: / registry wrap of the same image (k/a)", sContainerd, sJbuildCold, 0, gContainerd},
@@ -65,7 +69,7 @@ func (b *bench) report(w io.Writer) {
 	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if o.needBig() || o.wants(gCI) || o.wants(gMany) {
+	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) {
 		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\tclient CPU\t")
 	}
 	var notes []string // why a figure is n/a
@@ -78,10 +82,13 @@ func (b *bench) report(w io.Writer) {
 		if k == sSmallCold || k == sSmallWarm {
 			size = fmt.Sprintf("%d MB", o.smallMB)
 		}
+		if k == sFirst {
+			size = fmt.Sprintf("%d MB", o.firstMB)
+		}
 		label := fmt.Sprintf(labels[k], size)
 		if k == sManyN {
 			label = fmt.Sprintf(labels[k], o.manyN)
-		} else if k == sFloor || k == sMany1 {
+		} else if k == sFloor || k == sMany1 || k == sFirstCrane {
 			label = labels[k]
 		}
 		ds := b.times[k]
@@ -114,7 +121,7 @@ func (b *bench) report(w io.Writer) {
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if o.needBig() || o.wants(gCI) || o.wants(gMany) {
+	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) {
 		fmt.Fprintln(tw, "target\tratio\tlimit\tresult\t")
 	}
 	for _, t := range targets {

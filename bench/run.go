@@ -143,6 +143,12 @@ func (b *bench) once(i int) error {
 			return err
 		}
 	}
+	// f1, f2: the first wrap of a never-seen base (first.go).
+	if o.wants(gFirst) {
+		if err := b.firstOnce(i, record); err != nil {
+			return err
+		}
+	}
 	if !o.wants(gCI) && !o.wants(gCore) {
 		return nil
 	}

@@ -10,13 +10,14 @@ import (
 const (
 	gCore       = "core"       // a, b, c, d1, d2: jbuild wrap against crane, 500 MB and 5 MB bases
 	gCI         = "ci"         // e1, e2: a CI build, USER by name, new app layer (ci.go)
+	gFirst      = "first"      // f1, f2: the first wrap of a never-seen base (first.go)
 	gRaise      = "raise"      // a against u, a bare upload of a's agent layer (raise.go)
 	gMany       = "many"       // m1, mN: wrap -f over one image and over N (many.go)
 	gContainerd = "containerd" // k against a: the same image in containerd (stores.go)
 	gMemory     = "memory"     // peak RSS of a wrap of a 2 GB image on every store (stores.go)
 )
 
-var groupOrder = []string{gCore, gCI, gRaise, gMany, gContainerd, gMemory}
+var groupOrder = []string{gCore, gCI, gFirst, gRaise, gMany, gContainerd, gMemory}
 
 func groupList() string { return strings.Join(groupOrder, ", ") }
 
