@@ -131,6 +131,12 @@ type Profile struct {
 	// must win.
 	DownwardEnv []DownwardEnvSpec `json:"downwardEnv,omitempty"`
 
+	// RunCheck says how `jbuild verify --run` points the agent at a
+	// throw-away receiver and what counts as the agent having reported
+	// (see RunCheck); nil: a TCP connection, the receiver given through
+	// the values that take ${SERVER_ADDRESS} and ${SERVER_PORT}.
+	RunCheck *RunCheck `json:"runCheck,omitempty"`
+
 	// Source is where the profile was read from, for messages.
 	Source string `json:"source,omitempty"`
 }
@@ -434,6 +440,7 @@ func (p *Profile) Validate() error {
 		v.value(fmt.Sprintf("warnEnvPrefixes[%d]", i), w)
 	}
 	v.downwardEnv(p)
+	v.runCheck(p)
 	return errors.Join(v.errs...)
 }
 

@@ -2,6 +2,8 @@ package runcheck
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,18 +33,27 @@ func ServerOverride(labels map[string]string, configContent []byte, addr string,
 }
 
 // ProfileOverride is ServerOverride with the profile given (a profile file
-// the image was wrapped with) and the config path (io.jbuild.config).
+// the image was wrapped with) and the config path (io.jbuild.config). A
+// profile's runCheck env and config, when it has them, say what points the
+// agent at addr:port; without them every env variable and config value
+// that takes ${SERVER_ADDRESS} or ${SERVER_PORT} gets the receiver's.
 func ProfileOverride(prof *buildplan.Profile, configPath string, configContent []byte, addr string, port int) (*ConfigOverride, []string, error) {
+	if rc := prof.RunCheck; rc != nil && (len(rc.Env) > 0 || len(rc.Config) > 0) {
+		return runCheckOverride(prof, configPath, configContent, addr, port)
+	}
 	vars := map[string]string{"SERVER_ADDRESS": addr, "SERVER_PORT": strconv.Itoa(port)}
 	var env []string
 	for _, e := range prof.Env {
-		for v, val := range vars {
+		for _, v := range slices.Sorted(maps.Keys(vars)) {
 			if strings.Contains(e.Value, "${"+v+"}") || strings.Contains(e.Value, "${"+v+":-") {
-				env = append(env, e.Name+"="+val)
+				env = append(env, e.Name+"="+vars[v])
 			}
 		}
 	}
 	if prof.Config == nil {
+		if len(env) == 0 {
+			return nil, nil, fmt.Errorf("runcheck: profile %s: nothing points the agent at the run check's receiver: no env value takes ${SERVER_ADDRESS} or ${SERVER_PORT} and there is no config file; add runCheck.env with the variable that holds the agent's endpoint (see docs/profiles.md)", prof.Name)
+		}
 		return nil, env, nil
 	}
 	if configPath == "" {
@@ -57,7 +68,40 @@ func ProfileOverride(prof *buildplan.Profile, configPath string, configContent [
 		}
 	}
 	if len(values) == 0 {
-		return nil, nil, fmt.Errorf("runcheck: profile %s: no config key takes ${SERVER_ADDRESS} or ${SERVER_PORT}", prof.Name)
+		return nil, nil, fmt.Errorf("runcheck: profile %s: no config key takes ${SERVER_ADDRESS} or ${SERVER_PORT}; add runCheck.config or runCheck.env (see docs/profiles.md)", prof.Name)
+	}
+	content := buildplan.MergeConfig(configContent, prof.Config.Format, prof.Config.Section, values, nil)
+	return &ConfigOverride{Path: configPath, Content: []byte(content)}, env, nil
+}
+
+// runCheckOverride is the env and config file the profile's runCheck
+// section gives for a receiver at addr:port.
+func runCheckOverride(prof *buildplan.Profile, configPath string, configContent []byte, addr string, port int) (*ConfigOverride, []string, error) {
+	rc := prof.RunCheck
+	var env []string
+	for _, name := range slices.Sorted(maps.Keys(rc.Env)) {
+		v, err := buildplan.ExpandRunCheck(rc.Env[name], prof.InstallDir, addr, port)
+		if err != nil {
+			return nil, nil, fmt.Errorf("runcheck: profile %s: runCheck.env.%s: %w", prof.Name, name, err)
+		}
+		env = append(env, name+"="+v)
+	}
+	if len(rc.Config) == 0 {
+		return nil, env, nil
+	}
+	if prof.Config == nil {
+		return nil, nil, fmt.Errorf("runcheck: profile %s: runCheck.config needs the profile's config file", prof.Name)
+	}
+	if configPath == "" {
+		return nil, nil, fmt.Errorf("runcheck: profile %s has a config file but the image has no %s label", prof.Name, buildplan.LabelConfig)
+	}
+	values := map[string]string{}
+	for key, tmpl := range rc.Config {
+		v, err := buildplan.ExpandRunCheck(tmpl, prof.InstallDir, addr, port)
+		if err != nil {
+			return nil, nil, fmt.Errorf("runcheck: profile %s: runCheck.config.%s: %w", prof.Name, key, err)
+		}
+		values[key] = v
 	}
 	content := buildplan.MergeConfig(configContent, prof.Config.Format, prof.Config.Section, values, nil)
 	return &ConfigOverride{Path: configPath, Content: []byte(content)}, env, nil

@@ -112,3 +112,59 @@ func TestListenPortFitsInt16(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// A profile's runCheck env and config point the agent at the receiver in
+// place of the values derived from ${SERVER_ADDRESS} and ${SERVER_PORT}.
+func TestRunCheckOverride(t *testing.T) {
+	prof, err := buildplan.ParseProfile([]byte(`
+name: otel
+agent: OpenTelemetry
+runtime: java
+installDir: /opt/otel
+params: {endpoint: "http://collector:4318"}
+env:
+  - {name: OTEL_EXPORTER_OTLP_ENDPOINT, op: default, value: "${endpoint}"}
+runCheck:
+  kind: otlp-http
+  env:
+    OTEL_EXPORTER_OTLP_ENDPOINT: "http://${SERVER_ADDRESS}:${SERVER_PORT}"
+    OTEL_METRIC_EXPORT_INTERVAL: "1000"
+`), "otel.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov, env, err := ProfileOverride(prof, "", nil, "127.0.0.1", 21001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:21001", "OTEL_METRIC_EXPORT_INTERVAL=1000"}; ov != nil || !slices.Equal(env, want) {
+		t.Errorf("override %v, env %q, want %q", ov, env, want)
+	}
+
+	// Without runCheck nothing takes the receiver: said, not a silent run.
+	prof.RunCheck = nil
+	if _, _, err := ProfileOverride(prof, "", nil, "127.0.0.1", 21001); err == nil || !strings.Contains(err.Error(), "add runCheck.env") {
+		t.Errorf("error %v, want one saying to add runCheck.env", err)
+	}
+
+	// runCheck.config rewrites the config file's keys.
+	prof, err = buildplan.ParseProfile([]byte(`
+name: cfg
+agent: X
+runtime: java
+installDir: /opt/x
+config: {path: x.conf, format: keyvalue}
+runCheck:
+  config: {collector: "${SERVER_ADDRESS}:${SERVER_PORT}"}
+`), "cfg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov, _, err = ProfileOverride(prof, "/opt/x/x.conf", []byte("collector = far:1\nkeep = 1\n"), "127.0.0.1", 21002)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "collector = 127.0.0.1:21002\nkeep = 1\n"; ov == nil || string(ov.Content) != want {
+		t.Errorf("config override %v, want %q", ov, want)
+	}
+}

@@ -9,11 +9,14 @@ import (
 	"github.com/jbuild-dev/jbuild/buildplan"
 	"github.com/jbuild-dev/jbuild/internal/imagefs"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
+	"github.com/jbuild-dev/jbuild/templates"
 )
 
 // Prepare fills opts for a restricted-pod run of img, a jbuild output, from
 // the image itself: a listener (when opts.Listener is nil), the agent
-// config from the image pointed at it (ServerOverride), a tmpfs for every
+// config from the image pointed at it (ProfileOverride: the profile's
+// runCheck env and config, else the values that take the server address
+// and port), the run check's kind (opts.Check, when nil), a tmpfs for every
 // io.jbuild.volumes directory (added to opts.Volumes), and, when opts.User
 // is empty, the image's user as numeric ids, so the volumes are owned by
 // it. img is the same image the engine runs (as read from a registry, a
@@ -52,16 +55,24 @@ func Prepare(img v1.Image, opts *Options) error {
 			return err
 		}
 	}
-	var ov *ConfigOverride
-	var env []string
-	if opts.Profile != nil {
-		ov, env, err = ProfileOverride(opts.Profile, labels[buildplan.LabelConfig], content, "127.0.0.1", Port(opts.Listener))
-	} else {
-		ov, env, err = ServerOverride(labels, content, "127.0.0.1", Port(opts.Listener))
+	prof := opts.Profile
+	if prof == nil {
+		if labels[buildplan.LabelProfile] == "" {
+			opts.Listener.Close()
+			return fmt.Errorf("runcheck: the image has no %s label: not made by jbuild", buildplan.LabelProfile)
+		}
+		if prof, err = templates.ForImage(labels); err != nil {
+			opts.Listener.Close()
+			return fmt.Errorf("runcheck: %w", err)
+		}
 	}
+	ov, env, err := ProfileOverride(prof, labels[buildplan.LabelConfig], content, "127.0.0.1", Port(opts.Listener))
 	if err != nil {
 		opts.Listener.Close()
 		return err
+	}
+	if opts.Check == nil {
+		opts.Check = prof.RunCheck
 	}
 	opts.Config = ov
 	opts.Env = append(opts.Env, env...)

@@ -27,7 +27,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
@@ -86,7 +85,12 @@ type Options struct {
 	// with new content, bind-mounted writable.
 	Config *ConfigOverride
 
-	// Listener is the agent's data server. Nil: Run listens on 127.0.0.1:0
+	// Check says what counts as the agent having reported (a TCP
+	// connection, an OTLP/HTTP export, any HTTP request); nil: a TCP
+	// connection. Prepare sets it from the profile.
+	Check *buildplan.RunCheck
+
+	// Listener is the agent's data server (the receiver). Nil: Run listens on 127.0.0.1:0
 	// itself, which is only useful when the image already points there.
 	// Run closes it.
 	Listener net.Listener
@@ -109,11 +113,19 @@ type ConfigOverride struct {
 
 // Result is what one run showed.
 type Result struct {
-	// Connected: something connected to the listener.
+	// Connected: the agent reported as the run check's kind says:
+	// something connected to the listener (tcp), or sent an OTLP export or
+	// an HTTP request (otlp-http, http).
 	Connected bool
-	// FirstBytes is what the first connection sent (at most 4 KiB, read for
-	// up to 2 seconds).
+	// Kind is the run check's kind.
+	Kind buildplan.RunCheckKind
+	// FirstBytes is what the first connection sent (tcp: at most 4 KiB,
+	// read within the run's time).
 	FirstBytes []byte
+	// Requests are the requests that counted (otlp-http, http).
+	Requests []Request
+	// Report says in a few words what the agent sent.
+	Report string
 	// AppAnswered: ProbeURL answered 200; ProbeBody is its body.
 	AppAnswered bool
 	ProbeBody   string
@@ -130,9 +142,16 @@ type Result struct {
 // String summarizes the result in one line.
 func (r *Result) String() string {
 	var b strings.Builder
-	if r.Connected {
-		fmt.Fprintf(&b, "agent connected (sent %q)", r.FirstBytes)
-	} else {
+	switch {
+	case r.Connected && (r.Kind == "" || r.Kind == buildplan.RunCheckTCP):
+		fmt.Fprintf(&b, "agent connected (%s)", r.Report)
+	case r.Connected:
+		fmt.Fprintf(&b, "agent reported (%s)", r.Report)
+	case r.Kind == buildplan.RunCheckOTLPHTTP:
+		b.WriteString("agent sent no OTLP export")
+	case r.Kind == buildplan.RunCheckHTTP:
+		b.WriteString("agent sent no HTTP request")
+	default:
 		b.WriteString("agent did not connect")
 	}
 	if r.AppAnswered {
@@ -183,11 +202,12 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 			return nil, err
 		}
 	}
-	// An agent may take its time to speak after connecting (a loaded
-	// machine, an agent that sends after its own start-up): what it sends
-	// is waited for within the run's own time, not a shorter one.
-	srv := serve(ln, time.Now().Add(opts.WaitFor))
-	defer srv.close()
+	rcv, err := newReceiver(ln, opts)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	defer rcv.close()
 
 	spec := runSpec{Options: opts}
 	if opts.Config != nil {
@@ -215,7 +235,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{Kind: kindOf(opts.Check)}
 	// The container goes away whatever happens below, also when ctx is
 	// cancelled: cleanup gets its own bounded context.
 	defer func() {
@@ -228,10 +248,10 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 		}
 	}()
 
-	wait(ctx, c, srv, res, opts)
+	wait(ctx, c, rcv, res, opts)
 	res.Duration = time.Since(began)
 	if res.Connected {
-		res.FirstBytes = srv.firstBytes(ctx)
+		rcv.report(ctx, res)
 	}
 	return res, ctx.Err()
 }
@@ -239,7 +259,7 @@ func Run(ctx context.Context, opts Options) (_ *Result, err error) {
 // wait returns when the run has shown what it can: the agent connected (and
 // the app answered, when probed), the container exited, Grace passed after
 // the app answered, or WaitFor passed.
-func wait(ctx context.Context, c instance, srv *server, res *Result, opts Options) {
+func wait(ctx context.Context, c instance, rcv receiver, res *Result, opts Options) {
 	deadline := time.NewTimer(opts.WaitFor)
 	defer deadline.Stop()
 	answered := make(chan string, 1)
@@ -249,7 +269,7 @@ func wait(ctx context.Context, c instance, srv *server, res *Result, opts Option
 		go probe(pctx, opts.ProbeURL, answered)
 	}
 	var grace <-chan time.Time
-	connected := srv.connected
+	connected := rcv.reported()
 	for {
 		done := res.Connected && (opts.ProbeURL == "" || res.AppAnswered)
 		if done {
@@ -274,7 +294,7 @@ func wait(ctx context.Context, c instance, srv *server, res *Result, opts Option
 			res.Exited, res.ExitCode = true, c.exitCode()
 			// A connection that raced with the exit still counts.
 			select {
-			case <-srv.connected:
+			case <-rcv.reported():
 				res.Connected = true
 			case <-time.After(100 * time.Millisecond):
 			}
@@ -338,78 +358,6 @@ func Port(ln net.Listener) int {
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	n, _ := strconv.Atoi(p)
 	return n
-}
-
-// server accepts agent connections and keeps what the first one sent,
-// read until a newline, 4 KiB, the connection's end or deadline.
-type server struct {
-	ln        net.Listener
-	deadline  time.Time
-	connected chan struct{} // closed at the first connection
-	once      sync.Once
-	mu        sync.Mutex
-	first     []byte
-	firstDone chan struct{} // closed when the first connection was read
-	wg        sync.WaitGroup
-}
-
-func serve(ln net.Listener, deadline time.Time) *server {
-	s := &server{ln: ln, deadline: deadline, connected: make(chan struct{}), firstDone: make(chan struct{})}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			first := false
-			s.once.Do(func() { first = true; close(s.connected) })
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer conn.Close()
-				if !first {
-					return
-				}
-				defer close(s.firstDone)
-				conn.SetReadDeadline(s.deadline)
-				buf := make([]byte, 0, 4096)
-				tmp := make([]byte, 4096)
-				for len(buf) < cap(buf) {
-					n, err := conn.Read(tmp[:cap(buf)-len(buf)])
-					buf = append(buf, tmp[:n]...)
-					s.mu.Lock()
-					s.first = buf
-					s.mu.Unlock()
-					if err != nil || strings.Contains(string(buf), "\n") {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return s
-}
-
-// firstBytes waits for the first connection to be read, until the
-// server's deadline at the latest.
-func (s *server) firstBytes(ctx context.Context) []byte {
-	t := time.NewTimer(time.Until(s.deadline))
-	defer t.Stop()
-	select {
-	case <-s.firstDone:
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.first...)
-}
-
-func (s *server) close() {
-	s.ln.Close()
-	s.wg.Wait()
 }
 
 // writeConfig writes the override into dir. The file is world-writable: the
