@@ -10,31 +10,39 @@ import (
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
-// readmeFrontendRef is the frontend image the README's commands name.
+// readmeFrontendRef is the frontend image the commands of docs/frontend.md
+// (the frontend guide, moved out of the README) name.
 const readmeFrontendRef = "registry.example.com/jbuild/frontend:1"
 
-// readmeGatewayCommand returns the README's `buildctl build --frontend
-// gateway.v0` command, its line continuations joined.
+// readmeGatewayCommand returns the `buildctl build --frontend gateway.v0`
+// command of docs/frontend.md, its line continuations joined.
 func readmeGatewayCommand(t *testing.T) string {
 	t.Helper()
-	dt, err := os.ReadFile("../README.md")
+	dt, err := os.ReadFile("../docs/frontend.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	md := strings.ReplaceAll(string(dt), "\\\n", " ")
 	cmd := regexp.MustCompile(`buildctl build --frontend gateway\.v0 [^\n]*`).FindString(md)
 	if cmd == "" {
-		t.Fatal("README.md has no buildctl build --frontend gateway.v0 command")
+		t.Fatal("docs/frontend.md has no buildctl build --frontend gateway.v0 command")
+	}
+	// Its folders are relative to examples/java-sample: the shell block
+	// holding it must start there.
+	block := md[:strings.Index(md, cmd)]
+	block = block[strings.LastIndex(block, "```sh\n")+len("```sh\n"):]
+	if !strings.HasPrefix(block, "cd examples/java-sample\n") {
+		t.Fatalf("docs/frontend.md: the block of %q does not start with cd examples/java-sample", cmd)
 	}
 	return cmd
 }
 
-// The README's buildctl command with gateway.v0, run as written on a
-// Dockerfile whose `# syntax=` line names the README's placeholder image
+// The buildctl command with gateway.v0 of docs/frontend.md, run as written
+// on a Dockerfile whose `# syntax=` line names the docs' placeholder image
 // (as the examples' Dockerfiles do), the frontend image standing in for
-// the one the README names: it builds the monitored image with the agent
+// the one the docs name: it builds the monitored image with the agent
 // folder it passes. Without its cmdline option BuildKit would hand the
-// build to the `# syntax=` image, which is why the README passes it.
+// build to the `# syntax=` image, which is why the docs pass it.
 func TestReadmeGatewayCommand(t *testing.T) {
 	cmd := readmeGatewayCommand(t)
 	reg := testenv.RealRegistry(t)
@@ -57,7 +65,7 @@ func TestReadmeGatewayCommand(t *testing.T) {
 		case "local":
 			k, v, _ := strings.Cut(m[2], "=")
 			if k == AgentContext {
-				// The README runs it from examples/java-sample.
+				// docs/frontend.md runs it from examples/java-sample.
 				agentDir = filepath.Join("../examples/java-sample", v)
 			}
 		}
