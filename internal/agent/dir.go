@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sync"
 )
 
 // openDir reads an agent folder (agent.java/) or a folder holding exactly
@@ -44,6 +45,7 @@ func OpenFS(ctx context.Context, fsys fs.FS, what, source string, opts Options) 
 func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Options, sums *fileSums) (*Bundle, error) {
 	lim := newFolderLimits(dir, opts)
 	var raw []*entry
+	var toHash []hashJob
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading agent folder %s: %w", dir, err)
@@ -91,10 +93,7 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 				e.sum = sum
 				break
 			}
-			if e.sum, err = hashFile(fsys, name, size); err != nil {
-				return fmt.Errorf("reading agent folder %s: %q: %w", dir, name, err)
-			}
-			sums.record(name, fi, e.sum)
+			toHash = append(toHash, hashJob{e: e, fi: fi})
 		default:
 			return fmt.Errorf("reading agent folder %s: %q: unsupported file type %v", dir, name, mode.Type())
 		}
@@ -103,6 +102,9 @@ func readFS(ctx context.Context, fsys fs.FS, dir, spec, name string, opts Option
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := hashFiles(ctx, fsys, toHash, sums); err != nil {
+		return nil, fmt.Errorf("reading agent folder %s: %w", dir, err)
 	}
 	files, _, err := assemble(dir, raw, "", false, nil)
 	if err != nil {
@@ -137,6 +139,52 @@ func agentDir(dir string, roots []string) string {
 		return filepath.Join(dir, found[0])
 	}
 	return dir
+}
+
+// hashJob is a regular file the walk found whose hash is not known yet.
+type hashJob struct {
+	e  *entry
+	fi fs.FileInfo
+}
+
+// hashWorkers bounds the files hashed at once. On disk that keeps both
+// cores hashing; through the BuildKit gateway (the frontend's build
+// context) every read is a round trip to buildkitd, and reading several
+// files at once overlaps those waits instead of adding them up.
+const hashWorkers = 8
+
+// hashFiles hashes the files of jobs, several at once. The error it
+// returns is the one of the first failing file in walk order, so the
+// message does not depend on which read finished first.
+func hashFiles(ctx context.Context, fsys fs.FS, jobs []hashJob, sums *fileSums) error {
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, hashWorkers)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sum, err := hashFile(fsys, j.e.name, j.e.size)
+			if err != nil {
+				errs[i] = fmt.Errorf("%q: %w", j.e.name, err)
+				return
+			}
+			j.e.sum = sum
+			sums.record(j.e.name, j.fi, sum)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func hashFile(fsys fs.FS, name string, size int64) ([32]byte, error) {
