@@ -162,7 +162,7 @@ func (f *FS) scan() error {
 // readOps streams one layer and returns what it does to the filesystem,
 // in order.
 func (f *FS) readOps(l v1.Layer) ([]layerOp, error) {
-	rc, err := l.Uncompressed()
+	rc, err := uncompressed(l)
 	if err != nil {
 		return nil, err
 	}

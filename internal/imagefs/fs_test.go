@@ -185,7 +185,7 @@ func TestLazyAndReadOnce(t *testing.T) {
 		t.Fatal("scanned before any call")
 	}
 	for i, l := range layers {
-		if n := l.uncompressed.Load(); n != 0 {
+		if n := l.compressed.Load(); n != 0 {
 			t.Errorf("layer %d read %d times before the first call", i+1, n)
 		}
 	}
@@ -207,11 +207,11 @@ func TestLazyAndReadOnce(t *testing.T) {
 		t.Errorf("Scanned %v, LayersRead %d", f.Scanned(), f.LayersRead)
 	}
 	for i, l := range layers {
-		if n := l.uncompressed.Load(); n != 1 {
+		if n := l.compressed.Load(); n != 1 {
 			t.Errorf("layer %d read %d times, want exactly 1", i+1, n)
 		}
-		if n := l.compressed.Load(); n != 0 {
-			t.Errorf("layer %d compressed stream read %d times, want 0", i+1, n)
+		if n := l.uncompressed.Load(); n != 0 {
+			t.Errorf("layer %d decompressed by go-containerregistry %d times, want 0 (imagefs decompresses the blob it reads)", i+1, n)
 		}
 	}
 }
@@ -469,7 +469,7 @@ func TestLayerErrors(t *testing.T) {
 	if _, err2 := f.ReadDir("/"); err2 == nil || err2.Error() != err.Error() {
 		t.Errorf("second call: %v", err2)
 	}
-	if n := bad.uncompressed.Load(); n != readAttempts {
+	if n := bad.compressed.Load(); n != readAttempts {
 		t.Errorf("broken layer opened %d times, want %d", n, readAttempts)
 	}
 
@@ -495,8 +495,8 @@ var errBroken = errors.New("layer download failed (test)")
 
 type brokenLayer struct{ countingLayer }
 
-func (b brokenLayer) Uncompressed() (io.ReadCloser, error) {
-	b.uncompressed.Add(1)
+func (b brokenLayer) Compressed() (io.ReadCloser, error) {
+	b.compressed.Add(1)
 	return nil, errBroken
 }
 
@@ -625,11 +625,11 @@ func TestLayerCache(t *testing.T) {
 // flakyLayer fails its first read, as a download cut short does.
 type flakyLayer struct{ countingLayer }
 
-func (f flakyLayer) Uncompressed() (io.ReadCloser, error) {
-	if f.uncompressed.Add(1) == 1 {
+func (f flakyLayer) Compressed() (io.ReadCloser, error) {
+	if f.compressed.Add(1) == 1 {
 		return nil, errBroken
 	}
-	return f.Layer.Uncompressed()
+	return f.Layer.Compressed()
 }
 
 func TestLayerReadAgainAfterACutDownload(t *testing.T) {
@@ -638,7 +638,7 @@ func TestLayerReadAgainAfterACutDownload(t *testing.T) {
 	if _, err := f.Stat("/a"); err != nil {
 		t.Fatalf("a layer whose first read failed: %v", err)
 	}
-	if n := l.uncompressed.Load(); n != 2 {
+	if n := l.compressed.Load(); n != 2 {
 		t.Errorf("read %d times, want 2", n)
 	}
 }
@@ -660,7 +660,7 @@ func TestConcurrentScansReadALayerOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := base.uncompressed.Load(); n != 1 {
+	if n := base.compressed.Load(); n != 1 {
 		t.Errorf("the shared base layer was read %d times by 4 concurrent scans, want 1", n)
 	}
 }
@@ -695,7 +695,7 @@ type gateLayer struct {
 	once       *sync.Once
 }
 
-func (g gateLayer) Uncompressed() (io.ReadCloser, error) {
+func (g gateLayer) Compressed() (io.ReadCloser, error) {
 	n := g.open.Add(1)
 	defer g.open.Add(-1)
 	for m := g.most.Load(); n > m && !g.most.CompareAndSwap(m, n); m = g.most.Load() {
@@ -707,5 +707,5 @@ func (g gateLayer) Uncompressed() (io.ReadCloser, error) {
 	case <-g.both:
 	case <-time.After(2 * time.Second):
 	}
-	return g.countingLayer.Uncompressed()
+	return g.countingLayer.Compressed()
 }
