@@ -76,14 +76,28 @@ type ImageParts struct {
 	// history entries jbuild adds carry it, so the output is reproducible.
 	Created *time.Time
 	History []ocispec.History
-	// BaseDiffIDs are the diff IDs of the layers below jbuild's two, bottom
+	// BaseDiffIDs are the diff IDs of the layers below jbuild's, bottom
 	// first (the base image's).
 	BaseDiffIDs []string
+	// Added is how many layers jbuild adds (or added) on top of
+	// BaseDiffIDs: 2, the agent and the settings layer, or 1 when the plan
+	// has no settings (Plan.AddedLayers; AddedLayers reads it back from a
+	// history). 0 means 2.
+	Added int
 }
 
-// LayerDiffIDs are the diff IDs of jbuild's two layers, each "" when the
+// added is in.Added with 0 meaning 2.
+func (in ImageParts) added() int {
+	if in.Added == 0 {
+		return 2
+	}
+	return in.Added
+}
+
+// LayerDiffIDs are the diff IDs of jbuild's layers, each "" when the
 // engine cannot know it (BuildKit makes the settings layer, and the agent
-// layer too when it builds it from files).
+// layer too when it builds it from files) or there is none (a plan
+// without settings adds no settings layer).
 type LayerDiffIDs struct {
 	Agent, Settings string
 }
@@ -106,6 +120,7 @@ func ApplyImage(p *Plan, in ImageParts, layers LayerDiffIDs) ImageParts {
 	out.Shell = slices.Clone(in.Shell)
 	out.BaseDiffIDs = slices.Clone(in.BaseDiffIDs)
 	out.History = slices.Clone(in.History)
+	out.Added = p.AddedLayers()
 
 	out.Config.Env = p.ApplyEnv(in.Config.Env)
 	out.Config.Labels = p.ApplyLabels(in.Config.Labels)
@@ -136,7 +151,7 @@ func ApplyImage(p *Plan, in ImageParts, layers LayerDiffIDs) ImageParts {
 	// changed, and seal with the layer count the history gives, since
 	// the builder has not computed any diff ID yet.
 	out.Config.Labels[LabelRestore] = newRestore(in, out).label()
-	out.Config.Labels[LabelConfigDigest] = out.InImageSealed(nonEmptyLayers(in.History) + 2).Seal()
+	out.Config.Labels[LabelConfigDigest] = out.InImageSealed(nonEmptyLayers(in.History) + out.Added).Seal()
 	return out
 }
 
@@ -148,7 +163,7 @@ func (in ImageParts) InImageSealed(layers int) SealedConfig {
 }
 
 // applied reports whether in already carries p's config: its labels hold
-// the plan's and its history ends with the plan's two entries.
+// the plan's and its history ends with the plan's entries.
 func (p *Plan) applied(in ImageParts) bool {
 	for k, v := range p.Labels {
 		if in.Config.Labels[k] != v {
@@ -170,13 +185,43 @@ func (p *Plan) applied(in ImageParts) bool {
 }
 
 // Sealed is the SealedConfig of an image made of these parts and jbuild's
-// two layers.
+// layers (in.Added of them).
 func (in ImageParts) Sealed() SealedConfig {
-	return NewSealedConfig(in.Config, in.Healthcheck, in.OnBuild, in.Shell, in.BaseDiffIDs)
+	s := NewSealedConfig(in.Config, in.Healthcheck, in.OnBuild, in.Shell, in.BaseDiffIDs)
+	s.Layers = len(in.BaseDiffIDs) + in.added()
+	return s
 }
 
-// History returns the history entries of jbuild's two layers, agent layer
-// first, dated created (the zero time when nil).
+// AddedLayers is how many layers the plan adds: the agent layer, and the
+// settings layer when there are settings (a config file, writable dirs);
+// an empty settings layer is left out.
+func (p *Plan) AddedLayers() int {
+	if len(p.Settings) == 0 {
+		return 1
+	}
+	return 2
+}
+
+// History comments of jbuild's layers; AddedLayers reads them back.
+const (
+	HistoryAgentLayer    = "jbuild agent layer"
+	HistorySettingsLayer = "jbuild settings layer"
+)
+
+// AddedLayers is how many layers jbuild added to an output with these
+// history comments (oldest first): 1 when its history ends with the agent
+// layer's entry (a plan without settings), else 2. Outputs from before the
+// empty settings layer was left out always have 2.
+func AddedLayers(comments []string) int {
+	if n := len(comments); n > 0 && comments[n-1] == HistoryAgentLayer {
+		return 1
+	}
+	return 2
+}
+
+// History returns the history entries of jbuild's layers, agent layer
+// first (the settings layer's only when the plan has settings), dated
+// created (the zero time when nil).
 func (p *Plan) History(created *time.Time) []ocispec.History {
 	t := time.Time{}
 	if created != nil {
@@ -186,8 +231,11 @@ func (p *Plan) History(created *time.Time) []ocispec.History {
 	if version == "" {
 		version = "(version unknown)"
 	}
-	return []ocispec.History{
-		{Created: &t, CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", p.Profile, version, p.InstallDir), Comment: "jbuild agent layer"},
-		{Created: &t, CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", p.Profile, p.User.UID, p.User.GID), Comment: "jbuild settings layer"},
+	h := []ocispec.History{
+		{Created: &t, CreatedBy: fmt.Sprintf("jbuild: %s agent %s at %s", p.Profile, version, p.InstallDir), Comment: HistoryAgentLayer},
 	}
+	if p.AddedLayers() == 2 {
+		h = append(h, ocispec.History{Created: &t, CreatedBy: fmt.Sprintf("jbuild: %s settings for this image (config, writable dirs for %d:%d)", p.Profile, p.User.UID, p.User.GID), Comment: HistorySettingsLayer})
+	}
+	return h
 }

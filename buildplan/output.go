@@ -47,14 +47,15 @@ type SealedConfig struct {
 	Healthcheck []string `json:"healthcheck,omitempty"` // test, then interval, timeout, start period and retries
 	OnBuild     []string `json:"onBuild,omitempty"`
 	Shell       []string `json:"shell,omitempty"`
-	// BaseDiffIDs are the layers below jbuild's two; Layers counts all.
+	// BaseDiffIDs are the layers below jbuild's; Layers counts all.
 	BaseDiffIDs []string `json:"baseDiffIds"`
 	Layers      int      `json:"layers"`
 }
 
 // NewSealedConfig fills a SealedConfig from the OCI fields of a config,
 // Docker's own fields (healthcheck as HealthcheckFields gives it) and the
-// diff IDs of the layers below jbuild's two, bottom first.
+// diff IDs of the layers below jbuild's two, bottom first (a plan without
+// settings adds one: ImageParts.Sealed sets Layers from ImageParts.Added).
 func NewSealedConfig(c ocispec.ImageConfig, healthcheck, onBuild, shell []string, baseDiffIDs []string) SealedConfig {
 	s := SealedConfig{
 		User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
@@ -110,8 +111,12 @@ type OutputEvidence struct {
 	// Labels of the image config.
 	Labels map[string]string
 	// SealedDigest is the Seal of the image's config as it is, with
-	// BaseDiffIDs all diff IDs but the top two and Layers their count.
+	// BaseDiffIDs all diff IDs but jbuild's (Added, as AddedLayers reads
+	// them from the history) and Layers their count.
 	SealedDigest string
+	// Added is how many layers on top are jbuild's (AddedLayers of the
+	// history comments); 0 means 2.
+	Added int
 	// DiffIDs are the config's rootfs diff IDs, bottom first, and Layers
 	// the number of layers the manifest lists.
 	DiffIDs []string
@@ -141,8 +146,8 @@ func (e OutputEvidence) InImageBase() bool {
 }
 
 // CheckOwn checks what can be checked without the base: the config is the
-// one jbuild sealed and its last two layers are the recorded agent and
-// settings layers. A nil error means the image is, as far as it alone can
+// one jbuild sealed and its top layers are the recorded agent and settings
+// layers (the agent layer alone for a plan without settings). A nil error means the image is, as far as it alone can
 // tell, jbuild's output; otherwise the error says why it is not.
 func (e OutputEvidence) CheckOwn() error {
 	if !e.Claims() {
@@ -158,27 +163,41 @@ func (e OutputEvidence) CheckOwn() error {
 	if seal != e.SealedDigest {
 		return fmt.Errorf("its config or layers changed after jbuild wrote it (%s does not match): an image built FROM a monitored image, or edited", LabelConfigDigest)
 	}
-	n := len(e.DiffIDs)
+	n, added := len(e.DiffIDs), e.added()
 	if e.Layers != n {
 		return fmt.Errorf("its manifest lists %d layers but its config %d", e.Layers, n)
 	}
-	if n < 2 {
+	if n < added {
 		return fmt.Errorf("it has %d layers, fewer than jbuild adds", n)
 	}
 	// The BuildKit engine (`wrap --builder`) cannot know the settings
 	// layer's diff ID (BuildKit makes the layer), nor the agent layer's
 	// when it builds it from files: those labels are checked when present.
-	if l := e.Labels[LabelLayer]; l != "" && e.DiffIDs[n-2] != l {
+	if l := e.Labels[LabelLayer]; l != "" && e.DiffIDs[n-added] != l {
+		if added == 1 {
+			return fmt.Errorf("its top layer is not the agent layer %s its labels name", shortDigest(l))
+		}
 		return fmt.Errorf("its layer below the top is not the agent layer %s its labels name", shortDigest(l))
 	}
-	if l := e.Labels[LabelSettingsLayer]; l != "" && e.DiffIDs[n-1] != l {
+	l := e.Labels[LabelSettingsLayer]
+	if added == 1 && l != "" {
+		return fmt.Errorf("its labels name a settings layer %s but its history says jbuild added the agent layer alone", shortDigest(l))
+	}
+	if l != "" && e.DiffIDs[n-1] != l {
 		return fmt.Errorf("its top layer is not the settings layer %s its labels name", shortDigest(l))
 	}
 	return nil
 }
 
+func (e OutputEvidence) added() int {
+	if e.Added == 0 {
+		return 2
+	}
+	return e.Added
+}
+
 // CheckBase completes CheckOwn once the recorded base was found: the
-// image's layers are exactly the base's, then the agent and settings layers.
+// image's layers are exactly the base's, then jbuild's.
 func (e OutputEvidence) CheckBase() error {
 	if err := e.CheckOwn(); err != nil {
 		return err
@@ -186,8 +205,12 @@ func (e OutputEvidence) CheckBase() error {
 	if e.BaseDiffIDs == nil {
 		return fmt.Errorf("its recorded base was not read")
 	}
-	if len(e.DiffIDs) != len(e.BaseDiffIDs)+2 || !slices.Equal(e.DiffIDs[:len(e.BaseDiffIDs)], e.BaseDiffIDs) {
-		return fmt.Errorf("its layers are not its recorded base's (%d layers) plus the agent and settings layers (it has %d)", len(e.BaseDiffIDs), len(e.DiffIDs))
+	if len(e.DiffIDs) != len(e.BaseDiffIDs)+e.added() || !slices.Equal(e.DiffIDs[:len(e.BaseDiffIDs)], e.BaseDiffIDs) {
+		what := "the agent and settings layers"
+		if e.added() == 1 {
+			what = "the agent layer"
+		}
+		return fmt.Errorf("its layers are not its recorded base's (%d layers) plus %s (it has %d)", len(e.BaseDiffIDs), what, len(e.DiffIDs))
 	}
 	return nil
 }
@@ -225,8 +248,8 @@ func (e OutputEvidence) checkInImage(layersKnown bool) error {
 		if n < r.Layers {
 			return fmt.Errorf("it has %d layers, fewer than the %d jbuild added", n, r.Layers)
 		}
-		if l := e.Labels[LabelLayer]; l != "" && r.Layers == 2 && e.DiffIDs[n-2] != l {
-			return fmt.Errorf("its layer below the top is not the agent layer %s its labels name", shortDigest(l))
+		if l := e.Labels[LabelLayer]; l != "" && e.DiffIDs[n-r.Layers] != l {
+			return fmt.Errorf("its layer %d from the top is not the agent layer %s its labels name", r.Layers, shortDigest(l))
 		}
 	}
 	h := e.HistoryComments
@@ -253,8 +276,9 @@ func CheckOutputConfig(in ImageParts, diffIDs []string) error {
 		return e.checkInImage(false)
 	}
 	n := len(diffIDs)
-	in.BaseDiffIDs = diffIDs[:max(0, n-2)]
-	e.SealedDigest, e.DiffIDs, e.Layers = in.Sealed().Seal(), diffIDs, n
+	in.Added = AddedLayers(e.HistoryComments)
+	in.BaseDiffIDs = diffIDs[:max(0, n-in.Added)]
+	e.SealedDigest, e.DiffIDs, e.Layers, e.Added = in.Sealed().Seal(), diffIDs, n, in.Added
 	return e.CheckOwn()
 }
 

@@ -60,7 +60,7 @@ func newRestore(in, out ImageParts) Restore {
 	r := Restore{
 		Env:       slices.Clone(in.Config.Env),
 		Labels:    map[string]*string{},
-		Layers:    2,
+		Layers:    out.added(),
 		History:   len(out.History) - len(in.History),
 		NoCreated: in.Created == nil,
 	}

@@ -66,7 +66,11 @@ func (p *Plan) WriteText(w io.Writer) error {
 	tw.line("Agent layer:    %s (%d files, %d directories, %d symlinks, %s)", p.InstallDir, files, dirs, links, HumanSize(size))
 	tw.line("                the agent as shipped: root:root, directories 0755, files 0644 (0755 executables);")
 	tw.line("                the same bytes for every image wrapped with this agent")
-	tw.line("Settings layer: %d entries for this image", len(p.Settings))
+	if len(p.Settings) == 0 {
+		tw.line("Settings layer: none (no config file or writable dir for this image: the agent layer is the only layer added)")
+	} else {
+		tw.line("Settings layer: %d entries for this image", len(p.Settings))
+	}
 	for _, e := range p.Settings {
 		tw.line("                %-7s %04o %d:%d %s", e.Type, e.Mode, e.UID, e.GID, e.Path)
 	}

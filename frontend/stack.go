@@ -6,7 +6,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 )
 
-// stack puts the agent layer and the settings layer on top of base.
+// stack puts the agent layer and the settings layer on top of base (the
+// agent layer alone when settings is scratch: a plan without settings).
 //
 // Where the builder has MergeOp (buildkitd, buildx's docker-container and
 // remote drivers, Docker Engine with the containerd image store) they are
@@ -27,7 +28,11 @@ func stack(c gwclient.Client, base, agent, settings llb.State, name string) (st 
 		return llb.Merge([]llb.State{base, agent, settings}, llb.WithCustomName(name)), true
 	}
 	all := &llb.CopyInfo{CopyDirContentsOnly: true, CreateDestPath: true}
-	return base.
-		File(llb.Copy(agent, "/", "/", all), llb.WithCustomName(name+" (copied: the builder has no MergeOp)")).
-		File(llb.Copy(settings, "/", "/", all), llb.WithCustomName(name+": settings")), false
+	st = base.File(llb.Copy(agent, "/", "/", all), llb.WithCustomName(name+" (copied: the builder has no MergeOp)"))
+	if settings.Output() == nil {
+		// A plan without settings has no settings layer (layerState gives
+		// scratch), as the merge above leaves a scratch input out.
+		return st, false
+	}
+	return st.File(llb.Copy(settings, "/", "/", all), llb.WithCustomName(name+": settings")), false
 }

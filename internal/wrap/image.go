@@ -15,7 +15,8 @@ import (
 
 // build applies one platform's plan to its base image: the agent layer (the
 // same bytes for every image wrapped with this agent) and the small settings
-// layer on top, env and labels merged into the config. Nothing else
+// layer on top (left out when the plan has no settings: no config file, no
+// writable dir), env and labels merged into the config. Nothing else
 // changes: the config's created time and every other field stay as they
 // were, so the same base and agent give the same image digest on every run
 // (wrapping is reproducible, and re-wrapping an up-to-date target writes
@@ -32,7 +33,9 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	settingsDone := make(chan struct{})
 	go func() {
 		defer close(settingsDone)
-		out.settings, settingsErr = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo)
+		if p.plan.AddedLayers() == 2 {
+			out.settings, settingsErr = agentlayer.Build(p.plan.Settings, p.bundle.Open, lo)
+		}
 	}()
 	var err error
 	if l, ok := early.result(p); ok {
@@ -59,14 +62,18 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	if err != nil {
 		return nil, out, err
 	}
-	settingsDiff, err := out.settings.DiffID()
-	if err != nil {
-		return nil, out, err
+	diffs := buildplan.LayerDiffIDs{Agent: agentDiff.String()}
+	if out.settings != nil {
+		settingsDiff, err := out.settings.DiffID()
+		if err != nil {
+			return nil, out, err
+		}
+		diffs.Settings = settingsDiff.String()
 	}
 	in := imageParts(cf)
-	applied := buildplan.ApplyImage(p.plan, in, buildplan.LayerDiffIDs{Agent: agentDiff.String(), Settings: settingsDiff.String()})
+	applied := buildplan.ApplyImage(p.plan, in, diffs)
 	added := applied.History[len(in.History):]
-	if len(added) != 2 {
+	if len(added) != p.plan.AddedLayers() {
 		return nil, out, fmt.Errorf("%s already carries this agent and settings", p.platform.String())
 	}
 	// A Docker schema 2 manifest must list Docker layer media types; the
@@ -75,10 +82,11 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	if mt == types.DockerManifestSchema2 {
 		layerType = types.DockerLayer
 	}
-	img, err := mutate.Append(p.image,
-		mutate.Addendum{Layer: out.agent, MediaType: layerType, History: v1History(added[0])},
-		mutate.Addendum{Layer: out.settings, MediaType: layerType, History: v1History(added[1])},
-	)
+	adds := []mutate.Addendum{{Layer: out.agent, MediaType: layerType, History: v1History(added[0])}}
+	if out.settings != nil {
+		adds = append(adds, mutate.Addendum{Layer: out.settings, MediaType: layerType, History: v1History(added[1])})
+	}
+	img, err := mutate.Append(p.image, adds...)
 	if err != nil {
 		return nil, out, err
 	}
@@ -106,7 +114,8 @@ func build(ctx context.Context, p *planned, opts *Options, dst transport.Store, 
 	return img, out, nil
 }
 
-// builtLayers are the two layers wrap adds.
+// builtLayers are the layers wrap adds; settings is nil when the plan
+// has none.
 type builtLayers struct {
 	agent, settings v1.Layer
 }

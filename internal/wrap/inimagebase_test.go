@@ -46,7 +46,16 @@ func TestRestoredImageIsTheOriginal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, created := range []bool{true, false} {
+	// Without settings (the agent layer alone, as a profile without a
+	// config file or writable dir gives) the record says one layer.
+	noSettings := plan
+	noSettings.Settings = nil
+	for _, c := range []struct {
+		plan    *buildplan.Plan
+		created bool
+	}{{&plan, true}, {&plan, false}, {&noSettings, true}, {&noSettings, false}} {
+		created, plan := c.created, c.plan
+		layers := layers[:2+plan.AddedLayers()]
 		epoch := time.Unix(1700000000, 0).UTC()
 		orig := dockerspec.DockerOCIImage{}
 		orig.OS, orig.Architecture = "linux", "amd64"
@@ -70,7 +79,10 @@ func TestRestoredImageIsTheOriginal(t *testing.T) {
 			t.Fatal(err)
 		}
 		parts := buildplan.ImageParts{Config: img.Config.ImageConfig, Shell: img.Config.Shell, Created: orig.Created, History: orig.History}
-		applied := buildplan.ApplyImage(&plan, parts, buildplan.LayerDiffIDs{})
+		applied := buildplan.ApplyImage(plan, parts, buildplan.LayerDiffIDs{})
+		if r, err := buildplan.ParseRestore(applied.Config.Labels); err != nil || r.Layers != plan.AddedLayers() {
+			t.Fatalf("restore record %+v, %v; want %d layers", r, err, plan.AddedLayers())
+		}
 		img.Config.Env, img.Config.Labels, img.History = applied.Config.Env, applied.Config.Labels, applied.History
 		outCfg := exported(t, img, layers)
 		out, err := partial.CompressedToImage(&rawImage{out: layerImage{layers}, config: outCfg, manifest: manifestOf(t, outCfg, layers), mediaType: types.DockerManifestSchema2})
@@ -78,6 +90,9 @@ func TestRestoredImageIsTheOriginal(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		if err := checkImage(out, nil); err != nil {
+			t.Errorf("created=%v, %d layers added: not taken for jbuild's output: %v", created, plan.AddedLayers(), err)
+		}
 		base, err := restoredImage(out)
 		if err != nil {
 			t.Fatalf("created=%v: %v", created, err)

@@ -48,9 +48,10 @@ type PlatformResult struct {
 	// Digest of the wrapped platform manifest (wrap only).
 	Digest v1.Hash `json:"digest,omitempty"`
 	// Layer is the agent layer's digest (the same for every image wrapped
-	// with this agent); SettingsLayer the per-image settings layer's.
-	Layer         v1.Hash `json:"agentLayer,omitempty"`
-	SettingsLayer v1.Hash `json:"settingsLayer,omitempty"`
+	// with this agent); SettingsLayer the per-image settings layer's, nil
+	// when the plan has no settings and so no settings layer.
+	Layer         v1.Hash  `json:"agentLayer,omitempty"`
+	SettingsLayer *v1.Hash `json:"settingsLayer,omitempty"`
 }
 
 // Result describes what a plan or a wrap did.

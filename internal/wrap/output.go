@@ -50,10 +50,22 @@ func v1History(h ocispec.History) v1.History {
 }
 
 // sealedConfig is what buildplan.LabelConfigDigest covers of cf, whose
-// top two layers are jbuild's.
-func sealedConfig(cf *v1.ConfigFile) buildplan.SealedConfig {
+// top layers are jbuild's (two, or the agent layer alone: added, as
+// buildplan.AddedLayers reads it from the history).
+func sealedConfig(cf *v1.ConfigFile) (s buildplan.SealedConfig, added int) {
 	ids := hashStrings(cf.RootFS.DiffIDs)
-	return configParts(cf, ids[:max(0, len(ids)-2)]).Sealed()
+	added = buildplan.AddedLayers(historyComments(cf))
+	parts := configParts(cf, ids[:max(0, len(ids)-added)])
+	parts.Added = added
+	return parts.Sealed(), added
+}
+
+func historyComments(cf *v1.ConfigFile) []string {
+	out := make([]string, len(cf.History))
+	for i, h := range cf.History {
+		out[i] = h.Comment
+	}
+	return out
 }
 
 // imageEvidence reads what the rule looks at from one image; base, when
@@ -69,14 +81,12 @@ func imageEvidence(img, base v1.Image) (buildplan.OutputEvidence, error) {
 		return e, err
 	}
 	e.Labels = cf.Config.Labels
-	sealed := sealedConfig(cf)
-	e.SealedDigest = sealed.Seal()
+	sealed, added := sealedConfig(cf)
+	e.SealedDigest, e.Added = sealed.Seal(), added
 	e.DiffIDs = hashStrings(cf.RootFS.DiffIDs)
 	e.Layers = len(m.Layers)
 	e.InImageSealedDigest = sealed.InImage(len(e.DiffIDs)).Seal()
-	for _, h := range cf.History {
-		e.HistoryComments = append(e.HistoryComments, h.Comment)
-	}
+	e.HistoryComments = historyComments(cf)
 	if base != nil {
 		bcf, err := base.ConfigFile()
 		if err != nil {

@@ -159,8 +159,12 @@ func assemble(ctx context.Context, s *source, ps []*planned, res *Result, opts *
 		if pr.Layer, err = layers.agent.Digest(); err != nil {
 			return nil, err
 		}
-		if pr.SettingsLayer, err = layers.settings.Digest(); err != nil {
-			return nil, err
+		if layers.settings != nil {
+			d, err := layers.settings.Digest()
+			if err != nil {
+				return nil, err
+			}
+			pr.SettingsLayer = &d
 		}
 		res.Platforms = append(res.Platforms, pr)
 		if s.base.Image != nil {

@@ -154,7 +154,7 @@ func TestWrapSameAgentLayerDigestTwice(t *testing.T) {
 	if r1.Platforms[0].Layer != r2.Platforms[0].Layer {
 		t.Errorf("agent layer digests differ: %s vs %s", r1.Platforms[0].Layer, r2.Platforms[0].Layer)
 	}
-	if r1.Platforms[0].SettingsLayer == r2.Platforms[0].SettingsLayer {
+	if *r1.Platforms[0].SettingsLayer == *r2.Platforms[0].SettingsLayer {
 		t.Errorf("settings layers are equal (%s) for different users and servers", r1.Platforms[0].SettingsLayer)
 	}
 }
