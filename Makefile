@@ -5,6 +5,8 @@
 #   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
 #   make soak       1,000 wraps through a fault-injecting proxy (random faults, seeded); counts
 #                   partial targets, which must be 0 (SOAKFLAGS, e.g. -n 200 -seed 7 -p 0.1)
+#   make docs       regenerate the CLI reference docs/cli/jbuild*.md from the cobra commands
+#                   (TestCLIReference fails when it is not current)
 #   make fuzz       run every Go fuzz target for FUZZTIME each (default 30s), one after the other
 #   make frontend-image FRONTEND_REF=<ref>
 #                   build the BuildKit frontend image (linux/amd64+arm64, no Docker) and push it to <ref>
@@ -44,7 +46,7 @@ TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev o
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench soak clean frontend-image jbuild-image fuzz
+.PHONY: all build demo test test-deps vet fmt bench soak clean frontend-image jbuild-image fuzz docs
 
 all: build
 
@@ -54,6 +56,9 @@ build:
 
 demo: build
 	$(GO) run ./examples/demo
+
+docs:
+	$(GO) generate ./cmd/jbuild
 
 # Idempotent: apt-get update runs only when a package is missing.
 test-deps:

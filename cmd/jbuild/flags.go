@@ -38,7 +38,7 @@ type planFlags struct {
 func (f *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.agent, "agent", "", "agent to install: a folder (agent.java/), a .zip or .tar.gz as downloaded from the view server, its http(s) download URL, or an agent image")
 	fs.StringVar(&f.runtime, "runtime", "", "runtime to monitor instead of the detected one: java, dotnet, nodejs, python or php")
-	fs.StringVar(&f.profile, "profile", "", "agent profile: a built-in name (see `jbuild profiles`) or a profile file")
+	fs.StringVar(&f.profile, "profile", "", "agent profile: a built-in name (see jbuild profiles) or a profile file")
 	fs.StringVar(&f.serverAddress, "server-address", "", "address of the JENNIFER data server the agent connects to (required unless the agent's own config sets it)")
 	// Port and domain id stay 0 unless given, so that what the user did not
 	// type never overrides the image being upgraded or the agent bundle's

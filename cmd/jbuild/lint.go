@@ -46,8 +46,8 @@ built-in profiles (or --profile) stand in. The exit code is 1 when an error is f
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError{fmt.Errorf("-o %q: use text or json", output)}
+			if err := checkFormat(output); err != nil {
+				return err
 			}
 			all, err := templates.Profiles()
 			if err != nil {
@@ -76,11 +76,16 @@ built-in profiles (or --profile) stand in. The exit code is 1 when an error is f
 				ws = append(ws, w...)
 			}
 			r := k8s.Lint(cmd.Context(), ws, o)
-			if output == "json" {
+			switch output {
+			case "json":
 				if err := r.WriteJSON(cmd.OutOrStdout()); err != nil {
 					return err
 				}
-			} else {
+			case "yaml":
+				if err := writeDoc(cmd.OutOrStdout(), r, "yaml"); err != nil {
+					return err
+				}
+			default:
 				r.WriteText(cmd.OutOrStdout())
 			}
 			if r.Errors > 0 {
@@ -89,7 +94,7 @@ built-in profiles (or --profile) stand in. The exit code is 1 when an error is f
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
 	c.Flags().StringVar(&prof, "profile", "", "profile to assume for images that cannot be read (default: every built-in profile)")
 	c.Flags().BoolVar(&offline, "offline", false, "do not read the images from their registries")
 	return c

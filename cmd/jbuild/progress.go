@@ -3,34 +3,32 @@ package main
 import (
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/logs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/term"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 )
 
-// progress shows upload progress on a terminal: ggcr's per-blob log lines
-// (pushed, mounted, existing) and a running byte count. On anything that
-// is not a terminal (CI logs, pipes) it prints nothing.
-type progress struct {
+// countLine is `wrap -f`'s running byte count of the images it uploads at
+// once, on a terminal only (a single wrap shows its steps with
+// internal/progress). ggcr's per-blob lines are not printed: they would
+// break the count's line.
+type countLine struct {
 	w    io.Writer
 	ch   chan v1.Update
 	wg   sync.WaitGroup
 	live bool
 }
 
-func newProgress(w *os.File, quiet bool) *progress {
-	p := &progress{w: w, live: !quiet && term.IsTerminal(int(w.Fd()))}
+func newProgress(w *os.File, quiet bool) *countLine {
+	p := &countLine{w: w, live: !quiet && term.IsTerminal(int(w.Fd()))}
 	if !p.live {
 		return p
 	}
-	logs.Progress = log.New(w, "", 0)
 	p.ch = make(chan v1.Update, 16)
 	p.wg.Add(1)
 	go func() {
@@ -51,7 +49,7 @@ func newProgress(w *os.File, quiet bool) *progress {
 }
 
 // updates is the channel for remote.WithProgress, nil when silent.
-func (p *progress) updates() chan<- v1.Update {
+func (p *countLine) updates() chan<- v1.Update {
 	if p.ch == nil {
 		return nil
 	}
@@ -63,7 +61,7 @@ func (p *progress) updates() chan<- v1.Update {
 // (the display drains it at once) or was never used (the wrap failed or
 // found the target up to date before writing); the short wait covers both
 // without ever closing a channel ggcr owns.
-func (p *progress) done() {
+func (p *countLine) done() {
 	if p.ch == nil {
 		return
 	}

@@ -54,10 +54,10 @@ Images are named as:
 	root.PersistentFlags().StringVar(&g.agentMaxSize, "agent-max-size", "2GiB", "refuse an agent archive or image that expands past this size (zip and gzip bombs); bytes, or with a KiB/MiB/GiB suffix")
 	root.PersistentFlags().Var(decimalInt{p: &g.agentMaxEntries, min: 1, max: 1 << 30}, "agent-max-entries", "refuse an agent archive, folder or image with more files and folders than this (default 100000; real agents have a few thousand)")
 	g.stores.register(root.PersistentFlags())
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
-	})
+	root.SetFlagErrorFunc(flagError)
+	root.PersistentPreRunE = checkRequired
 	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newVerifyCmd(g), newK8sCmd(g), newLintCmd(g), newAgentCmd(g), newProfilesCmd(g))
+	conventions(root)
 	return root, g
 }
 

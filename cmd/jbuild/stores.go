@@ -152,3 +152,34 @@ func outputLabels(ctx context.Context, st transport.Store) (map[string]string, e
 	}
 	return cf.Config.Labels, nil
 }
+
+// blobSizes are the sizes of a registry source's layers and configs, by
+// digest: what a push to another repository of the registry mounts or
+// finds there, so the progress display does not count them as uploaded.
+// Empty for other sources (nothing is mounted from them) or when the
+// source cannot be read (the wrap then says why).
+func blobSizes(ctx context.Context, src transport.Store) map[string]int64 {
+	sizes := map[string]int64{}
+	if src.Ref().Kind != transport.KindRegistry {
+		return sizes
+	}
+	a, err := src.Get(ctx)
+	if err != nil {
+		return sizes
+	}
+	pis, err := a.PlatformImages()
+	if err != nil {
+		return sizes
+	}
+	for _, pi := range pis {
+		m, err := pi.Image.Manifest()
+		if err != nil {
+			continue
+		}
+		sizes[m.Config.Digest.String()] = m.Config.Size
+		for _, l := range m.Layers {
+			sizes[l.Digest.String()] = l.Size
+		}
+	}
+	return sizes
+}

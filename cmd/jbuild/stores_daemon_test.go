@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 
@@ -110,5 +111,29 @@ func TestWrapContainerd(t *testing.T) {
 	r = jbuild(t, "wrap", "containerd:jbuildcli/app:1", "--agent", agent, "--server-address", "10.0.0.5")
 	if r.code == 0 || !strings.Contains(r.stderr, `has no namespace "k8s"`) || !strings.Contains(r.stderr, "k8s.io") {
 		t.Errorf("wrong namespace: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// `jbuild wrap NAME:TAG` right after `docker build -t NAME:TAG`: the name
+// means Docker Hub, which does not resolve here; Docker holds it, so the
+// error says to write docker-daemon:NAME:TAG (exit 1, nothing written).
+func TestShortNameHeldByDocker(t *testing.T) {
+	if _, err := net.LookupHost("index.docker.io"); err == nil {
+		t.Skip("index.docker.io resolves here: the hint is for a name that does not resolve")
+	}
+	host := testenv.Dockerd(t)
+	img, err := sampleimage.JavaApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.LoadImage(t, host, "jbuild-cli/local:1", img)
+	r := jbuildEnv(t, []string{"DOCKER_HOST=" + host}, "wrap", "jbuild-cli/local:1", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5")
+	if r.code != 1 || !strings.Contains(r.stderr, "did you mean docker-daemon:jbuild-cli/local:1 (Docker holds jbuild-cli/local:1)?") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and the docker-daemon: hint", r.code, r.stderr)
+	}
+	// A name Docker does not hold gets no hint.
+	r = jbuildEnv(t, []string{"DOCKER_HOST=" + host}, "plan", "jbuild-cli/absent:1", "--agent", sampleAgentDir(t), "--server-address", "10.0.0.5")
+	if r.code != 1 || strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("absent image: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }

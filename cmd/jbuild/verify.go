@@ -40,6 +40,9 @@ a check fails.`,
 		Args: exactArgs(1, "one IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if err := checkFormat(output); err != nil {
+				return err
+			}
 			stores := storeOptions(g)
 			st, err := openStore(g, args[0], stores)
 			if err != nil {
@@ -53,7 +56,7 @@ a check fails.`,
 			if err != nil {
 				return err
 			}
-			if err := printReports(cmd.OutOrStdout(), reports, output); err != nil {
+			if err := printReports(cmd.OutOrStdout(), reports, output, g.quiet); err != nil {
 				return err
 			}
 			for _, r := range reports {
@@ -76,7 +79,7 @@ a check fails.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml (with -q, text lists only failed checks and a summary)")
 	c.Flags().BoolVar(&run, "run", false, "also run the image (read-only root, its own user, a writable mount per agent directory, host network) and wait for the agent to connect to a throw-away data server on 127.0.0.1")
 	c.Flags().StringVar(&engine, "engine", "", "where --run starts the image: docker or containerd (default: the image's own store; other images are loaded into Docker for the run)")
 	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long --run waits for the agent")
@@ -139,15 +142,33 @@ func hostImage(idx v1.ImageIndex) (v1.Image, error) {
 	return nil, fmt.Errorf("the index has no %s image to run here", want.String())
 }
 
-func printReports(w io.Writer, reports []*verify.Report, format string) error {
+// printReports prints every check, or with -q (text) only the failed
+// ones and one summary line per image.
+func printReports(w io.Writer, reports []*verify.Report, format string, quiet bool) error {
 	switch format {
-	case "json":
-		return writeJSON(w, reports)
+	case "json", "yaml":
+		return writeDoc(w, reports, format)
 	case "text", "":
 		for _, r := range reports {
-			r.WriteText(w)
+			if !quiet {
+				r.WriteText(w)
+				continue
+			}
+			ok, failed, skipped := 0, 0, 0
+			for _, c := range r.Checks {
+				switch {
+				case c.Skipped:
+					skipped++
+				case c.OK:
+					ok++
+				default:
+					failed++
+					fmt.Fprintf(w, "%s (%s): FAIL %s: %s\n", r.Image, r.Platform, c.Name, c.Detail)
+				}
+			}
+			fmt.Fprintf(w, "%s (%s): %d passed, %d failed, %d skipped\n", r.Image, r.Platform, ok, failed, skipped)
 		}
 		return nil
 	}
-	return usageError{fmt.Errorf("-o %q: use text or json", format)}
+	return checkFormat(format)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/jbuild-dev/jbuild/internal/progress"
+	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 	"github.com/spf13/cobra"
 )
@@ -76,8 +78,12 @@ images: patch instead of editing the files.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withLocalHint(g, func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			// -o is checked before anything is read or written.
+			if err := checkFormat(output); err != nil {
+				return err
+			}
 			if len(wf.files) > 0 {
 				return runWrapFiles(ctx, g, &pf, &wf, dryRun, force, cmd.OutOrStdout(), os.Stderr)
 			}
@@ -86,10 +92,13 @@ images: patch instead of editing the files.`,
 			if err != nil {
 				return err
 			}
-			if builder == "" {
-				builder = os.Getenv("BUILDKIT_HOST")
-			}
+			// BuildKit runs the wrap only when asked with --builder:
+			// BUILDKIT_HOST (set in many CI images for buildctl) is not
+			// read, so it never moves or breaks a local wrap.
 			if builder != "" && !dryRun {
+				if output != "text" {
+					return usageError{fmt.Errorf("-o %s: not with --builder (BuildKit writes the image; its reference and digest are printed)", output)}
+				}
 				if target == "" {
 					suffix := targetSuffix
 					if prof, err := loadProfile(pf.profile); err == nil && prof != nil {
@@ -110,41 +119,60 @@ images: patch instead of editing the files.`,
 				return err
 			}
 			opts.Force = force
-			if dryRun {
-				res, err := wrap.Plan(ctx, src, opts)
-				if err != nil {
-					return err
-				}
-				return printPlan(cmd.OutOrStdout(), res, output)
-			}
 			if target == "" {
 				if target, err = defaultTargetFor(ctx, src, opts); err != nil {
 					return err
 				}
 			}
-			prog := newProgress(os.Stderr, g.quiet)
-			stores.Registry.Progress = prog.updates()
+			if dryRun {
+				res, err := wrap.Plan(ctx, src, opts)
+				if err != nil {
+					return err
+				}
+				res.Target = target
+				return printPlan(cmd.OutOrStdout(), res, output)
+			}
+			disp := progress.New(os.Stderr, g.quiet, "Wrapping")
+			defer disp.Close()
+			// Every long step is shown: the wrap (reading the source,
+			// building the agent layer; for docker-daemon: and containerd:
+			// also saving and loading) and the push to a registry.
+			step := disp.Step(fmt.Sprintf("wrap %s -> %s", src.Ref(), target))
+			var push *progress.Push
+			if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
+				push = disp.Push(target, blobSizes(ctx, src))
+				stores.Registry.Progress = push.Updates()
+			}
 			dst, err := openStore(g, target, stores)
 			if err != nil {
 				return err
 			}
 			if !g.quiet {
-				opts.Notef = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "note: "+format+"\n", a...) }
+				opts.Notef = func(format string, a ...any) {
+					if step == nil {
+						fmt.Fprintf(os.Stderr, "note: "+format+"\n", a...)
+						return
+					}
+					step.Notef(format, a...)
+				}
 			}
 			res, err := wrap.Wrap(ctx, src, dst, opts)
-			prog.done()
+			push.Finish(err)
+			step.Done(err)
+			disp.Close()
 			if err != nil {
 				return err
 			}
-			return printWrapResult(cmd.OutOrStdout(), os.Stderr, res, g.quiet)
-		},
+			return printWrapResult(cmd.OutOrStdout(), os.Stderr, res, g.quiet, output)
+		}),
 	}
 	pf.register(c.Flags())
+	requireFlags(c, "agent")
 	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: source tag + the agent's suffix: \"-jennifer\", or the profile's targetSuffix)")
-	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing (same as `jbuild plan`)")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, with the target it would write, and write nothing (same as jbuild plan)")
 	c.Flags().BoolVar(&force, "force", false, "replace a target that is not jbuild's output of this source")
-	c.Flags().StringVar(&builder, "builder", "", "run the wrap on this BuildKit daemon (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock; default $BUILDKIT_HOST); it pulls the source and pushes the target itself")
-	c.Flags().StringVarP(&output, "output", "o", "text", "plan format with --dry-run: text or json")
+	c.Flags().StringVar(&builder, "builder", "", "run the wrap on this BuildKit daemon (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock, or \"$BUILDKIT_HOST\"); it pulls the source and pushes the target itself. BUILDKIT_HOST alone is not read: without --builder jbuild wraps")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml (the result: target, digest, platforms, layers added; with --dry-run the plan)")
 	c.Flags().StringArrayVarP(&wf.files, "filename", "f", nil, "Kubernetes manifest file, directory or - (repeatable): wrap every image in them and rewrite them pinned by digest")
 	c.Flags().BoolVar(&wf.kustomize, "kustomize", false, "with -f: print a kustomize images: patch instead of editing the manifests")
 	return c

@@ -104,7 +104,7 @@ func (w *cliWrapper) Wrap(ctx context.Context, src transport.Store, target strin
 	if err != nil {
 		return "", err
 	}
-	return res.TargetDigest, printWrapResult(out.Stdout, out.Stderr, res, w.g.quiet)
+	return res.TargetDigest, printWrapResult(out.Stdout, out.Stderr, res, w.g.quiet, "text")
 }
 
 // uploads shows the uploads of the images wrapped at once as one running
@@ -115,7 +115,7 @@ type uploads struct {
 	quiet bool
 
 	mu       sync.Mutex
-	p        *progress // made on the first upload
+	p        *countLine // made on the first upload
 	finished bool
 	drawn    bool // a count is on the terminal's last line
 	complete []int64

@@ -70,6 +70,12 @@ func retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
+	// Refused again after one retry: nothing listens there, and waiting
+	// out the whole backoff would only delay saying so.
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		return false
+	}
 	// One attempt that timed out (no answer within the response timeout)
 	// is worth another; net/http's timeout errors also match
 	// context.DeadlineExceeded, hence this test first.
@@ -187,8 +193,24 @@ type recorder struct {
 
 	mu       sync.Mutex
 	failures map[string]int
-	written  Written
+	// refused counts connections refused in a row per host:port.
+	refused map[string]int
+	written Written
 }
+
+// RefusedError is a registry address that refused the connection again
+// after a quick retry: nothing listens there (the registry is not
+// running, or the host or port is wrong). It is not retried further.
+type RefusedError struct {
+	Host string
+	Err  error
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("nothing listens on %s (connection refused, twice): is the registry running, and are the host and port right?", e.Host)
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // Written is what a registry store wrote so far.
 type Written struct {
@@ -229,6 +251,20 @@ func attemptKey(method string, u *url.URL) string {
 
 func (t *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.inner.RoundTrip(r)
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		// The first refusal is retried (a registry may just be starting);
+		// the second is the answer.
+		t.mu.Lock()
+		t.refused[r.URL.Host]++
+		if t.refused[r.URL.Host] > 1 {
+			err = &RefusedError{Host: r.URL.Host, Err: err}
+		}
+		t.mu.Unlock()
+	} else if err == nil {
+		t.mu.Lock()
+		delete(t.refused, r.URL.Host)
+		t.mu.Unlock()
+	}
 	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && !isDigestRef(r.URL.Path) {
 		t.mu.Lock()
 		t.written.TagUncertain = err != nil
@@ -310,7 +346,7 @@ func newRecorder(o RegistryOptions) (*recorder, http.RoundTripper) {
 	if base == nil {
 		base = defaultBase()
 	}
-	rec := &recorder{inner: base, failures: map[string]int{}}
+	rec := &recorder{inner: base, failures: map[string]int{}, refused: map[string]int{}}
 	max := o.MaxRetryAfter
 	if max <= 0 {
 		max = DefaultMaxRetryAfter

@@ -3,8 +3,11 @@ package transport
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,5 +95,34 @@ func TestPersistentFaultSaysAttempts(t *testing.T) {
 	}
 	if s, _ := faultproxy.Snapshot(reg + "/retry/persistent:1"); s.Exists {
 		t.Errorf("tag written despite the failure")
+	}
+}
+
+// A registry address where nothing listens: one quick retry, then an error
+// that says so, instead of the whole backoff and "after 10 attempts".
+func TestRefusedConnectionFailsFast(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	// The default backoff (0.5s .. 4s, about 8s in all).
+	st, err := Open(mustParse(t, addr+"/nothing/here:1"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = st.Get(context.Background())
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "nothing listens on "+addr) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("error %v; want one saying nothing listens on %s (and still a connection refused underneath)", err, addr)
+	}
+	if took > 3*time.Second {
+		t.Errorf("gave up after %s; want one quick retry (the full backoff is about 8s)", took)
+	}
+	// ggcr's ping tries https, then http: one attempt each plus the retry.
+	if strings.Contains(err.Error(), "after 1") || strings.Contains(err.Error(), "after 4") || strings.Contains(err.Error(), "after 10") {
+		t.Errorf("error %v: want at most one retry per scheme", err)
 	}
 }

@@ -3,6 +3,7 @@ package wrap
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -36,6 +37,11 @@ func newBundles(ctx context.Context, src agent.Source) (*bundles, error) {
 	}
 	ps, err := src.Platforms(ctx)
 	if err != nil {
+		// internal/agent's errors name the agent already ("reading agent
+		// folder X: ..."): saying it twice reads as two failures.
+		if strings.HasPrefix(err.Error(), "reading agent ") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("reading agent %s: %w", src, err)
 	}
 	return &bundles{src: src, multi: len(ps) > 0, cache: map[string]*agent.Bundle{}}, nil
