@@ -115,6 +115,9 @@ func ForRuntime(rt buildplan.Runtime) (*buildplan.Profile, error) {
 	}
 	var have []string
 	for _, p := range ps {
+		if p.Agent != "JENNIFER" {
+			continue // other agents are chosen by name or by their bundle
+		}
 		if p.Runtime == rt {
 			return p, nil
 		}

@@ -18,7 +18,8 @@ func TestProfilesParse(t *testing.T) {
 	want := map[string]buildplan.Runtime{
 		"jennifer-dotnet": buildplan.RuntimeDotnet, "jennifer-java": buildplan.RuntimeJava,
 		"jennifer-nodejs": buildplan.RuntimeNodejs, "jennifer-php": buildplan.RuntimePHP,
-		"jennifer-python": buildplan.RuntimePython,
+		"jennifer-python":    buildplan.RuntimePython,
+		"opentelemetry-java": buildplan.RuntimeJava, "opentelemetry-nodejs": buildplan.RuntimeNodejs,
 	}
 	if len(ps) != len(want) {
 		t.Fatalf("got %d profiles, want %d", len(ps), len(want))
@@ -27,7 +28,7 @@ func TestProfilesParse(t *testing.T) {
 		if want[p.Name] != p.Runtime {
 			t.Errorf("%s: runtime %q", p.Name, p.Runtime)
 		}
-		if p.Agent != "JENNIFER" || p.Description == "" {
+		if wantAgent := map[bool]string{true: "OpenTelemetry", false: "JENNIFER"}[strings.HasPrefix(p.Name, "opentelemetry-")]; p.Agent != wantAgent || p.Description == "" {
 			t.Errorf("%s: agent %q, description %q", p.Name, p.Agent, p.Description)
 		}
 	}
@@ -130,7 +131,11 @@ func TestExampleProfilesParseButAreNotEmbedded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Lookup(p.Name); err == nil {
+		// An example may carry a built-in profile's name (the
+		// OpenTelemetry Java example is the file form of the built-in
+		// one): it must then still be a file of its own, not the
+		// embedded one.
+		if b, err := Lookup(p.Name); err == nil && b.Source == "templates/profiles/examples/"+e.Name() {
 			t.Errorf("example %s is embedded as a default profile", p.Name)
 		}
 	}

@@ -159,8 +159,16 @@ func checkFiles(r *Report, fsys *imagefs.FS, prof *buildplan.Profile, user build
 		return
 	}
 	var missing []string
+	// A marker may be a pattern (opentelemetry-javaagent*.jar).
 	for _, m := range prof.BundleMarkers {
-		if _, err := fsys.Stat(path.Join(prof.InstallDir, m)); err != nil {
+		found := false
+		for _, f := range files {
+			if rel, ok := strings.CutPrefix(f, prof.InstallDir+"/"); ok && buildplan.MarkerMatches(m, rel) {
+				found = true
+				break
+			}
+		}
+		if !found {
 			missing = append(missing, m)
 		}
 	}

@@ -64,17 +64,24 @@ type wrapped struct {
 // (the engines lists which: "docker", "containerd").
 func wrapApp(t testing.TB, repo string, img v1.Image, agentDir, profile string, plan buildplan.Options, engineNames ...string) *wrapped {
 	t.Helper()
+	prof, err := templates.Lookup(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wrapAgent(t, repo, img, agentDir, prof, plan, engineNames...)
+}
+
+// wrapAgent is wrapApp with the profile given; agentSpec is what a user
+// passes as --agent (a folder, or the file of a profile's agentFile).
+func wrapAgent(t testing.TB, repo string, img v1.Image, agentSpec string, prof *buildplan.Profile, plan buildplan.Options, engineNames ...string) *wrapped {
+	t.Helper()
 	ctx := context.Background()
 	reg := testenv.RealRegistry(t)
 	src := fmt.Sprintf("%s/e2e/%s:base", reg, repo)
 	dst := fmt.Sprintf("%s/e2e/%s:jennifer", reg, repo)
 	testenv.PushImage(t, src, img)
 
-	prof, err := templates.Lookup(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag, err := agent.Open(ctx, agentDir, agent.Options{BundleRoot: []string{prof.BundleRoot}, CacheDir: t.TempDir()})
+	ag, err := agent.Open(ctx, agentSpec, agent.Options{BundleRoot: []string{prof.BundleRoot}, SingleFile: prof.AgentFile, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
