@@ -32,6 +32,9 @@ type agentInput struct {
 	imageRoot string
 	// diffID of that layer, recorded in the io.jbuild.layer label.
 	diffID string
+	// source, when set, is the name of a single-file agent as given (see
+	// singleFileContext), the bundle's source.
+	source string
 }
 
 func bundleRoots() []string {
@@ -81,7 +84,11 @@ func loadAgent(ctx context.Context, c gwclient.Client, s *Settings, p ocispecs.P
 		return in, readBundle(ctx, c, in, p, "build context "+AgentContext, img.Config.Labels)
 	}
 	in := &agentInput{state: *st, dir: "/"}
-	return in, readBundle(ctx, c, in, p, "build context "+AgentContext, nil)
+	what := "build context " + AgentContext
+	if err := singleFileContext(ctx, c, in, p, s.Profile, what); err != nil {
+		return nil, err
+	}
+	return in, readBundle(ctx, c, in, p, what, nil)
 }
 
 func loadAgentImage(ctx context.Context, c gwclient.Client, ref string, p ocispecs.Platform) (*agentInput, error) {
@@ -143,7 +150,11 @@ func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispe
 			fsys.dir = in.dir
 		}
 	}
-	b, err := agent.OpenFS(ctx, fsys, what, what, agent.Options{BundleRoot: bundleRoots(), KnownDigest: labels[buildplan.LabelAgentDigest]})
+	source := what
+	if in.source != "" {
+		source = in.source
+	}
+	b, err := agent.OpenFS(ctx, fsys, what, source, agent.Options{BundleRoot: bundleRoots(), KnownDigest: labels[buildplan.LabelAgentDigest]})
 	if err != nil {
 		return err
 	}
