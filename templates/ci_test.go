@@ -77,8 +77,15 @@ func checkFlow(t *testing.T, name, text string, platform string) {
 	if !strings.Contains(text, "wrap") && !strings.Contains(text, "BUILDKIT_SYNTAX") {
 		t.Errorf("%s neither wraps nor builds with the frontend", name)
 	}
-	if platform != "" && !strings.Contains(text, "platform "+platform) && !strings.Contains(text, "platform="+platform) && !strings.Contains(text, "_K8S_PLATFORM: "+platform) {
-		t.Errorf("%s does not render for --platform %s", name, platform)
+	if platform != "" && !strings.Contains(text, "cluster "+platform) && !strings.Contains(text, "cluster="+platform) && !strings.Contains(text, "_K8S_PLATFORM: "+platform) {
+		t.Errorf("%s does not render for --cluster %s", name, platform)
+	}
+	// jbuild k8s's renamed flags: --platform is the image's os/arch
+	// elsewhere, -o an output format.
+	for _, old := range []string{"--platform eks", "--platform aks", "--platform gke", "--platform=${_K8S_PLATFORM}", "--platform \"$"} {
+		if strings.Contains(text, old) {
+			t.Errorf("%s passes jbuild k8s the deprecated %q: use --cluster", name, old)
+		}
 	}
 }
 

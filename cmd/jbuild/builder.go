@@ -39,7 +39,7 @@ func wrapOnBuilder(ctx context.Context, g *globalFlags, addr string, pf *planFla
 	}
 	c, err := client.New(ctx, addr)
 	if err != nil {
-		return fmt.Errorf("connecting to BuildKit at %s: %w (is buildkitd running? set --builder or BUILDKIT_HOST)", addr, err)
+		return fmt.Errorf("connecting to BuildKit at %s: %w (is buildkitd running there? check --builder)", addr, err)
 	}
 	defer c.Close()
 	var progress io.Writer
