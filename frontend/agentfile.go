@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -70,41 +69,7 @@ func singleFileProfile(forced *buildplan.Profile, name string) (*buildplan.Profi
 		}
 		return forced, nil
 	}
-	all, err := templates.Profiles()
-	if err != nil {
-		return nil, err
-	}
-	var found []*buildplan.Profile
-	for _, p := range all {
-		if p.AgentFile != "" && namesAgentFile(p, name) {
-			found = append(found, p)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return nil, nil
-	case 1:
-		return found[0], nil
-	}
-	return nil, fmt.Errorf("the agent file %s fits the profiles %s and %s: choose one with --build-arg %s=NAME", name, found[0].Name, found[1].Name, ArgProfile)
-}
-
-// namesAgentFile: a bundle marker, the agentFile or the versionFrom
-// file name pattern matches name.
-func namesAgentFile(p *buildplan.Profile, name string) bool {
-	if name == p.AgentFile {
-		return true
-	}
-	for _, m := range p.BundleMarkers {
-		if buildplan.MarkerMatches(m, name) {
-			return true
-		}
-	}
-	if vf := p.VersionFrom; vf != nil && vf.FileName != "" {
-		re, err := regexp.Compile(vf.FileName)
-		return err == nil && re.MatchString(name)
-	}
-	return false
+	return templates.ForAgentFile(name, "--build-arg "+ArgProfile+"=NAME")
 }
 
 // contextURL is the jennifer-agent context's http(s) URL, without query
