@@ -1,14 +1,16 @@
 // Package runcheck runs an image once, the way a restricted Kubernetes pod
-// runs it, and reports whether the agent inside reached a throw-away data
-// server. It is the machinery behind `jbuild verify --run` and jbuild's
-// end-to-end tests.
+// runs it, and reports whether the agent inside reported to a throw-away
+// receiver: a TCP connection and its first bytes (JENNIFER's agents), an
+// OTLP/HTTP export or any HTTP request, as the profile's runCheck says
+// (Options.Check). It is the machinery behind `jbuild verify --run` and
+// jbuild's end-to-end tests.
 //
 // Run starts the image in Docker or in containerd with host networking, so
 // the agent reaches a listener on 127.0.0.1 of this machine; optionally as
 // another user, with a read-only root filesystem, tmpfs mounts for the
 // agent's writable directories and the agent config file replaced by one
 // that points at the listener (see ServerOverride). It waits, within a time
-// bound, until the agent connects (and the app answers its own HTTP probe,
+// bound, until the agent reports (and the app answers its own HTTP probe,
 // when one is given), then kills the container and removes it, whatever
 // happened.
 package runcheck

@@ -27,7 +27,9 @@ type RunOptions struct {
 // Run starts the image the way a restricted pod runs it (its own non-root
 // user, read-only root filesystem, an empty writable mount for each
 // directory in io.jbuild.volumes), with the agent pointed at a throw-away
-// data server on 127.0.0.1, and reports whether the agent connected.
+// receiver on 127.0.0.1 as the profile's run check says, and reports
+// whether the agent reported there (connected, or sent an OTLP export or
+// an HTTP request).
 func Run(ctx context.Context, img v1.Image, o RunOptions) (*runcheck.Result, error) {
 	opts := runcheck.Options{
 		Profile:           o.Profile,
