@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/jbuild-dev/jbuild/internal/progress"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
 	"github.com/spf13/cobra"
@@ -37,11 +38,22 @@ digest and writes it to TARGET (default: the tag without its agent's suffix, "-j
 					return err
 				}
 			}
+			disp := progress.New(os.Stderr, g.quiet, "Unwrapping")
+			defer disp.Close()
+			step := disp.Step(fmt.Sprintf("unwrap %s -> %s", src.Ref(), target))
+			var push *progress.Push
+			if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
+				push = disp.Push(target, blobSizes(ctx, src))
+				stores.Registry.Progress = push.Updates()
+			}
 			dst, err := openStore(g, target, stores)
 			if err != nil {
 				return err
 			}
 			res, err := wrap.Unwrap(ctx, src, dst, wrap.Options{Force: force, Stores: stores})
+			push.Finish(err)
+			step.Done(err)
+			disp.Close()
 			if err != nil {
 				return err
 			}

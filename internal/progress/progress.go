@@ -12,6 +12,7 @@ package progress
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -37,6 +38,13 @@ type Display struct {
 	// notes are printed again once the terminal view has ended: it
 	// shows a finished step's lines no more.
 	notes []string
+	// after holds what After's writers got while the terminal view ran.
+	after []afterWrite
+}
+
+type afterWrite struct {
+	w io.Writer
+	b []byte
 }
 
 // New returns the display for f: progressui's terminal view when f is a
@@ -86,12 +94,41 @@ func (d *Display) Close() {
 	}
 	d.closed = true
 	close(d.ch)
-	notes := d.notes
+	notes, after := d.notes, d.after
+	d.after = nil
 	d.mu.Unlock()
 	<-d.done
 	for _, n := range notes {
 		fmt.Fprintln(d.f, n)
 	}
+	for _, a := range after {
+		a.w.Write(a.b)
+	}
+}
+
+// After is w for output that must not break the terminal view: on a
+// terminal what is written waits until Close, in order; otherwise (plain
+// lines, or no display) it is written at once.
+func (d *Display) After(w io.Writer) io.Writer {
+	if d == nil || !d.tty {
+		return w
+	}
+	return afterWriter{d, w}
+}
+
+type afterWriter struct {
+	d *Display
+	w io.Writer
+}
+
+func (a afterWriter) Write(b []byte) (int, error) {
+	a.d.mu.Lock()
+	defer a.d.mu.Unlock()
+	if a.d.closed {
+		return a.w.Write(b)
+	}
+	a.d.after = append(a.d.after, afterWrite{a.w, append([]byte(nil), b...)})
+	return len(b), nil
 }
 
 // Step is one long step of the command.

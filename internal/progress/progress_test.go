@@ -87,3 +87,25 @@ func TestQuiet(t *testing.T) {
 	p.Finish(nil)
 	d.Close()
 }
+
+// Two pushes at once (wrap -f): a blob line names no repository and is
+// left out; manifest lines go to their own push; After's output waits for
+// nothing in a pipe.
+func TestConcurrentPushes(t *testing.T) {
+	d, out := plainDisplay(t)
+	a := d.Push("reg.example/a:1-jennifer", nil)
+	b := d.Push("reg.example/b:1-jennifer", nil)
+	logs.Progress.Printf("pushed blob: sha256:%s", strings.Repeat("f", 64))
+	logs.Progress.Printf("reg.example/b:1-jennifer: digest: sha256:%s size: 400", strings.Repeat("e", 64))
+	close(a.Updates())
+	close(b.Updates())
+	a.Finish(nil)
+	b.Finish(nil)
+	got := out()
+	if strings.Contains(got, "uploaded sha256:ffff") {
+		t.Errorf("a blob line was given to one of two pushes:\n%s", got)
+	}
+	if strings.Count(got, "tagged reg.example/b:1-jennifer") != 1 || strings.Contains(got, "tagged reg.example/a") {
+		t.Errorf("manifest line not on its own push:\n%s", got)
+	}
+}

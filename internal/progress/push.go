@@ -13,8 +13,9 @@ import (
 
 // Push is the step of writing an image to a registry.
 type Push struct {
-	s     *Step
-	sizes map[string]int64
+	s      *Step
+	target string
+	sizes  map[string]int64
 
 	mu                       sync.Mutex
 	total, complete, skipped int64
@@ -24,10 +25,11 @@ type Push struct {
 
 // ggcr logs each blob it uploads, mounts or finds, and each manifest it
 // writes, to logs.Progress (one global logger): the display's pushes read
-// them from there.
+// them from there. A blob line names no repository: with several pushes
+// at once (wrap -f) blob lines are left out, their byte counts stay.
 var (
-	logMu   sync.Mutex
-	current *Push
+	logMu  sync.Mutex
+	active = map[*Push]bool{}
 )
 
 // Push starts the step of writing target. sizes gives the size of blobs
@@ -39,9 +41,9 @@ func (d *Display) Push(target string, sizes map[string]int64) *Push {
 	if d == nil {
 		return nil
 	}
-	p := &Push{s: d.Step("pushing " + target), sizes: sizes, ch: make(chan v1.Update, 64), drained: make(chan struct{})}
+	p := &Push{s: d.Step("pushing " + target), target: target, sizes: sizes, ch: make(chan v1.Update, 64), drained: make(chan struct{})}
 	logMu.Lock()
-	current = p
+	active[p] = true
 	logs.Progress = log.New(ggcrLines{}, "", 0)
 	logMu.Unlock()
 	go func() {
@@ -80,9 +82,7 @@ func (p *Push) Finish(err error) {
 	case <-time.After(500 * time.Millisecond):
 	}
 	logMu.Lock()
-	if current == p {
-		current = nil
-	}
+	delete(active, p)
 	logMu.Unlock()
 	p.show(true)
 	p.s.Done(err)
@@ -157,14 +157,36 @@ type ggcrLines struct{}
 
 func (ggcrLines) Write(b []byte) (int, error) {
 	logMu.Lock()
-	p := current
+	var pushes []*Push
+	for p := range active {
+		pushes = append(pushes, p)
+	}
 	logMu.Unlock()
-	if p != nil {
-		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			p.line(l)
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if len(pushes) == 1 {
+			pushes[0].line(l)
+			continue
+		}
+		// A manifest line names its repository.
+		ref, _, ok := strings.Cut(l, ": digest: ")
+		for _, p := range pushes {
+			if ok && repo(ref) == repo(p.target) {
+				p.line(l)
+			}
 		}
 	}
 	return len(b), nil
+}
+
+// repo is a reference without its tag or digest.
+func repo(ref string) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // short is a digest as people compare them: algorithm and 12 hex digits.
