@@ -58,6 +58,9 @@ Images are named as:
 	root.PersistentPreRunE = checkRequired
 	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newVerifyCmd(g), newK8sCmd(g), newLintCmd(g), newAgentCmd(g), newProfilesCmd(g))
 	conventions(root)
+	// conventions made the root runnable (its help, or an unknown
+	// command's error): its usage line stays "jbuild [command]".
+	root.DisableFlagsInUseLine = true
 	return root, g
 }
 
