@@ -35,6 +35,8 @@ type agentInput struct {
 	// source, when set, is the name of a single-file agent as given (see
 	// singleFileContext), the bundle's source.
 	source string
+	// solved, when set, is state's agent folder already solved.
+	solved *refFS
 }
 
 func bundleRoots() []string {
@@ -138,9 +140,12 @@ func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispe
 		in.bundle = b
 		return nil
 	}
-	fsys, err := agentFS(ctx, c, in, p, what)
-	if err != nil {
-		return err
+	fsys := in.solved
+	if fsys == nil {
+		var err error
+		if fsys, err = agentFS(ctx, c, in, p, what); err != nil {
+			return err
+		}
 	}
 	if in.imageRoot == "" {
 		// A context holding the agent folder (agent.java/) rather than

@@ -30,6 +30,7 @@ func singleFileContext(ctx context.Context, c gwclient.Client, in *agentInput, p
 	if err != nil {
 		return err
 	}
+	in.solved = fsys // unless the file is renamed below
 	des, err := fsys.ReadDir(".")
 	if err != nil || len(des) != 1 || !des[0].Type().IsRegular() {
 		return nil
@@ -55,7 +56,7 @@ func singleFileContext(ctx context.Context, c gwclient.Client, in *agentInput, p
 		llb.Copy(in.state, path.Join(in.dir, name), "/"+prof.AgentFile),
 		llb.WithCustomName(fmt.Sprintf("[jbuild] the agent file %s as %s", given, prof.AgentFile)),
 	)
-	in.dir = "/"
+	in.dir, in.solved = "/", nil
 	return nil
 }
 
