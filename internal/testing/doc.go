@@ -9,4 +9,6 @@
 //   - sampleimage: the small Java-like sample image of tests and `make demo`.
 //   - e2e: real runtime base images and agents for the end-to-end tests.
 //   - podrun: a Kubernetes pod template turned into a runcheck run.
+//   - k8scluster: a real single-node Kubernetes (k3s, containerd,
+//     metrics-server) for the cluster tests and `make k8s-demo`.
 package testing
