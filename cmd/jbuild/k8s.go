@@ -48,6 +48,11 @@ Renamed flags (the old names still work, with a note): --platform is now --clust
 		Args: exactArgs(1, "one IMAGE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			// -o is a format everywhere else: "-o yaml" here meant that,
+			// not a file named yaml.
+			if f := cmd.Flags().Lookup("output"); f.Changed && (output == "json" || output == "yaml" || output == "text") {
+				return usageError{fmt.Errorf("-o %s: jbuild k8s writes YAML manifests to stdout, or to --output-file FILE (its -o is the old name of --output-file)", output)}
+			}
 			ref, err := transport.Parse(args[0])
 			if err != nil {
 				return usageError{err}

@@ -225,6 +225,12 @@ func TestK8sRenamedFlags(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("the old flag names render differently:\n%s\nvs\n%s", got, want)
 	}
+	if r := jbuild(t, append(base, "-o", "yaml")...); r.code != 2 || !strings.Contains(r.stderr, "--output-file") {
+		t.Errorf("-o yaml (a format, as in the other commands): exit %d, %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat("yaml"); err == nil {
+		t.Error("-o yaml wrote a file named yaml")
+	}
 	if r := jbuild(t, "k8s", "--help"); strings.Contains(r.stdout, "--platform") && !strings.Contains(r.stdout, "--platform is now --cluster") {
 		t.Errorf("k8s --help lists --platform as a flag:\n%s", r.stdout)
 	}
