@@ -47,6 +47,13 @@ func unknownSubcommand(c *cobra.Command, args []string) error {
 // flagError is the root's FlagErrorFunc: exit code 2, the command's help
 // named, and for an unknown flag the flags of the command it is closest to.
 func flagError(c *cobra.Command, err error) error {
+	// "jbuild wrpa IMAGE --agent X": the command is what is wrong, not
+	// its flags (which a group command like the root does not have).
+	if c.HasSubCommands() && len(c.Flags().Args()) > 0 {
+		if uerr := unknownSubcommand(c, c.Flags().Args()); uerr != nil {
+			return uerr
+		}
+	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
 		if s := suggestFlags(c, name); len(s) > 0 {

@@ -23,6 +23,7 @@ func TestWrongCommandLineSaysWhatWasMeant(t *testing.T) {
 	}{
 		{[]string{"wrpa"}, `unknown command "wrpa" for "jbuild"; did you mean "wrap"?`},
 		{[]string{"agent", "pusj"}, `did you mean "push"?`},
+		{[]string{"wrpa", "oci:x:1", "--agent", "a"}, `unknown command "wrpa" for "jbuild"; did you mean "wrap"?`},
 		{[]string{"wrap", "oci:x:1", "--agnet", "a"}, `unknown flag: --agnet; did you mean "--agent"?`},
 		{[]string{"plan", "oci:x:1", "--server-adress", "a"}, `did you mean "--server-address"?`},
 		{[]string{"wrap", "oci:x:1", "--server-address", "10.0.0.5"}, "--agent is required"},
