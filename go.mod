@@ -12,6 +12,7 @@ tool (
 
 require (
 	github.com/containerd/containerd/v2 v2.4.2
+	github.com/creack/pty v1.1.18
 	github.com/docker/docker v28.5.2+incompatible
 	github.com/google/go-containerregistry v0.22.1
 	github.com/klauspost/compress v1.20.2

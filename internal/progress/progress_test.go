@@ -41,6 +41,7 @@ func TestPushKeepsBlobsApart(t *testing.T) {
 	logs.Progress.Printf("existing blob: %s", found)
 	ch <- v1.Update{Total: 6<<20 + 1000, Complete: 6<<20 + 1000}
 	logs.Progress.Printf("pushed blob: %s", up)
+	logs.Progress.Printf("existing blob: %s", up) // ggcr finding what was just streamed
 	logs.Progress.Printf("reg.example/app@sha256:%s: digest: sha256:%s size: 500", strings.Repeat("d", 64), strings.Repeat("d", 64))
 	logs.Progress.Printf("reg.example/app:1-jennifer: digest: sha256:%s size: 400", strings.Repeat("e", 64))
 	close(ch)
@@ -48,6 +49,9 @@ func TestPushKeepsBlobsApart(t *testing.T) {
 	step.Notef("one platform left out")
 	step.Done(nil)
 	got := out()
+	if strings.Contains(got, "found sha256:cccc") {
+		t.Errorf("a blob uploaded by this push is also shown as found:\n%s", got)
+	}
 	for _, want := range []string{
 		"wrap src -> dst", "note: one platform left out", "pushing reg.example/app:1-jennifer",
 		"mounted sha256:aaaaaaaaaaaa (5.0 MiB, from another repository of the registry, not uploaded)",

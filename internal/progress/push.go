@@ -19,8 +19,11 @@ type Push struct {
 
 	mu                       sync.Mutex
 	total, complete, skipped int64
-	ch                       chan v1.Update
-	drained                  chan struct{}
+	// uploaded are blobs already shown as uploaded: jbuild streams the
+	// agent layer while building it, and ggcr then finds it there.
+	uploaded map[string]bool
+	ch       chan v1.Update
+	drained  chan struct{}
 }
 
 // ggcr logs each blob it uploads, mounts or finds, and each manifest it
@@ -120,10 +123,20 @@ func (p *Push) line(l string) {
 	}
 	switch kind {
 	case "pushed blob":
+		p.mu.Lock()
+		if p.uploaded == nil {
+			p.uploaded = map[string]bool{}
+		}
+		p.uploaded[dg] = true
+		p.mu.Unlock()
 		p.blob("uploaded", dg, "")
 		return
 	case "mounted blob", "existing blob":
 		p.mu.Lock()
+		if p.uploaded[dg] {
+			p.mu.Unlock()
+			return // uploaded by this push a moment ago
+		}
 		n, known := p.sizes[dg]
 		p.skipped += n
 		p.mu.Unlock()
