@@ -185,8 +185,8 @@ func openAgent(ctx context.Context, spec string, prof *buildplan.Profile, g *glo
 		MaxExpandedSize: maxSize,
 		MaxEntries:      g.agentMaxEntries,
 	}
-	if prof != nil {
-		opts.SingleFile = prof.AgentFile
+	if opts.SingleFile, err = singleFileName(spec, prof); err != nil {
+		return nil, usageError{fmt.Errorf("--agent %s: %w", spec, err)}
 	}
 	if g.cacheDir != "" {
 		opts.CacheDir = g.cacheDir
