@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,15 +42,22 @@ func TestWrongCommandLineSaysWhatWasMeant(t *testing.T) {
 	}
 }
 
-// Flag usages: no backquotes (pflag takes a backquoted word as the value
-// name: `--dry-run jbuild plan`), --agent marked required where it is.
+var valueName = regexp.MustCompile(`^[A-Z][A-Z0-9/=_:\[\]-]*$`)
+
+// Flag usages: backquotes only around value names (pflag takes a
+// backquoted word as the value name: "--dry-run jbuild plan" came from a
+// backquoted command), --agent marked required where it is.
 func TestFlagUsages(t *testing.T) {
 	root, _ := newRootCmd()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if strings.Contains(f.Usage, "`") {
-				t.Errorf("%s --%s: backquote in usage %q", c.CommandPath(), f.Name, f.Usage)
+			// A backquoted word is the value name pflag shows
+			// (--tag TARGET): only an upper-case placeholder may be one.
+			for i, part := range strings.Split(f.Usage, "`") {
+				if i%2 == 1 && !valueName.MatchString(part) {
+					t.Errorf("%s --%s: backquoted %q in usage %q is not a value name", c.CommandPath(), f.Name, part, f.Usage)
+				}
 			}
 		})
 		for _, s := range c.Commands() {

@@ -36,18 +36,18 @@ type planFlags struct {
 }
 
 func (f *planFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.agent, "agent", "", "agent to install: a folder (agent.java/), a .zip or .tar.gz as downloaded from the view server, its http(s) download URL, or an agent image")
+	fs.StringVar(&f.agent, "agent", "", "the agent to install (`AGENT`): a folder (agent.java/), a .zip or .tar.gz as downloaded from the view server, its http(s) download URL, or an agent image")
 	fs.StringVar(&f.runtime, "runtime", "", "runtime to monitor instead of the detected one: java, dotnet, nodejs, python or php")
-	fs.StringVar(&f.profile, "profile", "", "agent profile: a built-in name (see jbuild profiles) or a profile file")
-	fs.StringVar(&f.serverAddress, "server-address", "", "address of the JENNIFER data server the agent connects to (required unless the agent's own config sets it)")
+	fs.StringVar(&f.profile, "profile", "", "agent `PROFILE`: a built-in name (see jbuild profiles) or a profile file")
+	fs.StringVar(&f.serverAddress, "server-address", "", "address (`HOST`) of the JENNIFER data server the agent connects to (required unless the agent's own config sets it)")
 	// Port and domain id stay 0 unless given, so that what the user did not
 	// type never overrides the image being upgraded or the agent bundle's
 	// own config (the profile's defaults, 5000 and 1000, come last).
 	fs.Var(decimalInt{p: &f.serverPort, min: 1, max: 65535, given: &f.serverPortGiven}, "server-port", "data server TCP port (default: what the image being upgraded records, else the agent's own config, else 5000)")
 	// The domain id's range is the agent's: checked against the profile.
 	fs.Var(decimalInt{p: &f.domainID, given: &f.domainIDGiven}, "domain-id", "JENNIFER domain id, 1-32767 for JENNIFER agents (default: as for --server-port, else 1000)")
-	fs.StringSliceVar(&f.platforms, "platform", nil, "wrap only these platforms of a multi-platform image (os/arch[/variant], repeatable)")
-	fs.StringArrayVar(&f.params, "param", nil, "set a profile parameter NAME=VALUE (repeatable), e.g. --param entry=/app/apm.js")
+	fs.StringSliceVar(&f.platforms, "platform", nil, "wrap only these platforms of a multi-platform image (`OS/ARCH`[/variant], repeatable)")
+	fs.StringArrayVar(&f.params, "param", nil, "set a profile parameter `NAME=VALUE` (repeatable), e.g. --param entry=/app/apm.js")
 	fs.StringVar(&f.runtimeVer, "runtime-version", "", "runtime version (major.minor) when the image does not reveal it, e.g. 8.2 for PHP")
 }
 

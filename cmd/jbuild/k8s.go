@@ -170,16 +170,16 @@ Renamed flags (the old names still work, with a note): --platform is now --clust
 	f.StringVar(&o.Resources.CPULimit, "cpu-limit", "", "container CPU limit (default: none; on gke-autopilot the request)")
 	f.StringVar(&o.Resources.MemoryLimit, "memory-limit", "", "container memory limit (default: the memory request; none: no limit)")
 	f.StringVar(&o.Resources.VolumeSize, "volume-size", k8s.DefaultVolumeSize, "sizeLimit of each emptyDir the agent writes to")
-	f.StringVar(&platform, "cluster", "generic", "cluster kind: aks, eks, gke, gke-autopilot or generic")
+	f.StringVar(&platform, "cluster", "generic", "cluster `KIND`: aks, eks, gke, gke-autopilot or generic")
 	// Old name, kept so scripts keep working: pflag prints the
 	// deprecation note when it is used and hides it from --help.
 	f.StringVar(&platform, "platform", "generic", "cluster kind (renamed --cluster)")
 	f.MarkDeprecated("platform", "use --cluster (--platform is the image's os/arch in wrap and plan)")
 	f.BoolVar(&pin, "pin", false, "name the image by digest (read from the registry)")
 	f.BoolVar(&offline, "offline", false, "do not read the image; take --profile and --user instead")
-	f.StringVar(&prof, "profile", "", "with --offline: the profile the image was wrapped with (built-in name or file)")
-	f.StringVar(&user, "user", "", "numeric UID[:GID] to run as (default: the image's USER; required with --offline)")
-	f.StringVar(&output, "output-file", "", "write the manifests to this file (default: stdout)")
+	f.StringVar(&prof, "profile", "", "with --offline: the `PROFILE` the image was wrapped with (built-in name or file)")
+	f.StringVar(&user, "user", "", "numeric `UID[:GID]` to run as (default: the image's USER; required with --offline)")
+	f.StringVar(&output, "output-file", "", "write the manifests to `FILE` (default: stdout)")
 	f.StringVarP(&output, "output", "o", "", "write the manifests to this file (renamed --output-file)")
 	f.MarkDeprecated("output", "use --output-file FILE (-o is the output format in plan, verify and lint)")
 	return c

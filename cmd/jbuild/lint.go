@@ -94,8 +94,8 @@ built-in profiles (or --profile) stand in. The exit code is 1 when an error is f
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	c.Flags().StringVar(&prof, "profile", "", "profile to assume for images that cannot be read (default: every built-in profile)")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text, json or yaml")
+	c.Flags().StringVar(&prof, "profile", "", "`PROFILE` to assume for images that cannot be read (default: every built-in profile)")
 	c.Flags().BoolVar(&offline, "offline", false, "do not read the images from their registries")
 	return c
 }

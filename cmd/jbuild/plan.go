@@ -53,7 +53,7 @@ nothing. -o json and -o yaml print the same as a document.`,
 	}
 	pf.register(c.Flags())
 	requireFlags(c, "agent")
-	c.Flags().StringVarP(&target, "tag", "t", "", "the target wrap would write (default: as wrap's, the source tag + the agent's suffix)")
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
+	c.Flags().StringVarP(&target, "tag", "t", "", "the `TARGET` wrap would write (default: as wrap's, the source tag + the agent's suffix)")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text, json or yaml")
 	return c
 }

@@ -64,7 +64,7 @@ digest and writes it to TARGET (default: the tag without its agent's suffix, "-j
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: the tag without its agent's suffix, \"-jennifer\" for JENNIFER)")
+	c.Flags().StringVarP(&target, "tag", "t", "", "`TARGET` image (default: the tag without its agent's suffix, \"-jennifer\" for JENNIFER)")
 	c.Flags().BoolVar(&force, "force", false, "replace a target that holds another image")
 	return c
 }

@@ -168,12 +168,12 @@ images: patch instead of editing the files.`,
 	}
 	pf.register(c.Flags())
 	requireFlags(c, "agent")
-	c.Flags().StringVarP(&target, "tag", "t", "", "target image (default: source tag + the agent's suffix: \"-jennifer\", or the profile's targetSuffix)")
+	c.Flags().StringVarP(&target, "tag", "t", "", "`TARGET` image (default: source tag + the agent's suffix: \"-jennifer\", or the profile's targetSuffix)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, with the target it would write, and write nothing (same as jbuild plan)")
 	c.Flags().BoolVar(&force, "force", false, "replace a target that is not jbuild's output of this source")
-	c.Flags().StringVar(&builder, "builder", "", "run the wrap on this BuildKit daemon (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock, or \"$BUILDKIT_HOST\"); it pulls the source and pushes the target itself. BUILDKIT_HOST alone is not read: without --builder jbuild wraps the image itself")
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml (the result: target, digest, platforms, layers added; with --dry-run the plan)")
-	c.Flags().StringArrayVarP(&wf.files, "filename", "f", nil, "Kubernetes manifest file, directory or - (repeatable): wrap every image in them and rewrite them pinned by digest")
+	c.Flags().StringVar(&builder, "builder", "", "run the wrap on the BuildKit daemon at `ADDRESS` (e.g. tcp://buildkitd:1234, unix:///run/buildkit/buildkitd.sock, or \"$BUILDKIT_HOST\"); it pulls the source and pushes the target itself. BUILDKIT_HOST alone is not read: without --builder jbuild wraps the image itself")
+	c.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text, json or yaml (the result: target, digest, platforms, layers added; with --dry-run the plan)")
+	c.Flags().StringArrayVarP(&wf.files, "filename", "f", nil, "Kubernetes `MANIFEST` file, directory or - (repeatable): wrap every image in them and rewrite them pinned by digest")
 	c.Flags().BoolVar(&wf.kustomize, "kustomize", false, "with -f: print a kustomize images: patch instead of editing the manifests")
 	return c
 }
