@@ -124,5 +124,6 @@ func checkRequired(c *cobra.Command, _ []string) error {
 		return nil
 	}
 	f := c.Flags().Lookup(strings.TrimPrefix(missing[0], "--"))
-	return usageError{fmt.Errorf("%s is required: %s (see `%s --help`)", strings.Join(missing, " and "), strings.TrimSuffix(f.Usage, " (required)"), c.CommandPath())}
+	_, usage := pflag.UnquoteUsage(f) // as --help shows it, value name unquoted
+	return usageError{fmt.Errorf("%s is required: %s (see `%s --help`)", strings.Join(missing, " and "), strings.TrimSuffix(usage, " (required)"), c.CommandPath())}
 }

@@ -37,6 +37,9 @@ func TestWrongCommandLineSaysWhatWasMeant(t *testing.T) {
 			t.Errorf("jbuild %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
 		}
 	}
+	if r := jbuild(t, "plan", "oci:x:1"); strings.Contains(r.stderr, "`AGENT`") {
+		t.Errorf("the required flag's message shows the raw usage: %s", r.stderr)
+	}
 	if r := jbuild(t, "agent"); r.code != 0 || !strings.Contains(r.stdout, "push") {
 		t.Errorf("jbuild agent: exit %d, want its help: %s", r.code, r.stdout)
 	}
