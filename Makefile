@@ -1,6 +1,8 @@
 # jbuild — build, demo, tests and benchmark.
 #
 #   make demo       build bin/jbuild, wrap a sample Java image in an OCI layout (no daemon, no network)
+#   make k8s-demo   the walkthrough on a real single-node Kubernetes (k3s, root): kubectl apply, autoscale 1..3
+#                   under load, every pod's agent reporting (docs/kubernetes.md)
 #   make test       install test packages if missing, go vet, go test (integration tests included)
 #   make bench      jbuild wrap vs crane append+mutate on a loopback registry (prints a table)
 #   make soak       1,000 wraps through a fault-injecting proxy (random faults, seeded); counts
@@ -41,12 +43,16 @@ SOAKFLAGS   ?=
 #                    ~/.cache/jbuild-test/bin-buildx) and the 20.10 `docker build`
 #   jq               the Azure Pipelines template's build step reads the image digest with it
 #                    (templates: TestCIBuildCommandsOnDockerEngine runs that step)
-TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io jq
+#   containerd, containernetworking-plugins, iptables, iproute2
+#                    the test Kubernetes cluster (internal/testing/k8scluster, make k8s-demo):
+#                    its own containerd with CNI bridge networking, kube-proxy's rules, the veth
+TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io jq \
+             containerd containernetworking-plugins iptables iproute2
 
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench soak clean frontend-image jbuild-image fuzz docs
+.PHONY: all build demo test test-deps vet fmt bench soak clean frontend-image jbuild-image fuzz docs k8s-demo
 
 all: build
 
@@ -59,6 +65,11 @@ demo: build
 
 docs:
 	$(GO) generate ./cmd/jbuild
+
+# The first run builds k3s from its Go module (about 10 minutes on 2 cores,
+# cached in ~/.cache/jbuild-test/bin-k8s) and the debootstrap Java bases.
+k8s-demo: test-deps build
+	$(GO) run ./examples/k8sdemo -jbuild $(BIN)/jbuild
 
 # Idempotent: apt-get update runs only when a package is missing.
 test-deps:
