@@ -56,8 +56,13 @@ func flagError(c *cobra.Command, err error) error {
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
-		if s := suggestFlags(c, name); len(s) > 0 {
+		// "jbuild --agent X": a flag of a subcommand given without it.
+		if cmds := commandsWithFlag(c, name, true); len(cmds) > 0 {
+			msg += "; it is a flag of " + strings.Join(cmds, ", ")
+		} else if s := suggestFlags(c, name); len(s) > 0 {
 			msg += "; did you mean " + quoteList(s) + "?"
+		} else if cmds := commandsWithFlag(c, name, false); len(cmds) > 0 {
+			msg += "; did you mean a flag of " + strings.Join(cmds, ", ") + "?"
 		}
 	}
 	return usageError{fmt.Errorf("%s (see `%s --help`)", msg, c.CommandPath())}
@@ -84,6 +89,22 @@ func suggestFlags(c *cobra.Command, name string) []string {
 	c.LocalFlags().VisitAll(visit)
 	c.InheritedFlags().VisitAll(visit)
 	sort.Strings(out)
+	return out
+}
+
+// commandsWithFlag are the subcommands of c with the flag name (exact),
+// or with one within suggestion distance of it ("jbuild wrap").
+func commandsWithFlag(c *cobra.Command, name string, exact bool) []string {
+	var out []string
+	for _, sub := range c.Commands() {
+		if sub.Hidden || sub.Name() == "help" || sub.Name() == "completion" {
+			continue
+		}
+		if f := sub.LocalFlags().Lookup(name); exact && f != nil && !f.Hidden || !exact && len(suggestFlags(sub, name)) > 0 {
+			out = append(out, sub.CommandPath())
+		}
+		out = append(out, commandsWithFlag(sub, name, exact)...)
+	}
 	return out
 }
 

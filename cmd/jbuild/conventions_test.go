@@ -27,6 +27,8 @@ func TestWrongCommandLineSaysWhatWasMeant(t *testing.T) {
 		{[]string{"wrpa", "oci:x:1", "--agent", "a"}, `unknown command "wrpa" for "jbuild"; did you mean "wrap"?`},
 		{[]string{"wrap", "oci:x:1", "--agnet", "a"}, `unknown flag: --agnet; did you mean "--agent"?`},
 		{[]string{"plan", "oci:x:1", "--server-adress", "a"}, `did you mean "--server-address"?`},
+		{[]string{"--agent", "a"}, "unknown flag: --agent; it is a flag of jbuild plan, jbuild wrap"},
+		{[]string{"--agnet", "a"}, "unknown flag: --agnet; did you mean a flag of jbuild plan, jbuild wrap?"},
 		{[]string{"wrap", "oci:x:1", "--server-address", "10.0.0.5"}, "--agent is required"},
 		{[]string{"plan", "oci:x:1"}, "--agent is required"},
 		{[]string{"wrap", "oci:x:1", "--agent", "a", "-o", "xml"}, `-o "xml": use text, json or yaml`},
