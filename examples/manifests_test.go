@@ -21,11 +21,13 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/jbuild-dev/jbuild/internal/testing/k8scluster"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 	"github.com/jbuild-dev/jbuild/templates"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// The cluster tests (cluster_*_test.go) share one cluster, stopped here.
+func TestMain(m *testing.M) { testenv.Main(m, k8scluster.StopShared) }
 
 // frontendLine is the first line of every sample Dockerfile: a placeholder
 // reference, documented in each README (tests pass BUILDKIT_SYNTAX).
