@@ -114,6 +114,8 @@ func testOTel(t *testing.T, c otelCase) {
 			opts.Check = &buildplan.RunCheck{Kind: buildplan.RunCheckOTLPHTTP, Paths: []string{"/v1/traces"}}
 			opts.Env = setEnv(opts.Env, "OTEL_BSP_SCHEDULE_DELAY=200", "OTEL_METRICS_EXPORTER=none", "OTEL_LOGS_EXPORTER=none")
 			opts.WaitFor = 120 * time.Second
+			// The rest of the restricted Pod Security level.
+			opts.NoNewPrivileges, opts.DropAllCapabilities = true, true
 			stop := keepProbing(opts.ProbeURL)
 			res := run(t, opts)
 			stop()
@@ -138,6 +140,7 @@ func testOTel(t *testing.T, c otelCase) {
 			opts.Check = &buildplan.RunCheck{Kind: buildplan.RunCheckHTTP}
 			opts.Env = setEnv(opts.Env, "OTEL_BSP_SCHEDULE_DELAY=200")
 			opts.Grace = 5 * time.Second
+			opts.NoNewPrivileges, opts.DropAllCapabilities = true, true
 			stop = keepProbing(opts.ProbeURL)
 			base := run(t, opts)
 			stop()
@@ -210,6 +213,8 @@ func checkOwnOption(t *testing.T, what string, c otelCase, body string) {
 	n, _ := strconv.Atoi(m[1])
 	if n < c.lo || n > c.hi {
 		t.Errorf("%s: the app reports %s MiB, want %d-%d: the image's own %s=%s did not apply", what, m[1], c.lo, c.hi, c.ownVar, c.ownOption)
+	} else {
+		t.Logf("%s: the app reports %s (the image's own %s)", what, m[0], c.ownOption)
 	}
 }
 
