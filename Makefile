@@ -46,6 +46,11 @@ SOAKFLAGS   ?=
 #   containerd, containernetworking-plugins, iptables, iproute2
 #                    the test Kubernetes cluster (internal/testing/k8scluster, make k8s-demo):
 #                    its own containerd with CNI bridge networking, kube-proxy's rules, the veth
+# Commands the tests need, installed from Debian only when the command is missing
+# (the machine may have them from elsewhere: Node.js's own packages bring npm):
+#   mvn (maven)      fetches the OpenTelemetry Java agent (internal/testing/e2e, cached)
+#   npm (npm)        installs the OpenTelemetry Node.js agent (internal/testing/e2e, cached)
+TEST_CMDS ?= mvn:maven npm:npm
 TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev openjdk-17-jdk-headless python3-pip docker.io jq \
              containerd containernetworking-plugins iptables iproute2
 
@@ -76,6 +81,9 @@ test-deps:
 	@missing=""; \
 	for p in $(TEST_DEBS); do \
 	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	for c in $(TEST_CMDS); do \
+	  command -v "$${c%%:*}" >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
 	done; \
 	if [ -z "$$missing" ]; then \
 	  echo "test-deps: present: $(TEST_DEBS)"; \
