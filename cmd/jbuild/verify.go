@@ -80,7 +80,7 @@ a check fails.`,
 		},
 	}
 	c.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text, json or yaml (with -q, text lists only failed checks and a summary)")
-	c.Flags().BoolVar(&run, "run", false, "also run the image (read-only root, its own user, a writable mount per agent directory, host network) and wait for the agent to connect to a throw-away data server on 127.0.0.1")
+	c.Flags().BoolVar(&run, "run", false, "also run the image (read-only root, its own user, a writable mount per agent directory, host network) and wait for the agent to report to a throw-away receiver on 127.0.0.1: a data server for JENNIFER's agents, an OTLP/HTTP or HTTP endpoint for the profiles that say so (runCheck)")
 	c.Flags().StringVar(&engine, "engine", "", "where --run starts the image: docker or containerd (default: the image's own store; other images are loaded into Docker for the run)")
 	c.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long --run waits for the agent")
 	c.Flags().StringVar(&profile, "profile", "", "the agent's `PROFILE`, a built-in name or a profile file (default: the one the image carries, else the built-in one it names)")
