@@ -33,11 +33,16 @@ func TestWrongCommandLineSaysWhatWasMeant(t *testing.T) {
 		{[]string{"plan", "oci:x:1"}, "--agent is required"},
 		{[]string{"wrap", "oci:x:1", "--agent", "a", "-o", "xml"}, `-o "xml": use text, json or yaml`},
 		{[]string{"verify", "oci:x:1", "-o", "xml"}, `-o "xml"`},
+		{[]string{"help", "wrpa"}, `unknown command "wrpa" for "jbuild"; did you mean "wrap"?`},
+		{[]string{"help", "agent", "pusj"}, `unknown command "pusj" for "jbuild agent"; did you mean "push"?`},
 	} {
 		r := jbuild(t, tt.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("jbuild %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.want)
 		}
+	}
+	if r := jbuild(t, "help", "agent", "push"); r.code != 0 || !strings.Contains(r.stdout, "jbuild agent push") {
+		t.Errorf("jbuild help agent push: exit %d, stdout %q; want the command's help", r.code, r.stdout)
 	}
 	if r := jbuild(t, "plan", "oci:x:1"); strings.Contains(r.stderr, "`AGENT`") {
 		t.Errorf("the required flag's message shows the raw usage: %s", r.stderr)

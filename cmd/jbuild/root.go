@@ -55,6 +55,7 @@ Images are named as:
 	root.PersistentFlags().Var(decimalInt{p: &g.agentMaxEntries, min: 1, max: 1 << 30}, "agent-max-entries", "refuse an agent archive, folder or image with more files and folders than this (default 100000; real agents have a few thousand)")
 	g.stores.register(root.PersistentFlags())
 	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(newHelpCmd())
 	root.PersistentPreRunE = checkRequired
 	root.AddCommand(newWrapCmd(g), newPlanCmd(g), newUnwrapCmd(g), newVerifyCmd(g), newK8sCmd(g), newLintCmd(g), newAgentCmd(g), newProfilesCmd(g))
 	conventions(root)
