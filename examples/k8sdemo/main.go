@@ -115,6 +115,7 @@ func run() (err error) {
 	image := reg + "/samples/" + app + ":1.0"
 	agent := filepath.Join(testenv.RepoRoot(), "examples/agents/jennifer-java-sample/agent.java")
 	settings := map[string]string{"JENNIFER_SERVER_ADDRESS": k8scluster.DataServerIP, "JENNIFER_SERVER_PORT": fmt.Sprint(k8scluster.DataServerPort), "JENNIFER_DOMAIN_ID": domainID}
+	fmt.Printf("BuildKit's Dockerfile frontend, then the jbuild frontend; as a docker command:\n")
 	fmt.Printf("docker buildx build --build-arg BUILDKIT_SYNTAX=%s \\\n    --build-context jennifer-agent=examples/agents/jennifer-java-sample/agent.java \\\n"+
 		"    --build-arg JENNIFER_SERVER_ADDRESS=%s --build-arg JENNIFER_SERVER_PORT=%d --build-arg JENNIFER_DOMAIN_ID=%s \\\n    -t %s --push examples/java-sample\n",
 		frontend, k8scluster.DataServerIP, k8scluster.DataServerPort, domainID, image)

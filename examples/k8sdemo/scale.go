@@ -28,8 +28,9 @@ func readyPods(ctx context.Context, c *k8scluster.Cluster) ([]pod, error) {
 	return pods, nil
 }
 
-// waitScaled prints the HPA every 10s until it runs 3 replicas, 3 pods are
-// Ready and each one's agent reported with the build's domain id.
+// waitScaled prints the HPA every 10s until its status counts 3 replicas,
+// 3 pods are Ready and each one's agent reported with the build's domain
+// id.
 func waitScaled(ctx context.Context, c *k8scluster.Cluster, data *k8scluster.AgentServer) ([]pod, error) {
 	want := "JENNIFER domain_id=" + domainID + " "
 	tick := time.NewTicker(10 * time.Second)
@@ -47,8 +48,9 @@ func waitScaled(ctx context.Context, c *k8scluster.Cluster, data *k8scluster.Age
 				reported++
 			}
 		}
+		current, _ := c.Kubectl(ctx, nil, "get", "hpa", app, "-o", "jsonpath={.status.currentReplicas}")
 		fmt.Printf("%s  hpa: %s | ready pods %d, reported %d\n", time.Now().Format("15:04:05"), strings.Join(strings.Fields(hpa), " "), len(pods), reported)
-		if len(pods) == 3 && reported == 3 {
+		if len(pods) == 3 && reported == 3 && current == "3" {
 			return pods, nil
 		}
 		select {

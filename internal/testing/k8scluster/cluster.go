@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // NodeName is the cluster's only node.
@@ -108,13 +110,21 @@ func checkHost() error {
 	return nil
 }
 
-// takeSlot picks a free cluster number (0..15), held by a file lock until
-// Stop: it names the veth (jbk8sN), its /30 (10.250.N.0) and the pods'
+// takeSlot picks a free cluster number (0..15), held by a file lock (in
+// the cache directory, next to the binaries) until Stop: it names the veth (jbk8sN), its /30 (10.250.N.0) and the pods'
 // cgroup root, so test binaries running in parallel can each run a
 // cluster.
 func takeSlot() (int, func(), error) {
+	cache, err := testenv.TestCacheDir()
+	if err != nil {
+		return 0, nil, err
+	}
+	dir := filepath.Join(cache, "bin-k8s")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, nil, err
+	}
 	for i := 0; i < 16; i++ {
-		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("jbuild-k8s-slot-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o644)
+		f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf(".slot-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o644)
 		if err != nil {
 			return 0, nil, err
 		}
