@@ -203,7 +203,8 @@ func run() (err error) {
 		r := reports[p.ip]
 		fmt.Printf("  %-36s %-12s %s  (%s)\n", p.name, p.ip, r.Line, r.At.Format("15:04:05"))
 	}
-	fmt.Printf("%d pods, %d agent connections (one per pod), domain id %s as the build wrote it\n", len(pods), len(reports), domainID)
+	fmt.Printf("%d pods; the data server had %d connections, from %d addresses; domain id %s, as the build wrote it\n",
+		len(pods), data.Connections(), len(reports), domainID)
 
 	step("Scaling back down and cleaning up")
 	for _, args := range [][]string{

@@ -28,6 +28,7 @@ type AgentServer struct {
 	ln      net.Listener
 	mu      sync.Mutex
 	reports map[string]AgentReport
+	conns   int
 	changed chan struct{}
 }
 
@@ -63,6 +64,7 @@ func (s *AgentServer) handle(conn net.Conn) {
 	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.conns++
 	if _, seen := s.reports[host]; !seen {
 		s.reports[host] = AgentReport{strings.TrimSpace(line), time.Now()}
 		close(s.changed)
@@ -97,6 +99,14 @@ func (s *AgentServer) Wait(ctx context.Context, podIP string) (AgentReport, bool
 		case <-changed:
 		}
 	}
+}
+
+// Connections counts the connections that sent a line or closed, from
+// every address.
+func (s *AgentServer) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
 }
 
 // Close stops accepting connections.
