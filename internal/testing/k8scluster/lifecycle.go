@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -66,11 +67,10 @@ func (c *Cluster) start(ctx context.Context, msImg v1.Image) error {
 	// it (--kill-child) the namespaces' first process: the kernel then
 	// kills every process of the PID namespace.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startLocked(cmd, c.done); err != nil {
 		return fmt.Errorf("unshare: %w; install util-linux", err)
 	}
 	c.cmd = cmd
-	go func() { cmd.Wait(); close(c.done) }()
 
 	if err := c.waitFor("the cluster's network namespace", nsReadyTimeout, c.inOwnNetns); err != nil {
 		return err
@@ -106,6 +106,26 @@ func (c *Cluster) start(ctx context.Context, msImg v1.Image) error {
 		return err
 	}
 	return nil
+}
+
+// startLocked starts cmd from a goroutine locked to its OS thread, which
+// stays alive until cmd ends (then done is closed): the kernel sends
+// Pdeathsig when the thread that forked the child exits, not the process,
+// and the Go runtime ends threads (a goroutine that exits locked, as
+// inNetns's may).
+func startLocked(cmd *exec.Cmd, done chan struct{}) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		cmd.Wait()
+		close(done)
+	}()
+	return <-started
 }
 
 // writeKubeconfig is k3s's kubeconfig with the server at NodeIP (k3s
@@ -197,11 +217,7 @@ func (c *Cluster) Stop() {
 // makeCgroups makes the pods' cgroup root in every cgroup hierarchy: the
 // kubelet (--cgroup-root) refuses to start when one is missing.
 func makeCgroups(root string) error {
-	hierarchies, _ := filepath.Glob("/sys/fs/cgroup/*")
-	for _, h := range hierarchies {
-		if fi, err := os.Stat(h); err != nil || !fi.IsDir() {
-			continue
-		}
+	for _, h := range cgroupMounts() {
 		if err := os.Mkdir(filepath.Join(h, root), 0o755); err != nil && !os.IsExist(err) {
 			return fmt.Errorf("cgroup %s: %w", root, err)
 		}
@@ -209,12 +225,30 @@ func makeCgroups(root string) error {
 	return nil
 }
 
+// cgroupMounts lists the mount points of the cgroup hierarchies: one per
+// controller on cgroup v1 (/sys/fs/cgroup/cpu, ...), the unified one on
+// v2 (/sys/fs/cgroup).
+func cgroupMounts() []string {
+	f, err := os.Open("/proc/self/mounts")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var mounts []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if fields := strings.Fields(s.Text()); len(fields) > 2 && (fields[2] == "cgroup" || fields[2] == "cgroup2") {
+			mounts = append(mounts, fields[1])
+		}
+	}
+	return mounts
+}
+
 // removeCgroups removes the cgroups the kubelet made under root in every
-// cgroup v1 hierarchy (they are not namespaced and would stay, empty,
+// cgroup hierarchy (they are not namespaced and would stay, empty,
 // after their processes are gone), deepest first.
 func removeCgroups(root string) {
-	hierarchies, _ := filepath.Glob("/sys/fs/cgroup/*")
-	for _, h := range hierarchies {
+	for _, h := range cgroupMounts() {
 		top := filepath.Join(h, root)
 		var dirs []string
 		filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
@@ -240,8 +274,10 @@ func (c *Cluster) Leftovers() []string {
 	if exec.Command("ip", "link", "show", c.vethName()).Run() == nil {
 		left = append(left, "link "+c.vethName())
 	}
-	if m, _ := filepath.Glob("/sys/fs/cgroup/*" + c.cgroupRoot()); len(m) > 0 {
-		left = append(left, m...)
+	for _, h := range cgroupMounts() {
+		if _, err := os.Stat(filepath.Join(h, c.cgroupRoot())); err == nil {
+			left = append(left, filepath.Join(h, c.cgroupRoot()))
+		}
 	}
 	if _, err := os.Stat(c.Dir); err == nil {
 		left = append(left, c.Dir)
