@@ -91,8 +91,14 @@ func (b *bench) ci(i int, record func(string, time.Duration)) error {
 	if err != nil {
 		return err
 	}
-	// A new agent for both, as in the a/b pair: each uploads its 20 MB.
-	if err := b.agent.setNonce(fmt.Sprintf("e-%d", i)); err != nil {
+	return b.jbuildAndCrane(src, fmt.Sprintf("e-%d", i), sCI, sCICrane, record)
+}
+
+// jbuildAndCrane wraps src with a new agent (nonce) with jbuild, then does
+// the same by hand with crane, recording each under its key. A new agent
+// for both, as in the a/b pair: each compresses and uploads its 20 MB.
+func (b *bench) jbuildAndCrane(src, nonce, jbuildKey, craneKey string, record func(string, time.Duration)) error {
+	if err := b.agent.setNonce(nonce); err != nil {
 		return err
 	}
 	if b.haveJbuild {
@@ -100,7 +106,7 @@ func (b *bench) ci(i int, record func(string, time.Duration)) error {
 		if err != nil {
 			return err
 		}
-		record(sCI, d)
+		record(jbuildKey, d)
 	}
 	steps, err := b.crane(src, src+"-crane")
 	if err != nil {
@@ -110,6 +116,6 @@ func (b *bench) ci(i int, record func(string, time.Duration)) error {
 	for _, d := range steps {
 		total += d
 	}
-	record(sCICrane, total)
+	record(craneKey, total)
 	return nil
 }

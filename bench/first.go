@@ -29,25 +29,9 @@ func (b *bench) firstOnce(i int, record func(string, time.Duration)) error {
 	if err != nil {
 		return err
 	}
-	if err := b.agent.setNonce(fmt.Sprintf("f-%d", i)); err != nil {
+	if err := b.jbuildAndCrane(src, fmt.Sprintf("f-%d", i), sFirst, sFirstCrane, record); err != nil {
 		return err
 	}
-	if b.haveJbuild {
-		d, err := b.jbuild(src, src+"-jennifer")
-		if err != nil {
-			return err
-		}
-		record(sFirst, d)
-	}
-	steps, err := b.crane(src, src+"-crane")
-	if err != nil {
-		return err
-	}
-	var total time.Duration
-	for _, d := range steps {
-		total += d
-	}
-	record(sFirstCrane, total)
 	if i < 0 { // the warm-up's outputs are checked, as verifyOutputs does for the others
 		if b.haveJbuild {
 			if err := verify(src, src+"-jennifer", 2); err != nil {
