@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,41 @@ func TestClusterRunsMonitoredSamples(t *testing.T) {
 			if t.Failed() {
 				logs, _ := c.Kubectl(context.Background(), nil, "-n", ns, "logs", pod)
 				t.Logf("pod %s logs:\n%s", pod, logs)
+			}
+		})
+	}
+}
+
+// What `jbuild k8s` renders for each monitored sample image, read from
+// the registry (profile, user, port and writable directories from the
+// image), runs as is in a restricted namespace: the Deployment's pod
+// starts, its agent connects with the build's domain id, and the app
+// answers through the rendered Service.
+func TestClusterRunsJbuildK8sRenderings(t *testing.T) {
+	c, agents := testCluster(t)
+	for _, s := range builtSamples {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			ns := "rendered-" + s.agentType
+			testNamespace(t, c, ns)
+			ref := clusterImage(t, c, s)
+			// A small CPU request: eight sample pods of these tests may
+			// share the node's two CPUs for a while.
+			yaml, stderr, code := runJbuild(t, "k8s", ref, "--namespace", ns, "--cpu-request", "100m")
+			if code != 0 {
+				t.Fatalf("jbuild k8s %s: exit %d\n%s", ref, code, stderr)
+			}
+			if _, err := c.Kubectl(context.Background(), strings.NewReader(yaml), "apply", "-f", "-"); err != nil {
+				t.Fatalf("%v\n%s", err, yaml)
+			}
+			pod, ip := rolledOutPod(t, c, ns, s.Name)
+			waitAgent(t, agents, pod, ip, s.agentType)
+			if code, body := serviceGet(t, c, ns, s.Name, "/health"); code != 200 || body != "ok\n" {
+				t.Errorf("service %s/health: %d %q", s.Name, code, body)
+			}
+			if t.Failed() {
+				logs, _ := c.Kubectl(context.Background(), nil, "-n", ns, "logs", pod)
+				t.Logf("rendered manifests:\n%s\npod %s logs:\n%s", yaml, pod, logs)
 			}
 		})
 	}
