@@ -90,6 +90,13 @@ func loadAgent(ctx context.Context, c gwclient.Client, s *Settings, p ocispecs.P
 	if err := singleFileContext(ctx, c, in, p, s.Profile, what); err != nil {
 		return nil, err
 	}
+	if in.source == "" { // a folder: indexed by a cached step when it can be (agentindex.go)
+		if b, err := indexLocalAgent(ctx, c, in, p, what); err == nil {
+			in.bundle = b
+			return in, nil
+		}
+		in.dir = "/"
+	}
 	return in, readBundle(ctx, c, in, p, what, nil)
 }
 

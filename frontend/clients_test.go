@@ -226,6 +226,16 @@ func runClientCase(t *testing.T, c clientCase) {
 	})
 	t.Run("local agent context", func(t *testing.T) {
 		c.image(t, f, ref+":local", "--build-context", AgentContext+"="+f.agentDir)
+		// The folder is indexed by a step of the frontend's own image,
+		// which BuildKit keys by the folder's content: the same build again
+		// finds it cached (agentindex.go).
+		out, err := c.build(t, f, "--build-context", AgentContext+"="+f.agentDir, "--build-arg", ArgServerAddress+"=jennifer.invalid")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if !vertexCached(out, indexStepName) {
+			t.Errorf("the second build did not find the agent folder's index step cached:\n%s", out)
+		}
 	})
 	t.Run("local agent context with a symlink", func(t *testing.T) {
 		args := []string{"--build-context", AgentContext + "=" + f.linkDir,
@@ -421,4 +431,24 @@ func TestDockerBuildClassic20(t *testing.T) {
 		t.Errorf("no jbuild copy step in the build:\n%s", b)
 	}
 	checkAndRun(t, d.Host, ref)
+}
+
+// vertexCached reports whether the plain progress out shows the vertex
+// named name as cached ("#N name" then "#N CACHED").
+func vertexCached(out, name string) bool {
+	id := ""
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		rest := strings.TrimSpace(strings.TrimPrefix(line, f[0]))
+		if id == "" && rest == name {
+			id = f[0]
+		}
+		if id != "" && f[0] == id && rest == "CACHED" {
+			return true
+		}
+	}
+	return false
 }

@@ -18,6 +18,15 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == frontend.IndexAgentCommand {
+		// The step the frontend runs on a local agent folder (its own image,
+		// the folder mounted): see frontend/agentindex.go.
+		if err := frontend.IndexAgentMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "jbuild-frontend:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	frontend.Version = version
 	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
 		fmt.Fprintln(os.Stderr, "jbuild-frontend:", err)
