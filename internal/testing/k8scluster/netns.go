@@ -39,29 +39,46 @@ func (c *Cluster) Listen(network, addr string) (net.Listener, error) {
 
 // inNetns runs f on an OS thread moved into the cluster's network
 // namespace; the sockets f makes belong to that namespace for their whole
-// life. The thread is never returned to the Go scheduler (its goroutine
-// ends locked, so the runtime discards it).
+// life. The thread is moved back afterwards; if that fails it is never
+// returned to the Go scheduler (its goroutine ends locked, so the runtime
+// discards it).
 func (c *Cluster) inNetns(f func() error) error {
 	ch := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
+		if err != nil {
+			ch <- err
+			return
+		}
+		defer self.Close()
 		ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", c.cmd.Process.Pid))
 		if err != nil {
 			ch <- err
 			return
 		}
 		defer ns.Close()
-		if _, _, errno := syscall.Syscall(sysSetns, ns.Fd(), syscall.CLONE_NEWNET, 0); errno != 0 {
-			ch <- fmt.Errorf("setns: %w", errno)
+		if err := setns(ns); err != nil {
+			ch <- err
 			return
 		}
 		ch <- f()
+		if setns(self) == nil {
+			runtime.UnlockOSThread()
+		}
 	}()
 	return <-ch
 }
 
+func setns(f *os.File) error {
+	if _, _, errno := syscall.Syscall(sysSetns, f.Fd(), syscall.CLONE_NEWNET, 0); errno != 0 {
+		return fmt.Errorf("setns: %w", errno)
+	}
+	return nil
+}
+
 // HTTPClient is an HTTP client whose connections start inside the
-// cluster's network namespace (DialContext).
+// cluster's network namespace (DialContext), one per request.
 func (c *Cluster) HTTPClient(timeout time.Duration) *http.Client {
 	return &http.Client{
 		Timeout:   timeout,
