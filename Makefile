@@ -57,7 +57,7 @@ TEST_DEBS ?= docker-registry zip unzip runc busybox-static debootstrap php-dev o
 # apt-get needs root; use sudo when not root and sudo exists.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo 2>/dev/null)
 
-.PHONY: all build demo test test-deps vet fmt bench soak clean frontend-image jbuild-image fuzz docs k8s-demo
+.PHONY: all build demo test test-deps test-bins vet fmt bench soak clean frontend-image jbuild-image fuzz docs k8s-demo
 
 all: build
 
@@ -103,8 +103,15 @@ vet:
 # current dockerd from go.mod's github.com/docker/docker (~/.cache/jbuild-test/bin-dockerd),
 # hence the generous timeout.
 GOTESTTIMEOUT ?= 30m
-test: test-deps vet
+test: test-deps vet test-bins
 	$(GO) test -count=1 -timeout $(GOTESTTIMEOUT) $(GOTESTFLAGS) ./...
+
+# The binaries the integration tier builds from Go modules (buildkitd, buildx,
+# dockerd, k3s, metrics-server), built one after the other before the tests,
+# cached in ~/.cache/jbuild-test: cold, most of half an hour on 2 cores, which
+# must not count against a test package's timeout; warm, a version check.
+test-bins:
+	$(GO) run ./internal/testing/prebuild
 
 # The `# syntax=` image of the jbuild frontend, assembled in memory (no
 # daemon) by the project's own code (internal/goimage) and pushed with the

@@ -11,4 +11,6 @@
 //   - podrun: a Kubernetes pod template turned into a runcheck run.
 //   - k8scluster: a real single-node Kubernetes (k3s, containerd,
 //     metrics-server) for the cluster tests and `make k8s-demo`.
+//   - prebuild: builds the binaries of the integration tier before the
+//     tests (`make test-bins`, the first step of `make test`).
 package testing
