@@ -19,8 +19,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	bkclient "github.com/moby/buildkit/client"
-	"github.com/tonistiigi/fsutil"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
@@ -128,50 +126,8 @@ func (b baseImage) push(t testing.TB) string {
 // settings as build args; the result is pushed to out.
 func buildSample(t testing.TB, s builtSample, agentDir, out string) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := bkclient.New(ctx, testenv.Buildkitd(t))
-	if err != nil {
+	if err := solveSample(t, s, agentDir, out, "jennifer.invalid"); err != nil {
 		t.Fatal(err)
-	}
-	defer c.Close()
-	src, err := fsutil.NewFS(s.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	agentFS, err := fsutil.NewFS(agentDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := bkclient.SolveOpt{
-		Frontend:    "dockerfile.v0",
-		LocalMounts: map[string]fsutil.FS{"context": src, "dockerfile": src, "jennifer-agent": agentFS},
-		FrontendAttrs: map[string]string{
-			"filename":                          "Dockerfile",
-			"build-arg:BUILDKIT_SYNTAX":         testenv.FrontendImage(t),
-			"build-arg:JENNIFER_SERVER_ADDRESS": "jennifer.invalid",
-			"build-arg:JENNIFER_DOMAIN_ID":      fmt.Sprint(domainID),
-			"context:jennifer-agent":            "local:jennifer-agent",
-		},
-		Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterImage, Attrs: map[string]string{"name": out, "push": "true", "registry.insecure": "true"}}},
-	}
-	for arg, b := range s.args {
-		opt.FrontendAttrs["build-arg:"+arg] = b.push(t)
-	}
-	ch := make(chan *bkclient.SolveStatus)
-	var logs []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for st := range ch {
-			for _, l := range st.Logs {
-				logs = append(logs, string(l.Data))
-			}
-		}
-	}()
-	_, err = c.Solve(ctx, nil, opt, ch)
-	<-done
-	if err != nil {
-		t.Fatalf("building %s: %v\n%s", s.Name, err, strings.Join(logs, ""))
 	}
 }
 
