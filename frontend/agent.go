@@ -157,7 +157,7 @@ func readBundle(ctx context.Context, c gwclient.Client, in *agentInput, p ocispe
 	if in.imageRoot == "" {
 		// A context holding the agent folder (agent.java/) rather than
 		// being it: use that one folder.
-		if sub, ok := singleAgentDir(fsys); ok {
+		if sub, ok := agent.SingleAgentFolder(fsys, bundleRoots()); ok {
 			in.dir = path.Join(in.dir, sub)
 			fsys.dir = in.dir
 		}
@@ -209,26 +209,6 @@ func lazyOpen(ctx context.Context, c gwclient.Client, in *agentInput, p ocispecs
 		}
 		return fsys.Open(rel)
 	}
-}
-
-func singleAgentDir(fsys *refFS) (string, bool) {
-	des, err := fsys.ReadDir(".")
-	if err != nil {
-		return "", false
-	}
-	roots := bundleRoots()
-	var found []string
-	for _, d := range des {
-		for _, r := range roots {
-			if d.IsDir() && d.Name() == r {
-				found = append(found, d.Name())
-			}
-		}
-	}
-	if len(found) == 1 {
-		return found[0], true
-	}
-	return "", false
 }
 
 func platformString(p ocispecs.Platform) string {

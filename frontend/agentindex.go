@@ -77,22 +77,10 @@ func indexFolder(ctx context.Context, in string) agentIndex {
 	if err != nil {
 		return agentIndex{Unsupported: err.Error()}
 	}
-	var found []string
-	files := 0
-	for _, d := range des {
-		if d.Type().IsRegular() {
-			files++
-		}
-		for _, r := range bundleRoots() {
-			if d.IsDir() && d.Name() == r {
-				found = append(found, d.Name())
-			}
-		}
-	}
-	if len(found) == 1 {
-		sub = found[0]
+	if found, ok := agent.SingleAgentFolder(os.DirFS(in), bundleRoots()); ok {
+		sub = found
 		dir = filepath.Join(in, sub)
-	} else if files == 1 && len(des) == 1 {
+	} else if len(des) == 1 && des[0].Type().IsRegular() {
 		return agentIndex{Unsupported: "a single file"} // a single-file agent: read by the frontend
 	}
 	root, err := os.OpenRoot(dir)
@@ -105,28 +93,11 @@ func indexFolder(ctx context.Context, in string) agentIndex {
 	if err != nil {
 		return agentIndex{Unsupported: err.Error()}
 	}
-	label, err := agent.IndexLabel(b, indexTexts())
+	label, err := agent.IndexLabel(b, templates.BundleReads(nil))
 	if err != nil {
 		return agentIndex{Unsupported: err.Error()}
 	}
 	return agentIndex{Sub: sub, Index: label, Digest: b.Digest, Version: b.Version}
-}
-
-// indexTexts are the files whose text the index carries: those any
-// built-in profile reads (config and version files).
-func indexTexts() []string {
-	seen := map[string]bool{}
-	var out []string
-	all, _ := templates.Profiles()
-	for _, p := range all {
-		for _, r := range p.BundleReads() {
-			if !seen[r] {
-				seen[r] = true
-				out = append(out, r)
-			}
-		}
-	}
-	return out
 }
 
 // errNoIndexer: the frontend does not know its own image (it runs in

@@ -188,3 +188,29 @@ func ForImage(labels map[string]string) (*buildplan.Profile, error) {
 	}
 	return Lookup(labels[buildplan.LabelProfile])
 }
+
+// BundleReads are the bundle files any profile may read while planning
+// with an agent: prof's (when given) and every built-in profile's, since
+// the frontend's JENNIFER_PROFILE or runtime detection can pick another
+// one. An agent image's index label carries their text (`jbuild agent
+// push`, the frontend's index of a local agent folder).
+func BundleReads(prof *buildplan.Profile) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p *buildplan.Profile) {
+		for _, r := range p.BundleReads() {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	if prof != nil {
+		add(prof)
+	}
+	all, _ := Profiles()
+	for _, p := range all {
+		add(p)
+	}
+	return out
+}

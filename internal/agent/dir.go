@@ -125,9 +125,20 @@ func agentDir(dir string, roots []string) string {
 	if isRootName(filepath.Base(abs), roots) {
 		return dir
 	}
-	des, err := os.ReadDir(dir)
+	if sub, ok := SingleAgentFolder(os.DirFS(dir), roots); ok {
+		return filepath.Join(dir, sub)
+	}
+	return dir
+}
+
+// SingleAgentFolder names the one agent folder fsys holds at its top (a
+// folder named as one of roots, or agent.* when roots is empty), for a
+// folder given that holds the agent folder rather than being it; false when
+// it holds none or several, or cannot be listed.
+func SingleAgentFolder(fsys fs.FS, roots []string) (string, bool) {
+	des, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return dir
+		return "", false
 	}
 	var found []string
 	for _, d := range des {
@@ -136,9 +147,9 @@ func agentDir(dir string, roots []string) string {
 		}
 	}
 	if len(found) == 1 {
-		return filepath.Join(dir, found[0])
+		return found[0], true
 	}
-	return dir
+	return "", false
 }
 
 // hashJob is a regular file the walk found whose hash is not known yet.

@@ -50,7 +50,7 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 		if version == "" && prof.VersionFrom != nil {
 			version = buildplan.BundleVersion(prof, v.Bundle.Agent)
 		}
-		index, err := agent.IndexLabel(v.Bundle, bundleReads(prof))
+		index, err := agent.IndexLabel(v.Bundle, templates.BundleReads(prof))
 		if err != nil {
 			return nil, err
 		}
@@ -77,26 +77,4 @@ func AgentImage(prof *buildplan.Profile, variants []PlatformBundle, layerOpts ag
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
 	return &transport.Artifact{Index: idx}, nil
-}
-
-// bundleReads are the bundle files any profile may read while planning with
-// this agent: prof's, and the built-in profiles' (the frontend's
-// JENNIFER_PROFILE or runtime detection can pick another one).
-func bundleReads(prof *buildplan.Profile) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(p *buildplan.Profile) {
-		for _, r := range p.BundleReads() {
-			if !seen[r] {
-				seen[r] = true
-				out = append(out, r)
-			}
-		}
-	}
-	add(prof)
-	all, _ := templates.Profiles()
-	for _, p := range all {
-		add(p)
-	}
-	return out
 }
