@@ -38,7 +38,9 @@ func TestPodSecurityCheckRefuses(t *testing.T) {
 			p.SecurityContext.RunAsNonRoot = nil
 			p.Containers[0].SecurityContext.RunAsNonRoot = nil
 		},
-		"capability added":   func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"NET_ADMIN"} },
+		"capability added": func(p *corev1.PodSpec) {
+			p.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"NET_ADMIN"}
+		},
 		"escalation allowed": func(p *corev1.PodSpec) { p.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil },
 		"hostPath volume": func(p *corev1.PodSpec) {
 			p.Volumes = append(p.Volumes, corev1.Volume{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
