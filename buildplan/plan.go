@@ -3,8 +3,8 @@ package buildplan
 import (
 	"errors"
 	"fmt"
-	"path"
 	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
