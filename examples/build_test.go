@@ -122,13 +122,20 @@ func (b baseImage) push(t testing.TB) string {
 // buildSample builds the sample's Dockerfile, unchanged, through BuildKit's
 // Dockerfile frontend, which hands it to the jbuild frontend image
 // (BUILDKIT_SYNTAX overrides the placeholder `# syntax=` line, as a user
-// would), with the agent as the jennifer-agent named context and the
-// settings as build args; the result is pushed to out.
-func buildSample(t testing.TB, s builtSample, agentDir, out string) {
-	t.Helper()
-	if err := solveSample(t, s, agentDir, out, "jennifer.invalid"); err != nil {
-		t.Fatal(err)
+// would), with the sample's test agent (made in a temporary folder) as the
+// jennifer-agent named context and serverAddr as the data server; the
+// result is pushed to out.
+func buildSample(t testing.TB, s builtSample, out, serverAddr string) error {
+	dir, err := os.MkdirTemp("", "jbuild-examples-agent-")
+	if err != nil {
+		return err
 	}
+	defer os.RemoveAll(dir)
+	agentDir, err := s.agent(dir)
+	if err != nil {
+		return fmt.Errorf("test agent: %w", err)
+	}
+	return solveSample(t, s, agentDir, out, serverAddr)
 }
 
 // For the Java, Node.js, Python and PHP samples: the Dockerfile as shipped
@@ -219,19 +226,10 @@ func builtImage(t testing.TB, s builtSample) (v1.Image, map[string]string) {
 	v, _ := builds.LoadOrStore(s.Name, &buildOnce{})
 	b := v.(*buildOnce)
 	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "jbuild-examples-agent-")
-		if err != nil {
-			b.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		agentDir, err := s.agent(dir)
-		if err != nil {
-			b.err = fmt.Errorf("test agent: %w", err)
-			return
-		}
 		out := testenv.Registry(t) + "/examples/" + s.Name + ":test"
-		buildSample(t, s, agentDir, out)
+		if b.err = buildSample(t, s, out, "jennifer.invalid"); b.err != nil {
+			return
+		}
 		b.img = testenv.Image(t, out)
 		cf, err := b.img.ConfigFile()
 		if err != nil {

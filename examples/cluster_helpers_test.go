@@ -117,18 +117,7 @@ func clusterImage(t *testing.T, c *k8scluster.Cluster, s builtSample) string {
 	b := v.(*clusterBuild)
 	b.once.Do(func() {
 		b.ref = testenv.Registry(t) + "/cluster/" + s.Name + ":1.0"
-		dir, err := os.MkdirTemp("", "jbuild-examples-agent-")
-		if err != nil {
-			b.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		agentDir, err := s.agent(dir)
-		if err != nil {
-			b.err = fmt.Errorf("test agent: %w", err)
-			return
-		}
-		if b.err = solveSample(t, s, agentDir, b.ref, k8scluster.DataServerIP); b.err != nil {
+		if b.err = buildSample(t, s, b.ref, k8scluster.DataServerIP); b.err != nil {
 			return
 		}
 		b.err = importFromRegistry(c, b.ref, b.ref)
@@ -153,8 +142,8 @@ func importFromRegistry(c *k8scluster.Cluster, ref, as string) error {
 	return c.Import(context.Background(), as, img)
 }
 
-// solveSample is buildSample with the data server's address as a
-// parameter. With agentDir "", it builds the Dockerfile without the jbuild
+// solveSample builds the sample as buildSample does with the agent in
+// agentDir. With agentDir "", it builds the Dockerfile without the jbuild
 // frontend (its `# syntax=` line dropped, in a copy of the sample): the
 // application image as it was before anyone monitored it.
 func solveSample(t testing.TB, s builtSample, agentDir, out, serverAddr string) error {
@@ -211,21 +200,8 @@ func solveSample(t testing.TB, s builtSample, agentDir, out, serverAddr string) 
 		FrontendAttrs: attrs,
 		Exports:       []bkclient.ExportEntry{{Type: bkclient.ExporterImage, Attrs: map[string]string{"name": out, "push": "true", "registry.insecure": "true"}}},
 	}
-	ch := make(chan *bkclient.SolveStatus)
-	var logs strings.Builder
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for st := range ch {
-			for _, l := range st.Logs {
-				logs.Write(l.Data)
-			}
-		}
-	}()
-	_, err = c.Solve(ctx, nil, opt, ch)
-	<-done
-	if err != nil {
-		return fmt.Errorf("building %s: %v\n%s", s.Name, err, logs.String())
+	if err := testenv.SolveLogged(ctx, c, opt); err != nil {
+		return fmt.Errorf("building %s: %w", s.Name, err)
 	}
 	return nil
 }

@@ -105,21 +105,8 @@ func buildSample(ctx context.Context, bkAddr, frontend, reg, agentDir, out strin
 		Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterImage, Attrs: map[string]string{
 			"name": out, "push": "true", "registry.insecure": "true"}}},
 	}
-	ch := make(chan *bkclient.SolveStatus)
-	var logs strings.Builder
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for st := range ch {
-			for _, l := range st.Logs {
-				logs.Write(l.Data)
-			}
-		}
-	}()
-	_, err = c.Solve(ctx, nil, opt, ch)
-	<-done
-	if err != nil {
-		return fmt.Errorf("building examples/java-sample: %w\n%s", err, logs.String())
+	if err := testenv.SolveLogged(ctx, c, opt); err != nil {
+		return fmt.Errorf("building examples/java-sample: %w", err)
 	}
 	return nil
 }
