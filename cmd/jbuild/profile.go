@@ -3,25 +3,38 @@ package main
 import (
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
-// startProfile writes a CPU profile to $JBUILD_CPUPROFILE when it is set: a
-// developer aid for `make bench` investigations (go tool pprof FILE).
+// startProfile writes a CPU profile to $JBUILD_CPUPROFILE and an execution
+// trace to $JBUILD_TRACE when they are set: developer aids for `make bench`
+// investigations (go tool pprof FILE, go tool trace FILE).
 func startProfile() func() {
-	path := os.Getenv("JBUILD_CPUPROFILE")
-	if path == "" {
-		return nil
+	var stops []func()
+	if path := os.Getenv("JBUILD_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+			} else {
+				stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+			}
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil
+	if path := os.Getenv("JBUILD_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := trace.Start(f); err != nil {
+				f.Close()
+			} else {
+				stops = append(stops, func() { trace.Stop(); f.Close() })
+			}
+		}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
+	if len(stops) == 0 {
 		return nil
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		for _, stop := range stops {
+			stop()
+		}
 	}
 }

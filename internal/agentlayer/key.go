@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 )
@@ -71,12 +72,18 @@ func openFrom(e buildplan.LayerEntry, open func(string) (io.ReadCloser, error)) 
 	return rc, nil
 }
 
+// copyBuffers are copyExact's: large chunks, since each is hashed twice
+// side by side (sideBySide) and each handover costs a goroutine switch.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 // copyExact copies exactly e.Size bytes and fails, naming the entry, when
 // the file is shorter or longer: the tar header has already promised e.Size
 // bytes, and a mismatch means the plan was made from a different agent.
 func copyExact(w io.Writer, r io.Reader, e buildplan.LayerEntry) error {
-	n, err := io.CopyN(w, r, e.Size)
-	if err == io.EOF {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	n, err := io.CopyBuffer(w, io.LimitReader(r, e.Size), *buf)
+	if err == nil && n < e.Size {
 		return fmt.Errorf("agent layer entry %q: %q has %d bytes but the plan says %d; make the plan again from this agent", e.Path, e.From, n, e.Size)
 	}
 	if err != nil {

@@ -56,7 +56,9 @@ func writeLayer(w, diff io.Writer, entries []buildplan.LayerEntry, open func(str
 	// standard library, klauspost's writer stores a zero time.Time as a
 	// wrapped 32-bit value instead of 0.
 	zw.ModTime = time.Unix(0, 0)
-	tw := tar.NewWriter(io.MultiWriter(zw, diff))
+	both, stop := sideBySide(zw, diff)
+	defer stop()
+	tw := tar.NewWriter(both)
 	for _, e := range entries {
 		if err := writeEntry(tw, e, open, epoch); err != nil {
 			return err

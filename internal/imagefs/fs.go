@@ -51,6 +51,11 @@ type FS struct {
 
 	unread map[int]string // layer index -> why it need not be read
 
+	// onDownload runs once, when the first layer that is not in the cache
+	// is about to be read (WithDownloadStart).
+	onDownload     func()
+	onDownloadOnce sync.Once
+
 	cache *layerCache // nil: no cache
 }
 
@@ -83,6 +88,14 @@ type Option func(*FS)
 // used: knowing costs nothing then.
 func WithUnread(layers map[int]string) Option {
 	return func(f *FS) { f.unread = layers }
+}
+
+// WithDownloadStart calls f once, when the scan first reads a layer that
+// is not in the cache: planning is about to wait on downloads, which a
+// caller can use to get its own round trips (upload sessions) out of the
+// way meanwhile.
+func WithDownloadStart(f func()) Option {
+	return func(fs *FS) { fs.onDownload = f }
 }
 
 // Scanned reports whether any layer has been read.
@@ -225,6 +238,9 @@ func (f *FS) layerOps(l v1.Layer, d v1.Hash) ([]layerOp, error) {
 	}
 	if ops, ok := f.cache.load(d, f.keepContent); ok {
 		return ops, nil
+	}
+	if f.onDownload != nil {
+		f.onDownloadOnce.Do(f.onDownload)
 	}
 	ops, err := f.readOpsRetrying(l)
 	if err != nil {

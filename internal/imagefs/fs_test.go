@@ -709,3 +709,28 @@ func (g gateLayer) Compressed() (io.ReadCloser, error) {
 	}
 	return g.countingLayer.Compressed()
 }
+
+// TestDownloadStartCalledOnceOnlyForDownloads: the hook runs once when a
+// scan reads layers from their source, never when the cache answers.
+func TestDownloadStartCalledOnceOnlyForDownloads(t *testing.T) {
+	dir := t.TempDir()
+	base := newLayer(t, []ent{file("etc/passwd", "app:x:1000:1000::/home/app:/bin/sh\n")})
+	app := newLayer(t, []ent{file("app/app.jar", "1")})
+	var calls int
+	hook := WithDownloadStart(func() { calls++ })
+	f := New(imageOf(t, base, app), "one", nil, WithCache(dir, DefaultCacheMax), hook)
+	if _, err := f.Stat("/etc/passwd"); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || f.LayersRead != 2 {
+		t.Fatalf("first scan: hook called %d times for %d layers read, want once", calls, f.LayersRead)
+	}
+	calls = 0
+	g := New(imageOf(t, base, app), "two", nil, WithCache(dir, DefaultCacheMax), hook)
+	if _, err := g.Stat("/etc/passwd"); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 0 || g.LayersRead != 0 {
+		t.Errorf("scan from the cache: hook called %d times, %d layers read, want none", calls, g.LayersRead)
+	}
+}

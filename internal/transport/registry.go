@@ -90,6 +90,9 @@ type registryStore struct {
 	// (BlobUpload.Finish); each channel closes when it ends.
 	pending  map[v1.Hash]chan struct{}
 	inFlight sync.WaitGroup
+	// releasing is the background cancel of unused sessions
+	// (releaseSpares).
+	releasing sync.WaitGroup
 	// spares are upload sessions being opened ahead of StartBlob
 	// (PrepareBlobs).
 	spares []chan sessionResult
@@ -170,7 +173,7 @@ func newRegistryStore(ref Ref, opts RegistryOptions) *registryStore {
 	if opts.Transport == nil {
 		opts.Transport = defaultBase()
 	}
-	opts.Transport = rememberPlainHTTP(opts.Transport)
+	opts.Transport = rememberPings(traceRequests(rememberPlainHTTP(opts.Transport)))
 	rec, base := newRecorder(opts)
 	return &registryStore{ref: ref, opts: opts, rec: rec, base: base}
 }
@@ -181,6 +184,7 @@ func (s *registryStore) Ref() Ref { return s.ref }
 // so none outlives the store, and cancels unused prepared sessions.
 func (s *registryStore) Close() error {
 	s.inFlight.Wait()
+	s.releasing.Wait()
 	s.cancelSpares()
 	return nil
 }

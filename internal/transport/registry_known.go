@@ -120,6 +120,7 @@ func (s *registryStore) putIndexKnown(ctx context.Context, ref name.Reference, i
 			return err
 		}
 	}
+	s.releaseSpares()
 	if err := remote.Put(ref, idx, p.direct...); err != nil {
 		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))
 	}
@@ -178,6 +179,9 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	if ref == s.ref.Registry {
+		s.releaseSpares() // every blob is up: cancel the unused sessions alongside the manifest PUT
 	}
 	if err := remote.Put(ref, img, p.direct...); err != nil {
 		return s.pushError(fmt.Sprintf("pushing %s", ref), fmt.Errorf("%w%s", err, authHint(err, ref)))

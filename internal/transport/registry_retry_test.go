@@ -47,6 +47,7 @@ func fastStore(t *testing.T, ref string) *registryStore {
 // on ggcr's calls and on its own streamed uploads, and waits as long as
 // Retry-After asks.
 func TestPingAndRetryAfter(t *testing.T) {
+	pingAnswers.Clear()
 	reg := testenv.Registry(t)
 	testenv.PushImage(t, reg+"/retry/ping:1", randomImage(t))
 	p := proxyTo(t, reg)
@@ -59,6 +60,9 @@ func TestPingAndRetryAfter(t *testing.T) {
 		t.Errorf("two 429s with Retry-After: 1 retried after %s; Retry-After not honoured", d)
 	}
 
+	// A new process: its first ping meets the 503 (pings are remembered
+	// per process, registry_ping.go).
+	pingAnswers.Clear()
 	p.Add(faultproxy.Rule{Method: "GET", Path: faultproxy.PathPing, Kind: faultproxy.Status503},
 		faultproxy.Rule{Method: "POST", Path: faultproxy.PathUploadStart, Kind: faultproxy.Status502})
 	st := fastStore(t, p.Addr()+"/retry/ping:1")

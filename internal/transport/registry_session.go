@@ -149,6 +149,17 @@ func (s *registryStore) openSession(ctx context.Context) (*blobSession, error) {
 // retries of a cleanup, and it expires idle uploads anyway.
 const cleanupTimeout = 2 * time.Second
 
+// releaseSpares cancels the unused sessions in the background (Close
+// waits for it): once every blob of a push is up, the DELETEs run alongside
+// the manifest PUT instead of after it.
+func (s *registryStore) releaseSpares() {
+	s.releasing.Add(1)
+	go func() {
+		defer s.releasing.Done()
+		s.cancelSpares()
+	}()
+}
+
 // cancelSpares ends the prepared sessions nobody used: one DELETE each on
 // the upload URL, not retried, all within cleanupTimeout, failures only
 // logged at debug level. Sessions still being opened are stopped, not

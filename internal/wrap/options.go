@@ -33,6 +33,10 @@ type Options struct {
 	Stores transport.Options
 	// Notef receives notes for the user (dropped attestations, upgrades).
 	Notef func(format string, args ...any)
+
+	// downloading runs when planning starts downloading image layers
+	// (imagefs.WithDownloadStart); set by wrapTo.
+	downloading func()
 }
 
 func (o *Options) notef(format string, args ...any) {

@@ -104,7 +104,8 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 	} else {
 		fsys = imagefs.New(pi.image, label, buildplan.ContentPaths(),
 			imagefs.WithCache(opts.LayerFilesCache, imagefs.DefaultCacheMax),
-			imagefs.WithUnread(unreadLayers(cf, opts.Profile)))
+			imagefs.WithUnread(unreadLayers(cf, opts.Profile)),
+			imagefs.WithDownloadStart(opts.downloading))
 		img.FS = fsys
 	}
 	bundle, err := bs.get(ctx, pi.platform)

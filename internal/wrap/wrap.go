@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -70,6 +71,12 @@ func wrapTo(ctx context.Context, src, dst transport.Store, opts Options) (*Resul
 	// when the store closes).
 	if p, ok := dst.(transport.BlobPreparer); ok {
 		p.PrepareBlobs(ctx, 1)
+		// Planning that downloads layers (a base never seen) takes longer
+		// than opening a session: open the settings layer's and the
+		// config's meanwhile, so that neither waits for one once the plan
+		// is made.
+		var once sync.Once
+		opts.downloading = func() { once.Do(func() { p.PrepareBlobs(ctx, 2) }) }
 	}
 	bs, err := newBundles(ctx, opts.Agent)
 	if err != nil {
