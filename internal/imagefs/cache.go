@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -81,6 +83,24 @@ type layerCache struct {
 	max int64
 }
 
+// decoded keeps, for the life of the process, the operations of the cache
+// entries it has read or written: `wrap -f` plans many images on one base,
+// and each decoded the same gzipped JSON of the same layers again. Read
+// only once made (applyOps copies what it keeps). At most decodedMax
+// entries: past that, entries are decoded each time, as before.
+var (
+	decoded  sync.Map // cache file name -> []layerOp
+	nDecoded atomic.Int32
+)
+
+const decodedMax = 512
+
+func remember(name string, ops []layerOp) {
+	if nDecoded.Add(1) <= decodedMax {
+		decoded.Store(name, ops)
+	}
+}
+
 // file names an entry: the layer digest plus which contents were kept
 // (another set of patterns keeps other files).
 func (c *layerCache) file(d v1.Hash, keep []string) string {
@@ -95,6 +115,9 @@ func (c *layerCache) load(d v1.Hash, keep []string) (ops []layerOp, ok bool) {
 		return nil, false
 	}
 	name := c.file(d, keep)
+	if v, ok := decoded.Load(name); ok {
+		return v.([]layerOp), true
+	}
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, false
@@ -109,6 +132,7 @@ func (c *layerCache) load(d v1.Hash, keep []string) (ops []layerOp, ok bool) {
 	}
 	now := time.Now()
 	os.Chtimes(name, now, now) // a use: trimming removes the least recently used
+	remember(name, ops)
 	return ops, true
 }
 
@@ -135,6 +159,7 @@ func (c *layerCache) store(d v1.Hash, keep []string, ops []layerOp) {
 	if err != nil {
 		return
 	}
+	remember(name, ops)
 	c.trim(name)
 }
 

@@ -611,7 +611,9 @@ func TestLayerCache(t *testing.T) {
 	if b, err := h.ReadFile("/opt/x", -1); err != nil || string(b) != "x" || h.LayersRead != 1 {
 		t.Errorf("other patterns: %q, %v, read %d layers", b, err, h.LayersRead)
 	}
-	// A damaged entry is read again, not trusted.
+	// A damaged entry is read again, not trusted (by a new process: this
+	// one remembers what it decoded).
+	decoded.Clear()
 	entries, _ := filepath.Glob(filepath.Join(dir, "*.json.gz"))
 	for _, e := range entries {
 		os.WriteFile(e, []byte("not gzip"), 0o644)
@@ -732,5 +734,28 @@ func TestDownloadStartCalledOnceOnlyForDownloads(t *testing.T) {
 	}
 	if calls != 0 || g.LayersRead != 0 {
 		t.Errorf("scan from the cache: hook called %d times, %d layers read, want none", calls, g.LayersRead)
+	}
+}
+
+// TestLayerCacheDecodedOncePerProcess: a layer's entry, once read or
+// written, is not decoded again in this process (`wrap -f` plans many
+// images on one base): the next scan finds it even when the file is gone.
+func TestLayerCacheDecodedOncePerProcess(t *testing.T) {
+	dir := t.TempDir()
+	base := newLayer(t, []ent{file("etc/passwd", "app:x:1000:1000::/home/app:/bin/sh\n")})
+	keep := []string{"/etc/passwd"}
+	f := New(imageOf(t, base), "one", keep, WithCache(dir, DefaultCacheMax))
+	if _, err := f.ReadFile("/etc/passwd", -1); err != nil || f.LayersRead != 1 {
+		t.Fatalf("first scan: %v, %d layers read", err, f.LayersRead)
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.json.gz"))
+	if len(entries) != 1 {
+		t.Fatalf("cache entries %v, want 1", entries)
+	}
+	os.Remove(entries[0])
+	g := New(imageOf(t, base), "two", keep, WithCache(dir, DefaultCacheMax))
+	b, err := g.ReadFile("/etc/passwd", -1)
+	if err != nil || !strings.Contains(string(b), "app:x:1000") || g.LayersRead != 0 {
+		t.Errorf("second scan: %q, %v, %d layers read; want the remembered entry", b, err, g.LayersRead)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/logs"
@@ -36,22 +35,15 @@ func (s *registryStore) directOptions(ctx context.Context) ([]remote.Option, err
 }
 
 // putSmallBlob uploads a blob held in memory (an image config: a few KB)
-// with as few round trips as the distribution spec allows: a HEAD (each
-// blob is uploaded once), then one monolithic PUT on an upload session,
-// which is ready when one was prepared (PrepareBlobs) and left unused.
-// ggcr's WriteLayer spends a HEAD, a POST, a PATCH and the PUT. If the
-// monolithic PUT is refused, the blob goes up through ggcr's chunked
-// upload instead (fallback).
+// with as few round trips as the distribution spec allows: one monolithic
+// PUT on an upload session, which is ready when one was prepared
+// (PrepareBlobs) and left unused. ggcr's WriteLayer spends a HEAD, a POST,
+// a PATCH and the PUT. There is no HEAD first: a config is new whenever
+// anything is pushed at all (an unchanged output is never pushed), and
+// sending a few KB the registry already holds costs what the HEAD would.
+// If the monolithic PUT is refused, the blob goes up through ggcr's
+// chunked upload instead (fallback).
 func (s *registryStore) putSmallBlob(ctx context.Context, d v1.Hash, data []byte, fallback func() error) error {
-	c, err := s.pushClient(ctx)
-	if err != nil {
-		return err
-	}
-	if ok, err := blobExists(ctx, c, s.repoURL("/blobs/"+d.String())); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
 	sess, err := s.session(ctx)
 	if err != nil {
 		return err
@@ -68,25 +60,6 @@ func (s *registryStore) putSmallBlob(ctx context.Context, d v1.Hash, data []byte
 	s.mu.Unlock()
 	logs.Progress.Printf("pushed blob: %s (%d bytes)", d, len(data))
 	return nil
-}
-
-func blobExists(ctx context.Context, c *http.Client, blob *url.URL) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, blob.String(), nil)
-	if err != nil {
-		return false, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return false, err
-	}
-	resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return true, nil
-	case http.StatusNotFound:
-		return false, nil
-	}
-	return false, transport.CheckError(resp, http.StatusOK, http.StatusNotFound)
 }
 
 // putMonolithic completes an upload session with the whole blob as the

@@ -150,7 +150,15 @@ func (s *registryStore) putImageKnown(ctx context.Context, ref name.Reference, i
 			if ok, err := s.awaitUploaded(gctx, d); err != nil || ok {
 				return err
 			}
-			if err := remote.WriteLayer(repo, s.mountable(l, d), append(p.layers, remote.WithContext(gctx))...); err != nil {
+			ml := s.mountable(l, d)
+			if m, ok := ml.(*remote.MountableLayer); ok {
+				// A failed direct mount is left to ggcr, which asks again
+				// with its own retries and uploads if need be.
+				if mounted, err := s.mountDirect(gctx, d, m); err == nil && mounted {
+					return nil
+				}
+			}
+			if err := remote.WriteLayer(repo, ml, append(p.layers, remote.WithContext(gctx))...); err != nil {
 				return s.pushError(fmt.Sprintf("pushing %s: layer %s", ref, d), fmt.Errorf("%w%s", err, authHint(err, ref)))
 			}
 			return nil

@@ -55,6 +55,17 @@ func (s *registryStore) PrepareBlobs(ctx context.Context, n int) {
 	}
 }
 
+// spareSession keeps an open session the store did not ask for (a
+// registry that answered a mount by opening an upload) for the next blob,
+// or for cancelSpares.
+func (s *registryStore) spareSession(sess *blobSession) {
+	ch := make(chan sessionResult, 1)
+	ch <- sessionResult{sess: sess}
+	s.mu.Lock()
+	s.spares = append(s.spares, ch)
+	s.mu.Unlock()
+}
+
 // session returns a prepared session, or opens one.
 func (s *registryStore) session(ctx context.Context) (*blobSession, error) {
 	s.mu.Lock()

@@ -274,3 +274,53 @@ func TestPutMountsStreamedLayer(t *testing.T) {
 		t.Errorf("layer in the target repository: %d bytes, %v; want the mounted %d", len(got), err, len(data))
 	}
 }
+
+// On a registry that takes anonymous pushes, the mount is one POST: no
+// HEAD first (for `wrap -f`, that HEAD was a round trip per image and
+// layer that always said no), and the config goes up without one either.
+func TestMountWithoutHead(t *testing.T) {
+	pingAnswers.Clear()
+	t.Cleanup(pingAnswers.Clear)
+	reg := testenv.Registry(t)
+	p := proxyTo(t, reg)
+	var log requestLog
+	p.Add(log.rule())
+	data := make([]byte, 1<<20)
+	rand.Read(data)
+	layer := static.NewLayer(data, types.OCILayer)
+	h, _ := layer.Digest()
+	src := streamStore(t, p.Addr()+"/mounthead/a:1")
+	u, err := src.StartBlob(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(data)
+	if err := u.Commit(h); err != nil {
+		t.Fatal(err)
+	}
+	from := u.(interface{ Repository() string }).Repository()
+	img, err := mutate.AppendLayers(empty.Image, mountOnly{Layer: layer, from: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := streamStore(t, p.Addr()+"/mounthead/b:1")
+	// A streamed blob still committing makes Put take the path that
+	// knows what the repository holds (putKnown), as in a wrap.
+	if err := dst.Put(context.Background(), &Artifact{Image: img}, &Artifact{Image: empty.Image, Origin: dst.Ref()}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	dst.Close()
+	if n := log.count("HEAD blob"); n != 0 {
+		t.Errorf("%d blob HEADs; want none (mount and config go up directly): %v", n, log.got)
+	}
+	if n := log.count("POST upload start"); n < 2 {
+		t.Errorf("%d upload POSTs; want the stream's and the mount's: %v", n, log.got)
+	}
+	got, err := blobBytes(t, reg+"/mounthead/b", h)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("layer in the target repository: %d bytes, %v; want the mounted %d", len(got), err, len(data))
+	}
+	if w := dst.Written(); w.Blobs != 2 || !w.Tagged {
+		t.Errorf("written %+v; want 2 blobs (the mounted layer, the config) and the tag", w)
+	}
+}
