@@ -11,19 +11,21 @@ import (
 )
 
 var labels = map[string]string{
-	sJbuildCold: "jbuild wrap, %s base, new agent",
-	sCrane:      "crane tar+append+mutate, %s base, new agent",
-	sJbuildWarm: "jbuild wrap, %s base, agent layer in registry",
-	sSmallCold:  "jbuild wrap, %s base, new agent",
-	sSmallWarm:  "jbuild wrap, %s base, agent layer in registry",
-	sCI:         "jbuild wrap, CI build: %s base + a new app layer, USER app (a name), new agent",
-	sCICrane:    "crane tar+append+mutate, the same CI build (%s base), new agent",
-	sFirst:      "jbuild wrap, never-seen %s base (USER app, 4 RUN layers) + app layer, new agent",
-	sFirstCrane: "crane tar+append+mutate, the same never-seen base, new agent",
-	sFloor:      "bare upload of a's agent layer (ggcr remote.WriteLayer, in process)",
-	sContainerd: "jbuild wrap containerd:, the same %s image as a, new agent",
-	sMany1:      "jbuild wrap -f, 1 image (CI base + own app layer), new agent",
-	sManyN:      "jbuild wrap -f, %d images of one registry, new agent",
+	sJbuildCold:   "jbuild wrap, %s base, new agent",
+	sCrane:        "crane tar+append+mutate, %s base, new agent",
+	sJbuildWarm:   "jbuild wrap, %s base, agent layer in registry",
+	sSmallCold:    "jbuild wrap, %s base, new agent",
+	sSmallWarm:    "jbuild wrap, %s base, agent layer in registry",
+	sCI:           "jbuild wrap, CI build: %s base + a new app layer, USER app (a name), new agent",
+	sCICrane:      "crane tar+append+mutate, the same CI build (%s base), new agent",
+	sFirst:        "jbuild wrap, never-seen %s base (USER app, 4 RUN layers) + app layer, new agent",
+	sFirstCrane:   "crane tar+append+mutate, the same never-seen base, new agent",
+	sFloor:        "bare upload of a's agent layer (ggcr remote.WriteLayer, in process)",
+	sContainerd:   "jbuild wrap containerd:, the same %s image as a, new agent",
+	sMany1:        "jbuild wrap -f, 1 image (CI base + own app layer), new agent",
+	sDaemon:       "jbuild wrap docker-daemon:, the %s CI base (USER app), new agent",
+	sDaemonDocker: "classic docker build (DOCKER_BUILDKIT=0) of FROM + COPY agent.java + ENV, same image",
+	sManyN:        "jbuild wrap -f, %d images of one registry, new agent",
 }
 
 // order is the report order, each key with the group that makes it.
@@ -34,6 +36,7 @@ var order = []struct{ key, group string }{
 	{sFloor, gRaise},
 	{sContainerd, gContainerd},
 	{sMany1, gMany}, {sManyN, gMany},
+	{sDaemon, gDaemon}, {sDaemonDocker, gDaemon},
 }
 
 type target struct {
@@ -52,6 +55,7 @@ var targets = []target{
 	{"the raise: wrap, new agent / bare upload of its layer (a/u)", sJbuildCold, sFloor, 1.5, gRaise},
 	{"many images: wrap -f N / wrap -f 1 (mN/m1)", sManyN, sMany1, 4, gMany},
 	{"containerd: / registry wrap of the same image (k/a)", sContainerd, sJbuildCold, 0, gContainerd},
+	{"docker-daemon: / classic docker build of the hand-written Dockerfile (w1/w2)", sDaemon, sDaemonDocker, 1.5, gDaemon},
 }
 
 func (b *bench) report(w io.Writer) {
@@ -69,7 +73,7 @@ func (b *bench) report(w io.Writer) {
 	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) {
+	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) || o.wants(gDaemon) {
 		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\tclient CPU\t")
 	}
 	var notes []string // why a figure is n/a
@@ -88,13 +92,16 @@ func (b *bench) report(w io.Writer) {
 		label := fmt.Sprintf(labels[k], size)
 		if k == sManyN {
 			label = fmt.Sprintf(labels[k], o.manyN)
-		} else if k == sFloor || k == sMany1 || k == sFirstCrane {
+		} else if k == sFloor || k == sMany1 || k == sFirstCrane || k == sDaemonDocker {
 			label = labels[k]
 		}
 		ds := b.times[k]
 		if len(ds) == 0 {
 			if k == sContainerd && b.ctrd.skipped != "" {
 				notes = append(notes, fmt.Sprintf("%s n/a: %s", k, firstLine(b.ctrd.skipped)))
+			}
+			if k == sDaemon && b.dkr.skipped != "" {
+				notes = append(notes, fmt.Sprintf("%s n/a: %s", k, firstLine(b.dkr.skipped)))
 			}
 			fmt.Fprintf(tw, "%s\t%s\tn/a\t\t\t\t\n", k, label)
 			continue
@@ -121,7 +128,7 @@ func (b *bench) report(w io.Writer) {
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) {
+	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) || o.wants(gDaemon) {
 		fmt.Fprintln(tw, "target\tratio\tlimit\tresult\t")
 	}
 	for _, t := range targets {

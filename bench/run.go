@@ -46,9 +46,10 @@ type bench struct {
 	cpuAcc time.Duration
 	steps  map[string][]time.Duration // crane pipeline steps
 
-	raise raiseState // raise.go
-	many  manyState  // many.go
-	ctrd  ctrdState  // stores.go: dockerd, containerd and the k scenario
+	raise raiseState  // raise.go
+	many  manyState   // many.go
+	ctrd  ctrdState   // stores.go: dockerd, containerd and the k scenario
+	dkr   daemonState // daemon.go: the w scenario on dockerd
 	mem   []memResult
 }
 
@@ -134,6 +135,12 @@ func (b *bench) once(i int) error {
 	// k: the 500 MB image in containerd, new agent (stores.go).
 	if b.haveJbuild && o.wants(gContainerd) {
 		if err := b.containerdOnce(i, record); err != nil {
+			return err
+		}
+	}
+	// w1, w2: docker-daemon: against the classic docker build (daemon.go).
+	if b.haveJbuild && o.wants(gDaemon) {
+		if err := b.daemonOnce(i, record); err != nil {
 			return err
 		}
 	}

@@ -15,9 +15,10 @@ const (
 	gMany       = "many"       // m1, mN: wrap -f over one image and over N (many.go)
 	gContainerd = "containerd" // k against a: the same image in containerd (stores.go)
 	gMemory     = "memory"     // peak RSS of a wrap of a 2 GB image on every store (stores.go)
+	gDaemon     = "daemon"     // w1, w2: wrap docker-daemon: against the classic docker build (daemon.go)
 )
 
-var groupOrder = []string{gCore, gCI, gFirst, gRaise, gMany, gContainerd, gMemory}
+var groupOrder = []string{gCore, gCI, gFirst, gRaise, gMany, gContainerd, gDaemon, gMemory}
 
 func groupList() string { return strings.Join(groupOrder, ", ") }
 
@@ -63,8 +64,11 @@ func (o options) needBig() bool {
 	return o.wants(gCore) || o.wants(gRaise) || o.wants(gContainerd)
 }
 
-// needCIBase: the CI base (USER app), which the many images share.
-func (o options) needCIBase() bool { return o.wants(gCI) || o.wants(gMany) }
+// needCIBase: the CI base (USER app), which the many images share and
+// the docker-daemon scenario loads.
+func (o options) needCIBase() bool { return o.wants(gCI) || o.wants(gMany) || o.wants(gDaemon) }
 
 // needDaemon: dockerd and its containerd.
-func (o options) needDaemon() bool { return o.wants(gContainerd) || o.wants(gMemory) }
+func (o options) needDaemon() bool {
+	return o.wants(gContainerd) || o.wants(gMemory) || o.wants(gDaemon)
+}

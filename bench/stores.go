@@ -93,6 +93,11 @@ func (b *bench) setupScenarios() error {
 			return err
 		}
 	}
+	if b.haveJbuild && b.opts.wants(gDaemon) {
+		if err := b.setupDaemonScenario(); err != nil {
+			return err
+		}
+	}
 	if b.haveJbuild && b.opts.wants(gContainerd) && b.haveDaemon() {
 		r, err := name.ParseReference(b.big, name.Insecure)
 		if err != nil {
