@@ -155,7 +155,10 @@ func addsOnlyUnder(createdBy, workdir string) (string, bool) {
 
 // touchesAny reports whether files added under dest can change what is at
 // one of roots: dest is "/", or it and a root are the same path or one
-// holds the other.
+// holds the other, or a folder above dest holds a root. The last one
+// because a COPY makes the folders above its destination that do not
+// exist yet, owned as the COPY says (--chown): `COPY --chown=app x
+// /opt/x` on a base without /opt makes the /opt that planning would keep.
 func touchesAny(dest string, roots []string) bool {
 	if dest == "/" {
 		return true
@@ -163,6 +166,11 @@ func touchesAny(dest string, roots []string) bool {
 	for _, r := range roots {
 		if dest == r || strings.HasPrefix(r, dest+"/") || strings.HasPrefix(dest, r+"/") {
 			return true
+		}
+		for p := path.Dir(dest); p != "/"; p = path.Dir(p) {
+			if strings.HasPrefix(r, p+"/") {
+				return true
+			}
 		}
 	}
 	return false

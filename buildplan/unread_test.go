@@ -34,8 +34,9 @@ func TestUnreadLayers(t *testing.T) {
 		{"COPY . . # buildkit", "", false},  // relative, no workdir
 		{"COPY . . # buildkit", "/", false}, // the root
 		{"COPY passwd /etc/passwd # buildkit", "", false},
-		{"COPY app /opt/app # buildkit", "", true}, // beside the agent's folders
-		{"COPY app /opt/ # buildkit", "", false},   // above the install dir
+		{"COPY app /opt/app # buildkit", "", false}, // beside the agent's folders, but it makes /opt where the base has none
+		{"COPY --chown=app app /opt/app/ # buildkit", "", false},
+		{"COPY app /opt/ # buildkit", "", false}, // above the install dir
 		{"COPY conf /opt/jennifer/ # buildkit", "", false},
 		{"COPY jre /usr/lib/jvm/jre # buildkit", "", false},
 		{"COPY rootfs/ / # buildkit", "", false},

@@ -50,7 +50,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return nil, err
 	}
 	inj.Preload(ps...)
-	res, err := builder.Build(ctx, c)
+	// The build runs with a client that reads each FROM image as soon as
+	// it is resolved, so planning need not wait for the result (basefs.go).
+	inj.bases = newBaseWatcher(ctx, c, s.Profile)
+	res, err := builder.Build(ctx, inj.bases)
 	if aerr := inj.agents.err(); aerr != nil {
 		return nil, aerr
 	}

@@ -52,6 +52,9 @@ type Injector struct {
 	c      gwclient.Client
 	s      *Settings
 	agents *agentLoader
+	// bases are the images the build's FROMs resolved, read ahead
+	// (basefs.go); nil when the targets are not a Dockerfile's.
+	bases *baseWatcher
 }
 
 // NewInjector returns an Injector for builds on c. Agent loads run under
@@ -85,7 +88,6 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if injected(img) {
 		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
 	}
-	fsys := newRefFS(ctx, t.Ref, "/")
 	// Each stat mounts the build's result in buildkitd: when the agent is
 	// already here (it loads alongside the build) and names its profile,
 	// only that profile's folders are asked for.
@@ -93,7 +95,11 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if in, ok := inj.agents.ready(t.Platform); ok && forced == nil {
 		forced, _ = templates.MatchBundle(in.bundle.Files)
 	}
-	prefetchInstallDirs(fsys, forced)
+	fsys, unread := inj.bases.planFS(ctx, t, img, s.Profile)
+	if fsys == nil {
+		fsys = newRefFS(ctx, t.Ref, "/")
+		prefetchInstallDirs(fsys, forced)
+	}
 	in, err := inj.agents.get(ctx, t.Platform)
 	if err != nil {
 		return nil, err
@@ -118,6 +124,10 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	plan, err := buildplan.Make(bimg, prof, in.bundle.Agent, opts)
 	if err != nil {
 		return nil, err
+	}
+	plan.Unread = unread
+	if planned != nil {
+		planned(plan)
 	}
 
 	// The agent image's only layer is exactly plan.Layer (both come from
@@ -152,6 +162,10 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	}
 	return &Injected{State: st, Config: cfg, Plan: plan}, nil
 }
+
+// planned, when set (by tests, which run the frontend in process), sees
+// every plan Inject makes.
+var planned func(*buildplan.Plan)
 
 // imageParts maps a config to what buildplan.ApplyImage reads.
 func imageParts(img dockerspec.DockerOCIImage) buildplan.ImageParts {

@@ -130,20 +130,11 @@ func planOne(ctx context.Context, s *source, pi platformImage, bs *bundles, opts
 }
 
 // unreadLayers are the layers of an image planning need not read (a CI
-// build's new COPY of the application: see buildplan.UnreadLayers), for
-// the profile forced, else for any built-in one.
+// build's new COPY of the application: see templates.UnreadLayers).
 func unreadLayers(cf *v1.ConfigFile, forced *buildplan.Profile) map[int]string {
-	var dirs []string
-	if forced != nil {
-		dirs = append(dirs, forced.InstallDir)
-	} else if ps, err := templates.Profiles(); err == nil {
-		for _, p := range ps {
-			dirs = append(dirs, p.InstallDir)
-		}
-	}
 	history := make([]ocispec.History, len(cf.History))
 	for i, h := range cf.History {
 		history[i] = ocispec.History{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer}
 	}
-	return buildplan.UnreadLayers(history, len(cf.RootFS.DiffIDs), cf.Config.WorkingDir, buildplan.ReadRoots(dirs))
+	return templates.UnreadLayers(history, len(cf.RootFS.DiffIDs), cf.Config.WorkingDir, forced)
 }
