@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/logs"
 	"github.com/jbuild-dev/jbuild/internal/progress"
 	"github.com/jbuild-dev/jbuild/internal/transport"
 	"github.com/jbuild-dev/jbuild/internal/wrap"
@@ -90,6 +91,25 @@ func (w *cliWrapper) open(ref string, stores transport.Options) (transport.Store
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return openStore(w.g, ref, stores)
+}
+
+// PrepareAgent implements wrapfiles.AgentPreparer: the agent layer goes
+// to repository while the images are read. Best effort: a repository that
+// refuses it (read-only, another registry's credentials) only means each
+// wrap makes the layer itself, as without it.
+func (w *cliWrapper) PrepareAgent(ctx context.Context, repository string) {
+	r, err := transport.Parse(repository + ":latest")
+	if err != nil || r.Kind != transport.KindRegistry {
+		return
+	}
+	dst, err := transport.Open(r, w.stores)
+	if err != nil {
+		return
+	}
+	defer dst.Close() // waits for the registry's commit of the layer
+	if err := wrap.PrepareAgentLayer(ctx, dst, w.opts); err != nil {
+		logs.Debug.Printf("preparing the agent layer in %s: %v", repository, err)
+	}
 }
 
 func (w *cliWrapper) Plan(ctx context.Context, src transport.Store, out wrapfiles.Output) error {

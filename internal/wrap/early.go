@@ -80,3 +80,26 @@ func (e *earlyLayer) wait() {
 		<-e.done
 	}
 }
+
+// PrepareAgentLayer makes the agent layer a wrap would add and, when dst
+// is a registry, streams it to dst's repository, returning once that is
+// done (closing dst waits for the registry's commit). `wrap -f` calls it
+// while it reads the images it will wrap: every wrap then finds the layer
+// in the layer cache, and in the registry to mount. It does nothing when
+// the layer cannot be known before an image is planned (an agent per
+// platform, or a profile the image's runtime decides).
+func PrepareAgentLayer(ctx context.Context, dst transport.Store, opts Options) error {
+	bs, err := newBundles(ctx, opts.Agent)
+	if err != nil {
+		return err
+	}
+	if p, ok := dst.(transport.BlobPreparer); ok && !bs.multi {
+		p.PrepareBlobs(ctx, 1)
+	}
+	e := startEarlyAgentLayer(ctx, bs, &opts, dst)
+	if e == nil {
+		return nil
+	}
+	e.wait()
+	return e.err
+}

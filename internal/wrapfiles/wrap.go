@@ -22,6 +22,16 @@ type Wrapper interface {
 	Wrap(ctx context.Context, src transport.Store, target string, out Output) (digest string, err error)
 }
 
+// AgentPreparer is a Wrapper that can make the agent layer ahead of the
+// wraps: PrepareAgent builds it and puts it in a registry repository, best
+// effort (no tag is written), and returns once it is there. Manifests.Wrap
+// calls it while it reads the images, so that the agent's compression
+// and upload overlap those reads, and every wrap then finds the layer
+// made (the layer cache) and in the registry (a mount).
+type AgentPreparer interface {
+	PrepareAgent(ctx context.Context, repository string)
+}
+
 // Output is where one image's messages go. Each image's are kept apart
 // and printed in input order once every image before it is done.
 type Output struct {
@@ -55,6 +65,7 @@ func (m *Manifests) Wrap(ctx context.Context, w Wrapper, opts Options) error {
 	if limit <= 0 {
 		limit = concurrency()
 	}
+	prepared := m.prepareAgent(ctx, w, opts)
 	err := each(ctx, len(m.images), limit, opts, func(ctx context.Context, i int, out Output) error {
 		im := m.images[i]
 		if err := im.resolve(ctx, w, opts.TargetSuffix, out.Notef); err != nil {
@@ -68,6 +79,7 @@ func (m *Manifests) Wrap(ctx context.Context, w Wrapper, opts Options) error {
 	if err := sameTargets(m.images); err != nil {
 		return err
 	}
+	<-prepared // the wraps below find the agent layer made, and in the registry
 	var todo []*image
 	for _, im := range m.images {
 		if im.src != nil && im.same == nil {
@@ -90,6 +102,35 @@ func (m *Manifests) Wrap(ctx context.Context, w Wrapper, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// prepareAgent starts w's PrepareAgent (when w has one) for the first
+// registry image's repository, where its wrap will write, unless there is one image only (its own wrap
+// starts the agent layer as early) or nothing is written; the channel is
+// closed when it has ended.
+func (m *Manifests) prepareAgent(ctx context.Context, w Wrapper, opts Options) <-chan struct{} {
+	done := make(chan struct{})
+	p, ok := w.(AgentPreparer)
+	if !ok || opts.DryRun || len(m.images) < 2 {
+		close(done)
+		return done
+	}
+	repo := ""
+	for _, im := range m.images {
+		if r, err := transport.Parse(im.value); err == nil && r.Kind == transport.KindRegistry {
+			repo = im.ref.Repository
+			break
+		}
+	}
+	if repo == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		p.PrepareAgent(ctx, repo)
+	}()
+	return done
 }
 
 // wrap wraps one image (or plans it with dryRun) and sets im.newVal.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -399,5 +400,54 @@ func TestReadErrors(t *testing.T) {
 	m, err := Read([]string{"-"}, strings.NewReader("kind: Pod\nspec:\n  containers:\n  - {name: a, image: registry.test/a:1}\n"))
 	if err != nil || !m.ReadsStdin() {
 		t.Errorf("stdin: %v", err)
+	}
+}
+
+// preparingFake is a fakeWrapper that can prepare the agent layer.
+type preparingFake struct {
+	*fakeWrapper
+	prepared   []string
+	preparedAt int // how many wraps had started when PrepareAgent returned
+}
+
+func (p *preparingFake) PrepareAgent(ctx context.Context, repository string) {
+	p.mu.Lock()
+	p.prepared = append(p.prepared, repository)
+	p.mu.Unlock()
+	time.Sleep(20 * time.Millisecond) // a wrap that started meanwhile would show
+	p.mu.Lock()
+	p.preparedAt = len(p.wrapped)
+	p.mu.Unlock()
+}
+
+// With several images the agent layer is prepared once, in the first
+// registry image's repository, and every wrap starts after it is there;
+// one image, or a dry run, prepares nothing.
+func TestWrapPreparesTheAgentOnce(t *testing.T) {
+	p := &preparingFake{fakeWrapper: newFake(t, "registry.test/a:1", "registry.test/b:1")}
+	if _, err := wrapFiles(t, p, 4, pod(t, t.TempDir(), "oci:/no/such/layout:x", "registry.test/a:1", "registry.test/b:1")); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.prepared) != 1 || p.prepared[0] != "registry.test/a" {
+		t.Errorf("prepared %v, want [registry.test/a] (the first registry image's repository)", p.prepared)
+	}
+	if p.preparedAt != 0 || len(p.wrapped) != 2 {
+		t.Errorf("%d wraps started before the agent was prepared (wrapped %v)", p.preparedAt, p.wrapped)
+	}
+
+	one := &preparingFake{fakeWrapper: newFake(t, "registry.test/a:1")}
+	if _, err := wrapFiles(t, one, 4, pod(t, t.TempDir(), "registry.test/a:1")); err != nil {
+		t.Fatal(err)
+	}
+	dry := &preparingFake{fakeWrapper: newFake(t, "registry.test/a:1", "registry.test/b:1")}
+	m, err := Read([]string{pod(t, t.TempDir(), "registry.test/a:1", "registry.test/b:1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Wrap(context.Background(), dry, Options{TargetSuffix: "-jennifer", DryRun: true, Stdout: io.Discard, Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	if len(one.prepared)+len(dry.prepared) != 0 {
+		t.Errorf("prepared for one image %v, for a dry run %v; want nothing", one.prepared, dry.prepared)
 	}
 }
