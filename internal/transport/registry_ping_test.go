@@ -10,8 +10,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-
-	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
 // TestRegistryPingedOncePerProcess: a wrap's calls (reading the source,
@@ -20,14 +18,7 @@ import (
 func TestRegistryPingedOncePerProcess(t *testing.T) {
 	pingAnswers.Clear()
 	t.Cleanup(pingAnswers.Clear)
-	addr, stop := testenv.StartInProcessRegistry()
-	t.Cleanup(stop)
-	var repos []string
-	for range 3 {
-		repo := repoFor(t, addr)
-		testenv.PushImage(t, repo+":1", randomImage(t))
-		repos = append(repos, repo)
-	}
+	addr, repos := inProcessRepos(t, 3)
 	net := &pingCounter{inner: http.DefaultTransport.(*http.Transport).Clone()}
 	for _, repo := range repos {
 		st, err := Open(mustParse(t, repo+":1"), Options{Registry: RegistryOptions{Transport: net}})

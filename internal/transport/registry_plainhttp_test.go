@@ -21,18 +21,25 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return c.inner.RoundTrip(req)
 }
 
-// TestPlainHTTPRegistryHandshakesOnce: reading images of several
-// repositories of one plain-HTTP registry tries TLS on it once per process,
-// not once per ping (ggcr pings once per repository and call).
-func TestPlainHTTPRegistryHandshakesOnce(t *testing.T) {
+// inProcessRepos starts an in-process registry with n repositories, each
+// holding a random image tagged 1.
+func inProcessRepos(t *testing.T, n int) (addr string, repos []string) {
+	t.Helper()
 	addr, stop := testenv.StartInProcessRegistry()
 	t.Cleanup(stop)
-	var repos []string
-	for range 3 {
+	for range n {
 		repo := repoFor(t, addr)
 		testenv.PushImage(t, repo+":1", randomImage(t))
 		repos = append(repos, repo)
 	}
+	return addr, repos
+}
+
+// TestPlainHTTPRegistryHandshakesOnce: reading images of several
+// repositories of one plain-HTTP registry tries TLS on it once per process,
+// not once per ping (ggcr pings once per repository and call).
+func TestPlainHTTPRegistryHandshakesOnce(t *testing.T) {
+	addr, repos := inProcessRepos(t, 3)
 	net := &countingTransport{inner: http.DefaultTransport.(*http.Transport).Clone()}
 	for _, repo := range repos {
 		st, err := Open(mustParse(t, repo+":1"), Options{Registry: RegistryOptions{Transport: net}})

@@ -232,16 +232,15 @@ func (m mountOnly) Compressed() (io.ReadCloser, error) {
 	return nil, errors.New("bytes read: the layer should have been mounted")
 }
 
-// A layer streamed to one repository is mounted into another of the same
-// registry, not uploaded again: the push succeeds without reading a byte.
-func TestPutMountsStreamedLayer(t *testing.T) {
-	reg := testenv.Registry(t)
+// streamedLayer streams a new 1 MiB layer to ref's repository and returns
+// it, its bytes, its digest and the repository it went to.
+func streamedLayer(t *testing.T, ref string) (v1.Layer, []byte, v1.Hash, string) {
+	t.Helper()
 	data := make([]byte, 1<<20)
 	rand.Read(data)
 	layer := static.NewLayer(data, types.OCILayer)
 	h, _ := layer.Digest()
-	src := streamStore(t, reg+"/mount/a:1")
-	u, err := src.StartBlob(context.Background())
+	u, err := streamStore(t, ref).StartBlob(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +248,14 @@ func TestPutMountsStreamedLayer(t *testing.T) {
 	if err := u.Commit(h); err != nil {
 		t.Fatal(err)
 	}
-	from := u.(interface{ Repository() string }).Repository()
+	return layer, data, h, u.(interface{ Repository() string }).Repository()
+}
+
+// A layer streamed to one repository is mounted into another of the same
+// registry, not uploaded again: the push succeeds without reading a byte.
+func TestPutMountsStreamedLayer(t *testing.T) {
+	reg := testenv.Registry(t)
+	layer, data, h, from := streamedLayer(t, reg+"/mount/a:1")
 
 	// The target repository already has its base (kept, so Put knows it).
 	base, err := mutate.AppendLayers(empty.Image, static.NewLayer([]byte("base"), types.OCILayer))
@@ -285,20 +291,7 @@ func TestMountWithoutHead(t *testing.T) {
 	p := proxyTo(t, reg)
 	var log requestLog
 	p.Add(log.rule())
-	data := make([]byte, 1<<20)
-	rand.Read(data)
-	layer := static.NewLayer(data, types.OCILayer)
-	h, _ := layer.Digest()
-	src := streamStore(t, p.Addr()+"/mounthead/a:1")
-	u, err := src.StartBlob(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Write(data)
-	if err := u.Commit(h); err != nil {
-		t.Fatal(err)
-	}
-	from := u.(interface{ Repository() string }).Repository()
+	layer, data, h, from := streamedLayer(t, p.Addr()+"/mounthead/a:1")
 	img, err := mutate.AppendLayers(empty.Image, mountOnly{Layer: layer, from: from})
 	if err != nil {
 		t.Fatal(err)
