@@ -38,8 +38,10 @@ import (
 // baseWatcher is the gateway client the Dockerfile builder runs with.
 type baseWatcher struct {
 	gwclient.Client
-	ctx   context.Context // the build's: base reads outlive a ResolveImageConfig call
-	known *buildplan.Profile
+	ctx context.Context // the build's: base reads outlive a ResolveImageConfig call
+	// known is the profile whose install dir to read ahead, nil for every
+	// built-in one's (Injector.knownProfile).
+	known func(ocispecs.Platform) *buildplan.Profile
 
 	mu    sync.Mutex
 	bases []*baseImage
@@ -61,7 +63,7 @@ type baseImage struct {
 	err   error
 }
 
-func newBaseWatcher(ctx context.Context, c gwclient.Client, known *buildplan.Profile) *baseWatcher {
+func newBaseWatcher(ctx context.Context, c gwclient.Client, known func(ocispecs.Platform) *buildplan.Profile) *baseWatcher {
 	return &baseWatcher{Client: c, ctx: ctx, known: known}
 }
 
@@ -92,7 +94,7 @@ func (w *baseWatcher) note(name string, dgst digest.Digest, p *ocispecs.Platform
 	}
 	w.bases = append(w.bases, b)
 	w.mu.Unlock()
-	go b.load(w.ctx, w.Client, w.known)
+	go b.load(w.ctx, w.Client, w.known(platform))
 }
 
 // load solves the image (the same vertex as the build's FROM, so BuildKit

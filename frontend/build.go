@@ -52,7 +52,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	inj.Preload(ps...)
 	// The build runs with a client that reads each FROM image as soon as
 	// it is resolved, so planning need not wait for the result (basefs.go).
-	inj.bases = newBaseWatcher(ctx, c, s.Profile)
+	inj.bases = newBaseWatcher(ctx, c, inj.knownProfile)
 	res, err := builder.Build(ctx, inj.bases)
 	if aerr := inj.agents.err(); aerr != nil {
 		return nil, aerr

@@ -88,17 +88,10 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 	if injected(img) {
 		return &Injected{State: base, Config: t.Config, Unchanged: true}, nil
 	}
-	// Each stat mounts the build's result in buildkitd: when the agent is
-	// already here (it loads alongside the build) and names its profile,
-	// only that profile's folders are asked for.
-	forced := s.Profile
-	if in, ok := inj.agents.ready(t.Platform); ok && forced == nil {
-		forced, _ = templates.MatchBundle(in.bundle.Files)
-	}
 	fsys, unread := inj.bases.planFS(ctx, t, img, s.Profile)
 	if fsys == nil {
 		fsys = newRefFS(ctx, t.Ref, "/")
-		prefetchInstallDirs(fsys, forced)
+		prefetchInstallDirs(fsys, inj.knownProfile(t.Platform))
 	}
 	in, err := inj.agents.get(ctx, t.Platform)
 	if err != nil {
@@ -161,6 +154,22 @@ func (inj *Injector) Inject(ctx context.Context, t Target) (*Injected, error) {
 		return nil, err
 	}
 	return &Injected{State: st, Config: cfg, Plan: plan}, nil
+}
+
+// knownProfile is the profile planning will take for platform p if it is
+// known before the image is read: the one the user forced, or the one the
+// agent names when it has already loaded (it loads alongside the build).
+// Each stat a prefetch makes is a round trip to buildkitd that mounts the
+// image: with a known profile, only its folders are asked for.
+func (inj *Injector) knownProfile(p ocispecs.Platform) *buildplan.Profile {
+	if inj.s.Profile != nil {
+		return inj.s.Profile
+	}
+	if in, ok := inj.agents.ready(p); ok {
+		prof, _ := templates.MatchBundle(in.bundle.Files)
+		return prof
+	}
+	return nil
 }
 
 // planned, when set (by tests, which run the frontend in process), sees
