@@ -40,8 +40,11 @@ type baseWatcher struct {
 	gwclient.Client
 	ctx context.Context // the build's: base reads outlive a ResolveImageConfig call
 	// known is the profile whose install dir to read ahead, nil for every
-	// built-in one's (Injector.knownProfile).
-	known func(ocispecs.Platform) *buildplan.Profile
+	// built-in one's (Injector.knownProfile); it may wait for the agent.
+	known func(context.Context, ocispecs.Platform) *buildplan.Profile
+	// resolved runs after each image resolution the build asks for: the
+	// first one lets the agent's own resolution start (Build).
+	resolved func()
 
 	mu    sync.Mutex
 	bases []*baseImage
@@ -63,8 +66,8 @@ type baseImage struct {
 	err   error
 }
 
-func newBaseWatcher(ctx context.Context, c gwclient.Client, known func(ocispecs.Platform) *buildplan.Profile) *baseWatcher {
-	return &baseWatcher{Client: c, ctx: ctx, known: known}
+func newBaseWatcher(ctx context.Context, c gwclient.Client, known func(context.Context, ocispecs.Platform) *buildplan.Profile, resolved func()) *baseWatcher {
+	return &baseWatcher{Client: c, ctx: ctx, known: known, resolved: resolved}
 }
 
 // ResolveImageConfig notes a FROM image (one resolved with image options
@@ -73,6 +76,9 @@ func (w *baseWatcher) ResolveImageConfig(ctx context.Context, ref string, opt so
 	name, dgst, cfg, err := w.Client.ResolveImageConfig(ctx, ref, opt)
 	if err == nil && dgst != "" && opt.ImageOpt != nil {
 		w.note(name, dgst, opt.ImageOpt.Platform, cfg)
+	}
+	if w.resolved != nil {
+		w.resolved()
 	}
 	return name, dgst, cfg, err
 }
@@ -94,12 +100,12 @@ func (w *baseWatcher) note(name string, dgst digest.Digest, p *ocispecs.Platform
 	}
 	w.bases = append(w.bases, b)
 	w.mu.Unlock()
-	go b.load(w.ctx, w.Client, w.known(platform))
+	go b.load(w.ctx, w.Client, w.known)
 }
 
 // load solves the image (the same vertex as the build's FROM, so BuildKit
 // pulls it once) and stats the install dirs' parents on it.
-func (b *baseImage) load(ctx context.Context, c gwclient.Client, known *buildplan.Profile) {
+func (b *baseImage) load(ctx context.Context, c gwclient.Client, known func(context.Context, ocispecs.Platform) *buildplan.Profile) {
 	defer close(b.ready)
 	def, err := llb.Image(b.ref, llb.Platform(b.platform)).Marshal(ctx, llb.Platform(b.platform))
 	if err != nil {
@@ -117,7 +123,7 @@ func (b *baseImage) load(ctx context.Context, c gwclient.Client, known *buildpla
 		return
 	}
 	b.fs = newRefFS(ctx, ref, "/")
-	prefetchInstallDirs(b.fs, known)
+	prefetchInstallDirs(b.fs, known(ctx, b.platform))
 }
 
 // planFS picks what planning reads for t: a base it was built on (see
