@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -92,9 +94,14 @@ func (w *baseWatcher) note(name string, dgst digest.Digest, p *ocispecs.Platform
 	if p != nil {
 		platform = *p
 	}
+	if i := strings.IndexByte(name, '@'); i >= 0 {
+		name = name[:i] // FROM name@digest: the digest is added below
+	}
 	b := &baseImage{ref: name + "@" + dgst.String(), platform: platform, diffIDs: img.RootFS.DiffIDs, history: img.History, ready: make(chan struct{})}
 	w.mu.Lock()
-	if len(w.bases) >= maxBases || slices.ContainsFunc(w.bases, func(o *baseImage) bool { return o.ref == b.ref && o.platform.Architecture == b.platform.Architecture }) {
+	if len(w.bases) >= maxBases || slices.ContainsFunc(w.bases, func(o *baseImage) bool {
+		return o.ref == b.ref && platforms.Only(o.platform).Match(b.platform)
+	}) {
 		w.mu.Unlock()
 		return
 	}
@@ -123,7 +130,10 @@ func (b *baseImage) load(ctx context.Context, c gwclient.Client, known func(cont
 		return
 	}
 	b.fs = newRefFS(ctx, ref, "/")
-	prefetchInstallDirs(b.fs, known(ctx, b.platform))
+	// Which folders to ask for is known once the agent has loaded; planning
+	// need not wait for that (it asks for what it needs, and the refFS
+	// answers each path once).
+	go func() { prefetchInstallDirs(b.fs, known(ctx, b.platform)) }()
 }
 
 // planFS picks what planning reads for t: a base it was built on (see
