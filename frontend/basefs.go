@@ -42,7 +42,7 @@ type baseWatcher struct {
 	gwclient.Client
 	ctx context.Context // the build's: base reads outlive a ResolveImageConfig call
 	// known is the profile whose install dir to read ahead, nil for every
-	// built-in one's (Injector.knownProfile); it may wait for the agent.
+	// built-in one's; it may wait for the agent (Injector.awaitProfile).
 	known func(context.Context, ocispecs.Platform) *buildplan.Profile
 	// resolved runs after each image resolution the build asks for: the
 	// first one lets the agent's own resolution start (Build).
@@ -100,7 +100,7 @@ func (w *baseWatcher) note(name string, dgst digest.Digest, p *ocispecs.Platform
 	b := &baseImage{ref: name + "@" + dgst.String(), platform: platform, diffIDs: img.RootFS.DiffIDs, history: img.History, ready: make(chan struct{})}
 	w.mu.Lock()
 	if len(w.bases) >= maxBases || slices.ContainsFunc(w.bases, func(o *baseImage) bool {
-		return o.ref == b.ref && platforms.Only(o.platform).Match(b.platform)
+		return o.ref == b.ref && samePlatform(o.platform, b.platform)
 	}) {
 		w.mu.Unlock()
 		return
@@ -153,7 +153,7 @@ func (w *baseWatcher) planFS(ctx context.Context, t Target, img dockerspec.Docke
 	var best *baseImage
 	var bestWhy []string
 	for _, b := range bases {
-		if b.platform.OS != t.Platform.OS || b.platform.Architecture != t.Platform.Architecture || b.platform.Variant != t.Platform.Variant {
+		if !samePlatform(b.platform, t.Platform) {
 			continue
 		}
 		why, ok := addedUnread(b, img, forced)
@@ -204,4 +204,9 @@ func addedUnread(b *baseImage, img dockerspec.DockerOCIImage, forced *buildplan.
 		why = append(why, fmt.Sprintf("layer %d not read: %s", i+1, r))
 	}
 	return why, true
+}
+
+func samePlatform(a, b ocispecs.Platform) bool {
+	a, b = platforms.Normalize(a), platforms.Normalize(b)
+	return a.OS == b.OS && a.Architecture == b.Architecture && a.Variant == b.Variant
 }
