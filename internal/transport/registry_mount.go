@@ -58,6 +58,6 @@ func (s *registryStore) mountDirect(ctx context.Context, d v1.Hash, from *remote
 // answer a ping with 200: no authentication.
 func (s *registryStore) anonymous() bool {
 	repo := s.ref.Registry.Context()
-	v, ok := pingAnswers.Load(repo.Registry.Scheme() + "://" + repo.RegistryStr())
+	v, ok := pingAnswers.Load(pingKey(repo.Registry.Scheme(), repo.RegistryStr()))
 	return ok && v.(pingAnswer).status == http.StatusOK
 }

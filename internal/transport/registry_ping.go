@@ -46,7 +46,7 @@ func (m pingMemo) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !isAnonymousPing(req) {
 		return m.inner.RoundTrip(req)
 	}
-	key := req.URL.Scheme + "://" + req.URL.Host
+	key := pingKey(req.URL.Scheme, req.URL.Host)
 	if v, ok := pingAnswers.Load(key); ok {
 		a := v.(pingAnswer)
 		if time.Since(a.at) < pingTTL {
@@ -59,6 +59,9 @@ func (m pingMemo) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// pingKey names a registry in pingAnswers.
+func pingKey(scheme, host string) string { return scheme + "://" + host }
 
 // isAnonymousPing tells ggcr's ping: GET /v2/ with no credentials.
 func isAnonymousPing(req *http.Request) bool {

@@ -20,16 +20,7 @@ func TestRegistryPingedOncePerProcess(t *testing.T) {
 	t.Cleanup(pingAnswers.Clear)
 	addr, repos := inProcessRepos(t, 3)
 	net := &pingCounter{inner: http.DefaultTransport.(*http.Transport).Clone()}
-	for _, repo := range repos {
-		st, err := Open(mustParse(t, repo+":1"), Options{Registry: RegistryOptions{Transport: net}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.Get(bg); err != nil {
-			t.Fatalf("Get %s: %v", repo, err)
-		}
-		st.Close()
-	}
+	getEach(t, repos, net)
 	if n := net.pings.Load(); n != 1 {
 		t.Errorf("%d plain-HTTP pings reached %s for %d repositories, want 1", n, addr, len(repos))
 	}

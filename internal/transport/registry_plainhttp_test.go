@@ -35,14 +35,12 @@ func inProcessRepos(t *testing.T, n int) (addr string, repos []string) {
 	return addr, repos
 }
 
-// TestPlainHTTPRegistryHandshakesOnce: reading images of several
-// repositories of one plain-HTTP registry tries TLS on it once per process,
-// not once per ping (ggcr pings once per repository and call).
-func TestPlainHTTPRegistryHandshakesOnce(t *testing.T) {
-	addr, repos := inProcessRepos(t, 3)
-	net := &countingTransport{inner: http.DefaultTransport.(*http.Transport).Clone()}
+// getEach reads image 1 of every repository, each through its own store
+// on transport rt, as the calls of one process do.
+func getEach(t *testing.T, repos []string, rt http.RoundTripper) {
+	t.Helper()
 	for _, repo := range repos {
-		st, err := Open(mustParse(t, repo+":1"), Options{Registry: RegistryOptions{Transport: net}})
+		st, err := Open(mustParse(t, repo+":1"), Options{Registry: RegistryOptions{Transport: rt}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,6 +49,15 @@ func TestPlainHTTPRegistryHandshakesOnce(t *testing.T) {
 		}
 		st.Close()
 	}
+}
+
+// TestPlainHTTPRegistryHandshakesOnce: reading images of several
+// repositories of one plain-HTTP registry tries TLS on it once per process,
+// not once per ping (ggcr pings once per repository and call).
+func TestPlainHTTPRegistryHandshakesOnce(t *testing.T) {
+	addr, repos := inProcessRepos(t, 3)
+	net := &countingTransport{inner: http.DefaultTransport.(*http.Transport).Clone()}
+	getEach(t, repos, net)
 	if n := net.https.Load(); n != 1 {
 		t.Errorf("%d HTTPS attempts reached the plain-HTTP registry %s for %d repositories, want 1", n, addr, len(repos))
 	}
