@@ -41,9 +41,9 @@ import (
 type baseWatcher struct {
 	gwclient.Client
 	ctx context.Context // the build's: base reads outlive a ResolveImageConfig call
-	// known is the profile whose install dir to read ahead, nil for every
-	// built-in one's; it may wait for the agent (Injector.awaitProfile).
-	known func(context.Context, ocispecs.Platform) *buildplan.Profile
+	// known is the profile whose install dir to read ahead if it is known
+	// already, nil for every built-in one's (Injector.knownProfile).
+	known func(ocispecs.Platform) *buildplan.Profile
 	// resolved runs after each image resolution the build asks for: the
 	// first one lets the agent's own resolution start (Build).
 	resolved func()
@@ -68,7 +68,7 @@ type baseImage struct {
 	err   error
 }
 
-func newBaseWatcher(ctx context.Context, c gwclient.Client, known func(context.Context, ocispecs.Platform) *buildplan.Profile, resolved func()) *baseWatcher {
+func newBaseWatcher(ctx context.Context, c gwclient.Client, known func(ocispecs.Platform) *buildplan.Profile, resolved func()) *baseWatcher {
 	return &baseWatcher{Client: c, ctx: ctx, known: known, resolved: resolved}
 }
 
@@ -112,7 +112,7 @@ func (w *baseWatcher) note(name string, dgst digest.Digest, p *ocispecs.Platform
 
 // load solves the image (the same vertex as the build's FROM, so BuildKit
 // pulls it once) and stats the install dirs' parents on it.
-func (b *baseImage) load(ctx context.Context, c gwclient.Client, known func(context.Context, ocispecs.Platform) *buildplan.Profile) {
+func (b *baseImage) load(ctx context.Context, c gwclient.Client, known func(ocispecs.Platform) *buildplan.Profile) {
 	defer close(b.ready)
 	def, err := llb.Image(b.ref, llb.Platform(b.platform)).Marshal(ctx, llb.Platform(b.platform))
 	if err != nil {
@@ -130,10 +130,7 @@ func (b *baseImage) load(ctx context.Context, c gwclient.Client, known func(cont
 		return
 	}
 	b.fs = newRefFS(ctx, ref, "/")
-	// Which folders to ask for is known once the agent has loaded; planning
-	// need not wait for that (it asks for what it needs, and the refFS
-	// answers each path once).
-	go func() { prefetchInstallDirs(b.fs, known(ctx, b.platform)) }()
+	prefetchInstallDirs(b.fs, known(b.platform))
 }
 
 // planFS picks what planning reads for t: a base it was built on (see

@@ -57,7 +57,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	preload := sync.OnceFunc(func() { inj.Preload(ps...) })
 	// The build runs with a client that reads each FROM image as soon as
 	// it is resolved, so planning need not wait for the result (basefs.go).
-	inj.bases = newBaseWatcher(ctx, c, inj.awaitProfile, preload)
+	inj.bases = newBaseWatcher(ctx, c, inj.knownProfile, preload)
 	res, err := builder.Build(ctx, inj.bases)
 	preload() // a build that resolved no image (FROM scratch, a named context)
 	if aerr := inj.agents.err(); aerr != nil {

@@ -172,17 +172,6 @@ func (inj *Injector) knownProfile(p ocispecs.Platform) *buildplan.Profile {
 	return nil
 }
 
-// awaitProfile is knownProfile once the agent for p has loaded (or failed
-// to), for a read-ahead that can wait for it: the agent resolves in a few
-// milliseconds, and naming its profile saves a round trip per folder of
-// every other built-in profile.
-func (inj *Injector) awaitProfile(ctx context.Context, p ocispecs.Platform) *buildplan.Profile {
-	if inj.s.Profile == nil {
-		inj.agents.get(ctx, p) // an error is the build's, reported there
-	}
-	return inj.knownProfile(p)
-}
-
 // planned, when set (by tests, which run the frontend in process), sees
 // every plan Inject makes.
 var planned func(*buildplan.Plan)
