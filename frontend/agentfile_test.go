@@ -23,9 +23,9 @@ import (
 // it (BuildKit fetches one file). The built-in opentelemetry-java profile
 // is picked by the file's name; the jar is installed under the name the
 // profile activates, the version comes from the name it was given as, and
-// the profile has no settings, so the agent layer is the only layer added:
-// unwrap gives back the plain build, verify passes. With MergeOp and
-// without.
+// the profile has no settings, so the agent layer is the only layer added;
+// its parameters come from JENNIFER_PARAM_ build args: unwrap gives back
+// the plain build, verify passes. With MergeOp and without.
 func TestSingleFileAgentContext(t *testing.T) {
 	jar := []byte("PK\x03\x04 a stand-in for opentelemetry-javaagent 2.33.1")
 	dir := t.TempDir()
@@ -67,7 +67,9 @@ func TestSingleFileAgentContext(t *testing.T) {
 			out := reg + "/fe/single-file/app:" + strings.NewReplacer(" ", "-", ",", "").Replace(tc.name)
 			b := tc.b
 			b.dockerfile, b.files, b.push, b.noMergeOp = df, files, out, tc.noMergeOp
-			b.args = map[string]string{"SOURCE_DATE_EPOCH": epoch}
+			// The profile's parameters as build args, as --param sets them.
+			b.args = map[string]string{"SOURCE_DATE_EPOCH": epoch,
+				ArgParamPrefix + "serviceName": "orders", ArgParamPrefix + "endpoint": "http://otel-collector.observability:4318"}
 			b.mustRun(t)
 
 			img := image(t, out)
@@ -81,6 +83,9 @@ func TestSingleFileAgentContext(t *testing.T) {
 			}
 			if jto := envOf(cf, "JAVA_TOOL_OPTIONS"); jto != "-Xss1m -javaagent:/opt/opentelemetry/opentelemetry-javaagent.jar" {
 				t.Errorf("JAVA_TOOL_OPTIONS=%q", jto)
+			}
+			if sn, ep := envOf(cf, "OTEL_SERVICE_NAME"), envOf(cf, "OTEL_EXPORTER_OTLP_ENDPOINT"); sn != "orders" || ep != "http://otel-collector.observability:4318" {
+				t.Errorf("OTEL_SERVICE_NAME=%q OTEL_EXPORTER_OTLP_ENDPOINT=%q, want the JENNIFER_PARAM_ build args' values", sn, ep)
 			}
 			layers, _ := img.Layers()
 			if len(layers) != len(plainLayers)+1 {

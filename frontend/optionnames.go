@@ -12,27 +12,32 @@ var BuildArgNames buildplan.Namer = buildArgNames{}
 
 type buildArgNames struct{}
 
-// optionArgs are the build args of the options buildplan names. The
-// others have no build arg: the runtime version and profile parameters
-// are `jbuild wrap` flags only, the platform is the build's own, and
-// JENNIFER_PROFILE takes a built-in profile's name, not a file.
+// optionArgs are the build args of the options buildplan names; a profile
+// parameter NAME is build arg JENNIFER_PARAM_NAME (argOf). The others have
+// no build arg: the platform is the build's own, and JENNIFER_PROFILE takes
+// a built-in profile's name, not a file.
 var optionArgs = map[buildplan.Option]string{
-	buildplan.OptServerAddress: ArgServerAddress,
-	buildplan.OptServerPort:    ArgServerPort,
-	buildplan.OptDomainID:      ArgDomainID,
-	buildplan.OptRuntime:       ArgRuntime,
+	buildplan.OptServerAddress:  ArgServerAddress,
+	buildplan.OptServerPort:     ArgServerPort,
+	buildplan.OptDomainID:       ArgDomainID,
+	buildplan.OptRuntime:        ArgRuntime,
+	buildplan.OptRuntimeVersion: ArgRuntimeVer,
+}
+
+// argOf is o's build arg, if it has one.
+func argOf(o buildplan.Option) (string, bool) {
+	if p, ok := o.Param(); ok {
+		return ArgParamPrefix + p, true
+	}
+	a, ok := optionArgs[o]
+	return a, ok
 }
 
 func (buildArgNames) Name(o buildplan.Option) string {
-	if a, ok := optionArgs[o]; ok {
+	if a, ok := argOf(o); ok {
 		return "build-arg " + a
 	}
-	if p, ok := o.Param(); ok {
-		return "profile parameter " + p
-	}
 	switch o {
-	case buildplan.OptRuntimeVersion:
-		return "runtime version"
 	case buildplan.OptPlatform:
 		return "build platform"
 	case buildplan.OptProfileFile:
@@ -42,25 +47,14 @@ func (buildArgNames) Name(o buildplan.Option) string {
 }
 
 func (buildArgNames) Give(o buildplan.Option, value string) string {
-	if a, ok := optionArgs[o]; ok {
+	if a, ok := argOf(o); ok {
 		if value == "" {
 			return "set build-arg " + a
 		}
 		return "set build-arg " + a + "=" + value
 	}
 	// No build arg: what the user can do instead.
-	if p, ok := o.Param(); ok {
-		if value == "" {
-			value = "VALUE"
-		}
-		return "wrap the built image with `jbuild wrap --param " + p + "=" + value + "` (no build arg sets profile parameters)"
-	}
 	switch o {
-	case buildplan.OptRuntimeVersion:
-		if value == "" {
-			value = "MAJOR.MINOR"
-		}
-		return "wrap the built image with `jbuild wrap --runtime-version " + value + "` (no build arg sets the runtime version)"
 	case buildplan.OptPlatform:
 		return "build for " + value + " (docker buildx build --platform " + value + ")"
 	case buildplan.OptProfileFile:

@@ -3,6 +3,7 @@ package frontend
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,10 +18,12 @@ import (
 // flag of the CLI's.
 func TestBuildArgNames(t *testing.T) {
 	args := map[buildplan.Option]string{
-		buildplan.OptServerAddress: ArgServerAddress,
-		buildplan.OptServerPort:    ArgServerPort,
-		buildplan.OptDomainID:      ArgDomainID,
-		buildplan.OptRuntime:       ArgRuntime,
+		buildplan.OptServerAddress:  ArgServerAddress,
+		buildplan.OptServerPort:     ArgServerPort,
+		buildplan.OptDomainID:       ArgDomainID,
+		buildplan.OptRuntime:        ArgRuntime,
+		buildplan.OptRuntimeVersion: ArgRuntimeVer,
+		buildplan.OptParam("entry"): "JENNIFER_PARAM_entry",
 	}
 	for _, o := range append(buildplan.AllOptions, buildplan.OptParam("entry")) {
 		name, give := BuildArgNames.Name(o), BuildArgNames.Give(o, "V")
@@ -44,22 +47,9 @@ func TestBuildArgNames(t *testing.T) {
 // read them: its own checks (the agent's ranges, the runtime against the
 // profile) and its hints.
 func TestMakeErrorsNameBuildArgs(t *testing.T) {
-	prof, err := templates.Lookup("jennifer-java")
-	if err != nil {
-		t.Fatal(err)
-	}
-	java := buildplan.Image{Reference: "Dockerfile build", Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-		Config: ocispecs.ImageConfig{Entrypoint: []string{"java", "-jar", "/app.jar"}, User: "1000:1000"}}
+	prof, java, agent := javaPlanInputs(t)
 	script := java
 	script.Config.Entrypoint = []string{"/start.sh"}
-	agent := buildplan.Agent{Source: "agent.java", Files: []buildplan.AgentFile{
-		{Path: "conf", Mode: fs.ModeDir | 0o755}, {Path: "conf/jennifer.conf", Mode: 0o644, Size: 7}, {Path: "jennifer.jar", Mode: 0o644, Size: 3}},
-		ReadFile: func(rel string) ([]byte, error) {
-			if rel == "conf/jennifer.conf" {
-				return []byte("# conf\n"), nil
-			}
-			return nil, fs.ErrNotExist
-		}}
 	for _, tt := range []struct {
 		name   string
 		args   map[string]string
@@ -73,6 +63,8 @@ func TestMakeErrorsNameBuildArgs(t *testing.T) {
 			"build-arg JENNIFER_RUNTIME python does not match profile jennifer-java", buildplan.OptRuntime},
 		{"no server address", nil, java,
 			"set build-arg JENNIFER_SERVER_ADDRESS or set it in the agent bundle's conf/jennifer.conf", ""},
+		{"a parameter the profile does not declare", map[string]string{ArgServerAddress: "10.0.0.5", "JENNIFER_PARAM_serviceName": "orders"}, java,
+			"build-arg JENNIFER_PARAM_serviceName: profile jennifer-java has no such parameter (it declares: none)", buildplan.OptParam("serviceName")},
 		{"no runtime found", map[string]string{ArgServerAddress: "10.0.0.5"}, script,
 			"set build-arg JENNIFER_RUNTIME=java|dotnet|nodejs|python|php if you know what it runs", ""},
 	} {
@@ -97,5 +89,43 @@ func TestMakeErrorsNameBuildArgs(t *testing.T) {
 				t.Errorf("error %v is not an *OptionError for %q", err, tt.option)
 			}
 		})
+	}
+}
+
+// javaPlanInputs are the jennifer-java profile, a Java image without files
+// and a JENNIFER Java agent bundle, for buildplan.Make.
+func javaPlanInputs(t *testing.T) (*buildplan.Profile, buildplan.Image, buildplan.Agent) {
+	t.Helper()
+	prof, err := templates.Lookup("jennifer-java")
+	if err != nil {
+		t.Fatal(err)
+	}
+	java := buildplan.Image{Reference: "Dockerfile build", Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Config: ocispecs.ImageConfig{Entrypoint: []string{"java", "-jar", "/app.jar"}, User: "1000:1000"}}
+	agent := buildplan.Agent{Source: "agent.java", Files: []buildplan.AgentFile{
+		{Path: "conf", Mode: fs.ModeDir | 0o755}, {Path: "conf/jennifer.conf", Mode: 0o644, Size: 7}, {Path: "jennifer.jar", Mode: 0o644, Size: 3}},
+		ReadFile: func(rel string) ([]byte, error) {
+			if rel == "conf/jennifer.conf" {
+				return []byte("# conf\n"), nil
+			}
+			return nil, fs.ErrNotExist
+		}}
+	return prof, java, agent
+}
+
+// JENNIFER_RUNTIME_VERSION is taken over detection, and the plan's
+// evidence names the build arg.
+func TestMakeTakesRuntimeVersionBuildArg(t *testing.T) {
+	prof, java, agent := javaPlanInputs(t)
+	s, err := ParseSettings(map[string]string{buildArgPrefix + ArgServerAddress: "10.0.0.5", buildArgPrefix + ArgRuntimeVer: "17.0"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := buildplan.Make(java, prof, agent, s.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.RuntimeVersion.Value != "17.0" || !slices.Contains(plan.RuntimeVersion.Evidence, "option: build-arg JENNIFER_RUNTIME_VERSION 17.0") {
+		t.Errorf("runtime version %+v, want 17.0 from build-arg JENNIFER_RUNTIME_VERSION", plan.RuntimeVersion)
 	}
 }

@@ -13,13 +13,17 @@ import (
 // Build arguments that configure the frontend; each mirrors a `jbuild wrap`
 // flag (see the README).
 const (
-	ArgServerAddress = "JENNIFER_SERVER_ADDRESS" // --server-address
-	ArgServerPort    = "JENNIFER_SERVER_PORT"    // --server-port
-	ArgDomainID      = "JENNIFER_DOMAIN_ID"      // --domain-id
-	ArgAgent         = "JENNIFER_AGENT"          // --agent (an agent image)
-	ArgRuntime       = "JENNIFER_RUNTIME"        // --runtime
-	ArgProfile       = "JENNIFER_PROFILE"        // --profile (built-in name)
-	ArgDisable       = "JENNIFER_DISABLE"        // build exactly as the plain Dockerfile frontend
+	ArgServerAddress = "JENNIFER_SERVER_ADDRESS"  // --server-address
+	ArgServerPort    = "JENNIFER_SERVER_PORT"     // --server-port
+	ArgDomainID      = "JENNIFER_DOMAIN_ID"       // --domain-id
+	ArgAgent         = "JENNIFER_AGENT"           // --agent (an agent image)
+	ArgRuntime       = "JENNIFER_RUNTIME"         // --runtime
+	ArgProfile       = "JENNIFER_PROFILE"         // --profile (built-in name)
+	ArgRuntimeVer    = "JENNIFER_RUNTIME_VERSION" // --runtime-version
+	// ArgParamPrefix + NAME sets the profile parameter NAME, as
+	// --param NAME=VALUE does: JENNIFER_PARAM_serviceName=shop.
+	ArgParamPrefix = "JENNIFER_PARAM_"
+	ArgDisable     = "JENNIFER_DISABLE" // build exactly as the plain Dockerfile frontend
 	// AgentContext is the named build context that can carry the agent:
 	// --build-context jennifer-agent=./agent.java or =docker-image://REF.
 	AgentContext = "jennifer-agent"
@@ -90,6 +94,17 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		}
 		s.Profile = p
 	}
+	if v, _ := arg(ArgRuntimeVer); v != "" {
+		if err := buildplan.CheckValue("build-arg "+ArgRuntimeVer, v); err != nil {
+			return nil, err
+		}
+		s.Plan.RuntimeVersion = v
+	}
+	params, err := paramArgs(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.Plan.Params = params
 	s.AgentRef, _ = arg(ArgAgent)
 	if err := buildplan.CheckValue("build-arg "+ArgAgent, s.AgentRef); err != nil {
 		return nil, err
@@ -102,6 +117,31 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 		s.Epoch = time.Unix(secs, 0).UTC()
 	}
 	return s, nil
+}
+
+// paramArgs reads the JENNIFER_PARAM_<NAME> build args. A name the
+// profile does not declare is refused by buildplan.Make, which knows the
+// profile.
+func paramArgs(opts map[string]string) (map[string]string, error) {
+	var params map[string]string
+	for k, v := range opts {
+		name, ok := strings.CutPrefix(k, buildArgPrefix+ArgParamPrefix)
+		if !ok {
+			continue
+		}
+		if name == "" {
+			return nil, fmt.Errorf("build-arg %s: name the profile parameter: --build-arg %sNAME=VALUE", ArgParamPrefix, ArgParamPrefix)
+		}
+		v = strings.TrimSpace(v)
+		if err := buildplan.CheckValue("build-arg "+k[len(buildArgPrefix):], v); err != nil {
+			return nil, err
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		params[name] = v
+	}
+	return params, nil
 }
 
 func parseBool(v string) (bool, error) {

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"maps"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,9 @@ func TestParseSettingsBadValues(t *testing.T) {
 		{"key=value", map[string]string{ArgServerAddress: "a=b"}, "build-arg " + ArgServerAddress},
 		{"domain id 0", map[string]string{ArgDomainID: "0"}, "build-arg " + ArgDomainID},
 		{"domain id past int32", map[string]string{ArgDomainID: "2147483648"}, "build-arg " + ArgDomainID},
+		{"newline in runtime version", map[string]string{ArgRuntimeVer: "8.2\nx"}, "build-arg JENNIFER_RUNTIME_VERSION: value has a newline"},
+		{"newline in a parameter", map[string]string{"JENNIFER_PARAM_serviceName": "a\nb"}, "build-arg JENNIFER_PARAM_serviceName: value has a newline"},
+		{"parameter without a name", map[string]string{"JENNIFER_PARAM_": "x"}, "build-arg JENNIFER_PARAM_: name the profile parameter: --build-arg JENNIFER_PARAM_NAME=VALUE"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := map[string]string{}
@@ -41,5 +45,24 @@ func TestParseSettingsBadValues(t *testing.T) {
 		if _, err := ParseSettings(map[string]string{buildArgPrefix + ArgServerAddress: addr}, "test"); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// JENNIFER_RUNTIME_VERSION and JENNIFER_PARAM_<NAME> are --runtime-version
+// and --param NAME=VALUE: the plan takes them, and the profile's own
+// check of a parameter's name speaks of the build arg.
+func TestParseSettingsParamsAndRuntimeVersion(t *testing.T) {
+	s, err := ParseSettings(map[string]string{
+		buildArgPrefix + ArgRuntimeVer:                "8.2",
+		buildArgPrefix + "JENNIFER_PARAM_serviceName": " orders ",
+		buildArgPrefix + "JENNIFER_PARAM_endpoint":    "http://otel-collector.observability:4318",
+		"build-arg:OTHER":                             "x",
+	}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"serviceName": "orders", "endpoint": "http://otel-collector.observability:4318"}
+	if s.Plan.RuntimeVersion != "8.2" || !maps.Equal(s.Plan.Params, want) {
+		t.Fatalf("runtime version %q, params %v; want 8.2 and %v", s.Plan.RuntimeVersion, s.Plan.Params, want)
 	}
 }
