@@ -18,6 +18,8 @@ type globalFlags struct {
 	agentMaxEntries int
 	stores          storeFlags
 	closers         []func() error
+	// retries shows registry requests tried again (retrynotes.go).
+	retries retryNotes
 }
 
 // onExit registers cleanup (temp dirs of extracted archives) for the end of

@@ -52,8 +52,12 @@ func (f *storeFlags) register(fs *pflag.FlagSet) {
 }
 
 func storeOptions(g *globalFlags) transport.Options {
+	var onRetry func(string)
+	if !g.quiet {
+		onRetry = g.retries.say
+	}
 	return transport.Options{
-		Registry: transport.RegistryOptions{UserAgent: "jbuild/" + version},
+		Registry: transport.RegistryOptions{UserAgent: "jbuild/" + version, OnRetry: onRetry},
 		// The environment variables are ctr's and nerdctl's.
 		Containerd: transport.ContainerdOptions{
 			Address:   firstNonEmpty(g.stores.containerdAddress, os.Getenv("CONTAINERD_ADDRESS")),

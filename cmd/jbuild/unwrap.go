@@ -41,6 +41,7 @@ digest and writes it to TARGET (default: the tag without its agent's suffix, "-j
 			disp := progress.New(os.Stderr, g.quiet, "Unwrapping")
 			defer disp.Close()
 			step := disp.Step(fmt.Sprintf("unwrap %s -> %s", src.Ref(), target))
+			g.retries.inStep(step)
 			var push *progress.Push
 			if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
 				push = disp.Push(target, blobSizes(ctx, src))

@@ -138,6 +138,7 @@ images: patch instead of editing the files.`,
 			// building the agent layer; for docker-daemon: and containerd:
 			// also saving and loading) and the push to a registry.
 			step := disp.Step(fmt.Sprintf("wrap %s -> %s", src.Ref(), target))
+			g.retries.inStep(step)
 			var push *progress.Push
 			if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
 				push = disp.Push(target, blobSizes(ctx, src))

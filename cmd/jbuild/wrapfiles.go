@@ -54,6 +54,7 @@ func runWrapFiles(ctx context.Context, g *globalFlags, pf *planFlags, wf *wrapFi
 		disp = progress.New(os.Stderr, g.quiet, "Wrapping")
 	}
 	defer disp.Close()
+	g.retries.to(disp.After(stderr))
 	w := &cliWrapper{g: g, stores: stores, opts: opts, disp: disp}
 	err = m.Wrap(ctx, w, wrapfiles.Options{
 		TargetSuffix: profileSuffix(ctx, opts),

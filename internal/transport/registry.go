@@ -49,6 +49,9 @@ type RegistryOptions struct {
 	MaxRetryAfter time.Duration
 	// Progress, when set, receives upload progress.
 	Progress chan<- v1.Update
+	// OnRetry, when set, hears of each failed registry request that will
+	// be tried again, in a sentence for the user (registry_retrynote.go).
+	OnRetry func(note string)
 	// UserAgent is sent to the registry.
 	UserAgent string
 }

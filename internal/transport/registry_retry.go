@@ -190,6 +190,10 @@ func (t *replaySafe) RoundTrip(r *http.Request) (*http.Response, error) {
 // writing (so an interrupted or failed wrap can say what it left behind).
 type recorder struct {
 	inner http.RoundTripper
+	// onRetry and attempts: RegistryOptions.OnRetry and the backoff's
+	// number of attempts (registry_retrynote.go).
+	onRetry     func(string)
+	maxAttempts int
 
 	mu       sync.Mutex
 	failures map[string]int
@@ -271,10 +275,19 @@ func (t *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.mu.Unlock()
 	}
 	key := attemptKey(r.Method, r.URL)
+	var note string
+	defer func() { // after the unlock below
+		if note != "" {
+			t.onRetry(note)
+		}
+	}()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil || (resp.StatusCode >= 400 && resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusUnauthorized) {
 		t.failures[key]++
+		if t.onRetry != nil {
+			note = retryNote(r, resp, err, t.failures[key], t.maxAttempts)
+		}
 		return resp, err
 	}
 	delete(t.failures, key)
@@ -346,7 +359,7 @@ func newRecorder(o RegistryOptions) (*recorder, http.RoundTripper) {
 	if base == nil {
 		base = defaultBase()
 	}
-	rec := &recorder{inner: base, failures: map[string]int{}, refused: map[string]int{}}
+	rec := &recorder{inner: base, failures: map[string]int{}, refused: map[string]int{}, onRetry: o.OnRetry, maxAttempts: o.backoff().Steps}
 	max := o.MaxRetryAfter
 	if max <= 0 {
 		max = DefaultMaxRetryAfter
