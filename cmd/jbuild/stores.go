@@ -146,15 +146,7 @@ func outputLabels(ctx context.Context, st transport.Store) (map[string]string, e
 	if err != nil {
 		return nil, err
 	}
-	pis, err := a.PlatformImages()
-	if err != nil || len(pis) == 0 {
-		return nil, err
-	}
-	cf, err := pis[0].Image.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	return cf.Config.Labels, nil
+	return a.FirstLabels()
 }
 
 // blobSizes are the sizes of a registry source's layers and configs, by

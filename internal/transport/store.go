@@ -105,6 +105,21 @@ func (a *Artifact) PlatformImages() ([]PlatformImage, error) {
 	return out, nil
 }
 
+// FirstLabels are the config labels of a's image, or of its index's first
+// platform image (nil when it has none). jbuild's labels say the same on
+// every platform of its outputs, so the first one speaks for all.
+func (a *Artifact) FirstLabels() (map[string]string, error) {
+	pis, err := a.PlatformImages()
+	if err != nil || len(pis) == 0 {
+		return nil, err
+	}
+	cf, err := pis[0].Image.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	return cf.Config.Labels, nil
+}
+
 // IsPlatformImage reports whether an index entry is an image for a real
 // platform: BuildKit's attestation manifests (platform unknown/unknown)
 // and entries without a platform describe other images and are skipped

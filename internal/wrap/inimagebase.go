@@ -52,15 +52,10 @@ func inImageBase(a *transport.Artifact) (*transport.Artifact, error) {
 // image's labels (or its first platform image's, for an index, which the
 // frontend does not annotate) carry LabelRestore and no stored base.
 func inImageClaim(a *transport.Artifact) (bool, error) {
-	pis, err := a.PlatformImages()
-	if err != nil || len(pis) == 0 {
-		return false, err
-	}
-	cf, err := pis[0].Image.ConfigFile()
+	l, err := a.FirstLabels()
 	if err != nil {
 		return false, err
 	}
-	l := cf.Config.Labels
 	return l[buildplan.LabelVersion] != "" && l[buildplan.LabelBaseDigest] == "" && l[buildplan.LabelRestore] != "", nil
 }
 

@@ -185,13 +185,9 @@ func imagesByPlatform(a *transport.Artifact) (map[string]v1.Image, error) {
 // recordedSettings reads the settings an output's agent runs with (the
 // first platform's: a wrap gives every platform the same options).
 func recordedSettings(a *transport.Artifact) (*buildplan.Recorded, error) {
-	pis, err := a.PlatformImages()
-	if err != nil || len(pis) == 0 {
-		return nil, err
-	}
-	cf, err := pis[0].Image.ConfigFile()
+	l, err := a.FirstLabels()
 	if err != nil {
 		return nil, err
 	}
-	return buildplan.ParseRecorded(cf.Config.Labels)
+	return buildplan.ParseRecorded(l)
 }

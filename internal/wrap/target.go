@@ -133,15 +133,10 @@ func (t *targetRead) sameProfile(ctx context.Context, dst transport.Store, profi
 	if err != nil || existing == nil || force {
 		return err
 	}
-	pis, err := existing.PlatformImages()
-	if err != nil || len(pis) == 0 {
-		return err
-	}
-	cf, err := pis[0].Image.ConfigFile()
+	l, err := existing.FirstLabels()
 	if err != nil {
 		return err
 	}
-	l := cf.Config.Labels
 	if prev := l[buildplan.LabelProfile]; l[buildplan.LabelVersion] != "" && prev != "" && prev != profile {
 		return fmt.Errorf("target %s holds an image monitored with profile %s (%s); this wrap uses %s: pass --force to replace it, or pick another tag with -t", dst.Ref(), prev, l[buildplan.LabelAgent], profile)
 	}
