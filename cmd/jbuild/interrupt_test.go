@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,6 +34,9 @@ func TestWrapInterrupted(t *testing.T) {
 		{"upload-PUT", http.MethodPut, faultproxy.PathUpload},
 		{"manifest-PUT", http.MethodPut, faultproxy.PathManifest},
 	}
+	// An agent layer past the size that goes up in one PUT, so that its
+	// upload has a PATCH to stall.
+	agent := largerAgentDir(t, 2<<20)
 	for i, pt := range points {
 		sig, code := os.Interrupt, exitSIGINT
 		if i%2 == 1 {
@@ -51,7 +56,7 @@ func TestWrapInterrupted(t *testing.T) {
 			defer p.Close()
 			p.Add(faultproxy.Rule{Method: pt.method, Path: pt.path, Kind: faultproxy.Stall, Stall: time.Minute, Times: -1})
 
-			cmd := exec.Command(jbuildBin, "wrap", p.Addr()+"/"+repo+":1", "--agent", sampleAgentDir(t), "--server-address", "127.0.0.1")
+			cmd := exec.Command(jbuildBin, "wrap", p.Addr()+"/"+repo+":1", "--agent", agent, "--server-address", "127.0.0.1")
 			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
 			var so, se bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &so, &se
@@ -108,4 +113,19 @@ func TestWrapInterrupted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// largerAgentDir is the sample agent plus a jar of size random bytes.
+func largerAgentDir(t *testing.T, size int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "agent.java")
+	if err := os.CopyFS(dir, os.DirFS(sampleAgentDir(t))); err != nil {
+		t.Fatal(err)
+	}
+	jar := make([]byte, size)
+	rand.Read(jar)
+	if err := os.WriteFile(filepath.Join(dir, "extra.jar"), jar, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -52,14 +52,20 @@ func (s *registryStore) putSmallBlob(ctx context.Context, d v1.Hash, data []byte
 		logs.Warn.Printf("uploading %s in one request failed (%v); uploading it in chunks", d, err)
 		return fallback()
 	}
+	s.markUploaded(d)
+	logs.Progress.Printf("pushed blob: %s (%d bytes)", d, len(data))
+	return nil
+}
+
+// markUploaded records a blob the registry confirmed taking: Put does not
+// ask about it again.
+func (s *registryStore) markUploaded(d v1.Hash) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.uploaded == nil {
 		s.uploaded = map[v1.Hash]bool{}
 	}
 	s.uploaded[d] = true
-	s.mu.Unlock()
-	logs.Progress.Printf("pushed blob: %s (%d bytes)", d, len(data))
-	return nil
 }
 
 // putMonolithic completes an upload session with the whole blob as the

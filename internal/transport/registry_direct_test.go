@@ -66,7 +66,7 @@ func TestPutAfterStreamReusesPushClient(t *testing.T) {
 	p.Add(log.rule())
 
 	s := streamStore(t, p.Addr()+"/direct/a:1")
-	img, _ := streamedImage(t, s, 1<<20)
+	img, _ := streamedImage(t, s, 2*smallBlob) // a PATCH, then its commit
 	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {
 		t.Fatalf("Put: %v", err)
 	}

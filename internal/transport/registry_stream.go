@@ -63,9 +63,63 @@ func (s *registryStore) StartBlob(ctx context.Context) (BlobUpload, error) {
 			return
 		}
 		u.client = sess.client
+		head, whole := gatherSmall(chunks, u.aborted)
+		if whole {
+			u.putWhole(sess, head)
+			return
+		}
+		body.pending = head
 		u.patch(sess.loc, body)
 	}()
 	return u, nil
+}
+
+// smallBlob is the most a streamed blob may hold to go up in one request.
+// A settings layer (a few KB) streamed like the agent layer would cost a
+// PATCH and then the PUT that commits it: sent whole, it is the PUT alone,
+// as putSmallBlob sends a config. When the agent layer is already in the
+// registry (CI wrapping each new build), the settings layer and the config
+// are all that goes up before the manifest, so on a registry across a
+// network this is one round trip less before the wrap ends. On loopback
+// the bench shows no difference (2026-12-07: c 45-49 ms either way).
+const smallBlob = 1 << 20
+
+// gatherSmall reads the queue until it ends (whole: the blob is head) or
+// holds more than smallBlob bytes (head is the start of a blob that goes
+// up in a PATCH). The queue ends before Commit reads the digest it needs.
+func gatherSmall(chunks <-chan []byte, aborted <-chan struct{}) (head [][]byte, whole bool) {
+	n := 0
+	for n <= smallBlob {
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				return head, true
+			}
+			head = append(head, c)
+			n += len(c)
+		case <-aborted:
+			return head, false // the PATCH body fails at once
+		}
+	}
+	return head, false
+}
+
+// putWhole sends a blob that ended within smallBlob as one monolithic PUT,
+// under the digest Commit gave, and tells Commit it is done.
+func (u *blobUpload) putWhole(sess *blobSession, head [][]byte) {
+	select {
+	case <-u.aborted:
+		u.done <- patchResult{err: errUploadAborted}
+		return
+	default:
+	}
+	var data []byte
+	for _, c := range head {
+		data = append(data, c...)
+		putChunk(c)
+	}
+	err := putMonolithic(u.ctx, sess, u.digest, data)
+	u.done <- patchResult{err: err, committed: err == nil}
 }
 
 // uploadQueue is how many written chunks may wait for the network: the
@@ -76,6 +130,9 @@ const uploadQueue = 256
 type patchResult struct {
 	next *url.URL
 	err  error
+	// committed: the blob went up whole and the registry took it
+	// (putWhole); there is nothing left to commit.
+	committed bool
 }
 
 type blobUpload struct {
@@ -88,6 +145,9 @@ type blobUpload struct {
 	closed  bool
 	// store records blobs in flight and the ones the registry confirmed.
 	store *registryStore
+	// digest is what Commit commits; set before the queue ends, so a
+	// blob sent whole (putWhole) is sent under it.
+	digest v1.Hash
 	// progress, when set, gets the running byte count (Total 0: the size
 	// is not known while the blob is still being made). Every upload ends
 	// before the store's Put, which closes the channel.
@@ -126,6 +186,9 @@ func putChunk(c []byte) {
 // the request is over (Close), whatever is still queued is drained so the
 // producer never blocks on a failed upload.
 type chunkBody struct {
+	// pending are chunks taken from the queue before the PATCH started
+	// (gatherSmall): they are sent first.
+	pending [][]byte
 	chunks  <-chan []byte
 	aborted <-chan struct{}
 	cur     []byte // the rest of the chunk Read is in
@@ -138,6 +201,11 @@ func (b *chunkBody) next() ([]byte, error) {
 	case <-b.aborted:
 		return nil, errUploadAborted
 	default:
+	}
+	if len(b.pending) > 0 {
+		c := b.pending[0]
+		b.pending = b.pending[1:]
+		return c, nil
 	}
 	select {
 	case c, ok := <-b.chunks:
@@ -256,10 +324,16 @@ func (u *blobUpload) Write(p []byte) (int, error) {
 }
 
 func (u *blobUpload) Commit(digest v1.Hash) error {
+	u.digest = digest
 	u.finish()
 	res := <-u.done
 	if res.err != nil {
 		return fmt.Errorf("streaming blob upload: %w", res.err)
+	}
+	if res.committed {
+		u.store.markUploaded(digest)
+		logs.Progress.Printf("pushed blob: %s (%d bytes, in one request)", digest, u.written)
+		return nil
 	}
 	q := res.next.Query()
 	q.Set("digest", digest.String())
@@ -276,13 +350,7 @@ func (u *blobUpload) Commit(digest v1.Hash) error {
 	if err := transport.CheckError(resp, http.StatusCreated); err != nil {
 		return err
 	}
-	s := u.store
-	s.mu.Lock()
-	if s.uploaded == nil {
-		s.uploaded = map[v1.Hash]bool{}
-	}
-	s.uploaded[digest] = true
-	s.mu.Unlock()
+	u.store.markUploaded(digest)
 	logs.Progress.Printf("pushed blob: %s (%d bytes, streamed while compressing)", digest, u.written)
 	return nil
 }

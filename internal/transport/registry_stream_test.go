@@ -317,3 +317,45 @@ func TestMountWithoutHead(t *testing.T) {
 		t.Errorf("written %+v; want 2 blobs (the mounted layer, the config) and the tag", w)
 	}
 }
+
+// A streamed blob that ends within smallBlob goes up in one PUT on its
+// session (no PATCH): a settings layer is a few KB. A larger one is one
+// PATCH and the commit, as before; both arrive whole under their digest.
+func TestStreamSmallBlobInOnePut(t *testing.T) {
+	pingAnswers.Clear()
+	t.Cleanup(pingAnswers.Clear)
+	reg := testenv.Registry(t)
+	p := proxyTo(t, reg)
+	for _, tc := range []struct {
+		size          int
+		patches, puts int
+	}{{size: 3 << 10, patches: 0, puts: 1}, {size: smallBlob + 1, patches: 1, puts: 1}} {
+		var log requestLog
+		p.Reset()
+		p.Add(log.rule())
+		s := streamStore(t, p.Addr()+"/smallblob/a:1")
+		data := make([]byte, tc.size)
+		rand.Read(data)
+		u, err := s.StartBlob(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(data); off += 4096 {
+			u.Write(data[off:min(off+4096, len(data))])
+		}
+		h := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}
+		if err := u.Commit(h); err != nil {
+			t.Fatalf("%d bytes: %v", tc.size, err)
+		}
+		if n, m := log.count("PATCH upload"), log.count("PUT upload"); n != tc.patches || m != tc.puts {
+			t.Errorf("%d bytes: %d PATCHes and %d PUTs, want %d and %d: %v", tc.size, n, m, tc.patches, tc.puts, log.got)
+		}
+		got, err := blobBytes(t, reg+"/smallblob/a", h)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: the blob holds %d bytes (%v)", tc.size, len(got), err)
+		}
+		if !s.uploaded[h] {
+			t.Errorf("%d bytes: the store does not remember the blob", tc.size)
+		}
+	}
+}

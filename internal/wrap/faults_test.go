@@ -2,6 +2,7 @@ package wrap
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -109,7 +110,11 @@ func expectedWrap(t *testing.T, src, dst, agentDir string) (img v1.Hash, config 
 func TestWrapUnderFaults(t *testing.T) {
 	reg := testenv.Registry(t)
 	base := faultBase(t)
-	agentDir := sampleAgent(t)
+	// An agent layer past the size that goes up in one PUT: its upload is
+	// a streamed PATCH and the commit, both on the path under test.
+	big := make([]byte, 2<<20)
+	rand.Read(big)
+	agentDir := copyAgent(t, map[string]string{"lib/extra.jar": string(big)})
 	// An older agent: its output is the "before" of the cases that
 	// replace an existing target (an agent upgrade under faults).
 	oldAgent := copyAgent(t, map[string]string{"lib/old.txt": "previous agent"})
