@@ -2,6 +2,8 @@ package frontend
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,7 +126,8 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 // profile.
 func paramArgs(opts map[string]string) (map[string]string, error) {
 	var params map[string]string
-	for k, v := range opts {
+	for _, k := range slices.Sorted(maps.Keys(opts)) { // the first bad one, always the same
+		v := opts[k]
 		name, ok := strings.CutPrefix(k, buildArgPrefix+ArgParamPrefix)
 		if !ok {
 			continue
