@@ -190,7 +190,7 @@ func (t *replaySafe) RoundTrip(r *http.Request) (*http.Response, error) {
 // writing (so an interrupted or failed wrap can say what it left behind).
 type recorder struct {
 	inner http.RoundTripper
-	// onRetry and attempts: RegistryOptions.OnRetry and the backoff's
+	// onRetry and maxAttempts: RegistryOptions.OnRetry and the backoff's
 	// number of attempts (registry_retrynote.go).
 	onRetry     func(string)
 	maxAttempts int
