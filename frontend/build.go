@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -24,12 +25,17 @@ const keyRequestID = "requestid"
 
 // Build is the frontend's gateway BuildFunc.
 func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
-	if _, ok := c.BuildOpts().Opts[keyRequestID]; ok {
+	if id, ok := c.BuildOpts().Opts[keyRequestID]; ok {
 		// A subrequest builds nothing: BuildKit's Dockerfile frontend
 		// answers it (an outline, targets, lint results in the result's
 		// metadata, no image), before any JENNIFER_* arg is read or the
-		// agent loaded, and its answer is returned as it is.
-		return builder.Build(ctx, c)
+		// agent loaded, and its answer is returned as it is; the outline
+		// also lists the JENNIFER_* args (outline.go).
+		res, err := builder.Build(ctx, c)
+		if err == nil && id == outline.RequestSubrequestsOutline {
+			return withJbuildArgs(res, c.BuildOpts().Opts)
+		}
+		return res, err
 	}
 	s, err := ParseSettings(c.BuildOpts().Opts, Version)
 	if err != nil {

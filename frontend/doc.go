@@ -19,5 +19,6 @@
 // Subrequests (the requestid option: `docker buildx build
 // --call=outline|targets`, `--check`) build no image: Build hands them to
 // builder.Build before it reads any JENNIFER_* arg or loads the agent, and
-// returns BuildKit's answer as it is.
+// returns BuildKit's answer; the outline also lists the JENNIFER_* args
+// (outline.go).
 package frontend

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,8 +94,9 @@ func (w agentWatch) ResolveImageConfig(ctx context.Context, ref string, opt sour
 }
 
 // `--call=outline`, `--call=targets` and `--check` are subrequests: the
-// frontend answers them exactly as BuildKit's own Dockerfile frontend does,
-// before anything of the agent's, so an agent image that does not exist and
+// frontend answers them as BuildKit's own Dockerfile frontend does (the
+// outline with the JENNIFER_* args added), before anything of the agent's,
+// so an agent image that does not exist and
 // a JENNIFER_* value that would fail a build do not fail them. Both ways in:
 // Build in-process and the frontend image through a `# syntax=` line.
 func TestFrontendSubrequests(t *testing.T) {
@@ -116,7 +118,7 @@ func TestFrontendSubrequests(t *testing.T) {
 		name string
 		args map[string]string
 	}{
-		{"agent image", map[string]string{ArgAgent: reg + "/fe/agent:subrequests", ArgServerAddress: "10.0.0.5"}},
+		{"agent image", map[string]string{ArgAgent: reg + "/fe/agent:subrequests", ArgServerAddress: "10.0.0.5", ArgParamPrefix + "serviceName": "orders"}},
 		{"no agent", nil},
 		{"broken agent settings", map[string]string{ArgAgent: reg + "/fe/agent:does-not-exist", ArgServerPort: "not-a-port"}},
 	}
@@ -164,8 +166,33 @@ func TestFrontendSubrequests(t *testing.T) {
 						if !strings.Contains(string(meta["result.txt"]), "GREETING") {
 							t.Errorf("result.txt %q: want GREETING", meta["result.txt"])
 						}
-						same(t, outline.SubrequestsOutlineDefinition.Name, "result.json", meta)
-						same(t, outline.SubrequestsOutlineDefinition.Name, "result.txt", meta)
+						// The JENNIFER_* args follow the Dockerfile's own, with
+						// the values this build gives; the rest is BuildKit's.
+						var own []outline.Arg
+						for _, a := range o.Args {
+							if !strings.HasPrefix(a.Name, "JENNIFER_") {
+								own = append(own, a)
+								continue
+							}
+							if a.Description == "" || a.Value != args[a.Name] {
+								t.Errorf("outline arg %s: value %q, description %q; want %q and what it does", a.Name, a.Value, a.Description, args[a.Name])
+							}
+						}
+						for _, want := range []string{ArgServerAddress, ArgAgent, ArgParamPrefix + "serviceName"} {
+							if _, given := args[want]; (given || !strings.HasPrefix(want, ArgParamPrefix)) && !slices.Contains(names, want) {
+								t.Errorf("outline args %v: want %s", names, want)
+							}
+						}
+						if !strings.Contains(string(meta["result.txt"]), ArgServerAddress) {
+							t.Errorf("result.txt %q: want %s", meta["result.txt"], ArgServerAddress)
+						}
+						o.Args = own
+						stripped, err := o.ToResult()
+						if err != nil {
+							t.Fatal(err)
+						}
+						same(t, outline.SubrequestsOutlineDefinition.Name, "result.json", stripped.Metadata)
+						same(t, outline.SubrequestsOutlineDefinition.Name, "result.txt", stripped.Metadata)
 					})
 
 					t.Run("targets", func(t *testing.T) {
