@@ -87,6 +87,10 @@ func TestSingleFileAgentContext(t *testing.T) {
 			if sn, ep := envOf(cf, "OTEL_SERVICE_NAME"), envOf(cf, "OTEL_EXPORTER_OTLP_ENDPOINT"); sn != "orders" || ep != "http://otel-collector.observability:4318" {
 				t.Errorf("OTEL_SERVICE_NAME=%q OTEL_EXPORTER_OTLP_ENDPOINT=%q, want the JENNIFER_PARAM_ build args' values", sn, ep)
 			}
+			// Recorded, so an agent upgrade by `jbuild wrap --agent` carries them.
+			if rec, err := buildplan.ParseRecorded(l); err != nil || rec == nil || rec.Params["serviceName"] != "orders" {
+				t.Errorf("recorded settings %+v, %v; want serviceName=orders", rec, err)
+			}
 			layers, _ := img.Layers()
 			if len(layers) != len(plainLayers)+1 {
 				t.Fatalf("%d layers over the plain build's %d, want the agent layer alone (the profile has no settings)", len(layers), len(plainLayers))
