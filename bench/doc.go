@@ -41,7 +41,9 @@
 // figure (fallback.go): the jbuild frontend on Docker Engine 28.5's own
 // builder (buildx's docker driver, overlay2, no MergeOp: the agent is
 // copied) against the hand-written Dockerfile that COPYs the agent, on the
-// same builder (target: warm <= 1.5x; -fallback=false leaves it out).
+// same builder (a figure, beside BuildKit's own frontend's on that
+// Dockerfile), and against that Dockerfile run through BuildKit's own
+// `# syntax=` image (target: warm <= 1.1x); -fallback=false leaves it out.
 // -profile prints where the warm builds' time goes (BuildKit's vertices,
 // and the jbuild frontend's gateway calls when run in process).
 //

@@ -12,12 +12,14 @@ import (
 
 // Targets of the frontend section (printed, not enforced).
 const (
-	feWarmLimit = 1.10 // warm jbuild / warm BuildKit # syntax
-	// fbWarmLimit: warm jbuild / warm hand-written Dockerfile on Docker
-	// Engine's own builder. Looser than feWarmLimit: its peer runs in the
-	// builder's process (no `# syntax=` frontend container to start) and
-	// copies one layer where jbuild copies two.
-	fbWarmLimit = 1.50
+	// feWarmLimit: warm jbuild / warm BuildKit # syntax, on a buildkitd
+	// (f1/f2) and on Docker Engine's own builder (the fallback, g1/g4).
+	// Against the hand-written Dockerfile with no `# syntax=` line (g3)
+	// the fallback has a figure and no limit, as issue 13 asks: there any
+	// `# syntax=` frontend pays for its image's container (g4/g3 is
+	// printed beside it), so a limit would measure Docker Engine, not
+	// jbuild.
+	feWarmLimit = 1.10
 )
 
 func (b *feBench) report(w io.Writer) {
@@ -124,8 +126,9 @@ func (fb *fbBench) report(w io.Writer, n int) {
 	sw, sc := median(fb.warm[wayFbHandSyntax]), median(fb.cold[wayFbHandSyntax])
 	for _, k := range []string{wayFbImage, wayFbLocal} {
 		r := float64(median(fb.warm[k])) / float64(hw)
-		fmt.Fprintf(tw, "fallback warm jbuild / warm hand-written (%s/%s)\t%.2fx\t<= %.2fx\t%s\t\n", k, wayFbHand, r, fbWarmLimit, passMiss(r <= fbWarmLimit))
+		fmt.Fprintf(tw, "fallback warm jbuild / warm hand-written (%s/%s)\t%.2fx\tfigure\t—\t\n", k, wayFbHand, r)
 	}
+	fmt.Fprintf(tw, "  the same for BuildKit's own # syntax= frontend (%s/%s)\t%.2fx\tfigure\t—\t\n", wayFbHandSyntax, wayFbHand, float64(sw)/float64(hw))
 	// The main section's target on this builder: jbuild's own cost over
 	// any `# syntax=` frontend's.
 	r := float64(median(fb.warm[wayFbImage])) / float64(sw)
