@@ -1,19 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
@@ -23,7 +22,12 @@ import (
 // Counted at the registry, through a proxy that logs every request.
 func TestWrapFilesUploadsTheAgentOnce(t *testing.T) {
 	reg := testenv.Registry(t)
-	proxy, log := loggingProxy(t, reg)
+	p, err := faultproxy.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	proxy := p.Addr()
 	repos := []string{"up/a", "up/b", "up/c"}
 	doc := "kind: Pod\nspec:\n  containers:\n"
 	for _, r := range repos {
@@ -66,76 +70,22 @@ func TestWrapFilesUploadsTheAgentOnce(t *testing.T) {
 	}
 
 	uploads, mounts := 0, 0
-	for _, e := range log.all() {
-		u, err := url.Parse(e.uri)
+	var log strings.Builder
+	for _, e := range p.Requests() {
+		fmt.Fprintf(&log, "%s %s %d\n", e.Method, e.URI, e.Status)
+		u, err := url.Parse(e.URI)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q := u.Query()
 		switch {
-		case e.method == http.MethodPut && q.Get("digest") == agent.String():
+		case e.Method == http.MethodPut && q.Get("digest") == agent.String():
 			uploads++
-		case e.method == http.MethodPost && q.Get("mount") == agent.String() && e.status == http.StatusCreated:
+		case e.Method == http.MethodPost && q.Get("mount") == agent.String() && e.Status == http.StatusCreated:
 			mounts++
 		}
 	}
 	if uploads != 1 || mounts != len(repos)-1 {
-		t.Errorf("agent layer %s: %d uploads and %d mounts, want 1 and %d; requests:\n%s", agent, uploads, mounts, len(repos)-1, log)
+		t.Errorf("agent layer %s: %d uploads and %d mounts, want 1 and %d; requests:\n%s", agent, uploads, mounts, len(repos)-1, log.String())
 	}
-}
-
-// requestLog is what a logging proxy saw.
-type requestLog struct {
-	mu      sync.Mutex
-	entries []logEntry
-}
-
-type logEntry struct {
-	method, uri string
-	status      int
-}
-
-func (l *requestLog) add(e logEntry) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = append(l.entries, e)
-}
-
-func (l *requestLog) all() []logEntry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]logEntry(nil), l.entries...)
-}
-
-func (l *requestLog) String() string {
-	var b strings.Builder
-	for _, e := range l.all() {
-		b.WriteString(e.method + " " + e.uri + " " + http.StatusText(e.status) + "\n")
-	}
-	return b.String()
-}
-
-// loggingProxy serves registry reg on another loopback address and logs
-// each request with its answer's status.
-func loggingProxy(t *testing.T, reg string) (string, *requestLog) {
-	t.Helper()
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg})
-	log := &requestLog{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		rp.ServeHTTP(sw, r)
-		log.add(logEntry{method: r.Method, uri: r.URL.RequestURI(), status: sw.status})
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), log
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,40 +14,42 @@ import (
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
-// requestLog records the requests a proxy sees, by method and path kind.
+// requestLog reads the requests a proxy receives from the moment it is
+// made (watch), by method and path kind.
 type requestLog struct {
-	mu  sync.Mutex
-	got []string
+	p    *faultproxy.Proxy
+	from int
 }
 
-func (l *requestLog) rule() faultproxy.Rule {
-	return faultproxy.Rule{Match: func(r *http.Request) bool {
-		kind := r.URL.Path
+func watch(p *faultproxy.Proxy) requestLog { return requestLog{p: p, from: len(p.Requests())} }
+
+// kinds are the requests seen, as "METHOD kind".
+func (l requestLog) kinds() []string {
+	var out []string
+	for _, r := range l.p.Requests()[l.from:] {
+		path, _, _ := strings.Cut(r.URI, "?")
+		kind := path
 		switch {
-		case r.URL.Path == "/v2/":
+		case path == "/v2/":
 			kind = "ping"
-		case strings.HasSuffix(r.URL.Path, "/blobs/uploads/"):
+		case strings.HasSuffix(path, "/blobs/uploads/"):
 			kind = "upload start"
-		case strings.Contains(r.URL.Path, "/blobs/uploads/"):
+		case strings.Contains(path, "/blobs/uploads/"):
 			kind = "upload"
-		case strings.Contains(r.URL.Path, "/blobs/"):
+		case strings.Contains(path, "/blobs/"):
 			kind = "blob"
-		case strings.Contains(r.URL.Path, "/manifests/"):
+		case strings.Contains(path, "/manifests/"):
 			kind = "manifest"
 		}
-		l.mu.Lock()
-		l.got = append(l.got, r.Method+" "+kind)
-		l.mu.Unlock()
-		return false // only watching
-	}}
+		out = append(out, r.Method+" "+kind)
+	}
+	return out
 }
 
-func (l *requestLog) count(what string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l requestLog) count(what string) int {
 	n := 0
-	for _, g := range l.got {
-		if g == what {
+	for _, k := range l.kinds() {
+		if k == what {
 			n++
 		}
 	}
@@ -62,8 +62,7 @@ func (l *requestLog) count(what string) int {
 func TestPutAfterStreamReusesPushClient(t *testing.T) {
 	reg := testenv.Registry(t)
 	p := proxyTo(t, reg)
-	var log requestLog
-	p.Add(log.rule())
+	log := watch(p)
 
 	s := streamStore(t, p.Addr()+"/direct/a:1")
 	img, _ := streamedImage(t, s, 2*smallBlob) // a PATCH, then its commit
@@ -72,13 +71,13 @@ func TestPutAfterStreamReusesPushClient(t *testing.T) {
 	}
 	s.Close()
 	if n := log.count("GET ping"); n != 1 {
-		t.Errorf("%d pings; want 1 (the stream's client serves the config and manifest too): %v", n, log.got)
+		t.Errorf("%d pings; want 1 (the stream's client serves the config and manifest too): %v", n, log.kinds())
 	}
 	if n := log.count("PATCH upload"); n != 1 {
-		t.Errorf("%d PATCH requests; want 1 (the streamed layer; the config goes up in its PUT): %v", n, log.got)
+		t.Errorf("%d PATCH requests; want 1 (the streamed layer; the config goes up in its PUT): %v", n, log.kinds())
 	}
 	if n := log.count("PUT manifest"); n != 1 {
-		t.Errorf("%d manifest PUTs; want 1: %v", n, log.got)
+		t.Errorf("%d manifest PUTs; want 1: %v", n, log.kinds())
 	}
 	if w := s.Written(); w.Blobs != 2 || !w.Tagged {
 		t.Errorf("written %+v; want 2 blobs (layer, config) and the tag", w)
@@ -160,8 +159,7 @@ func TestRegistryGetReadsOnce(t *testing.T) {
 	reg := testenv.Registry(t)
 	testenv.PushImage(t, reg+"/direct/once:1", randomImage(t))
 	p := proxyTo(t, reg)
-	var log requestLog
-	p.Add(log.rule())
+	log := watch(p)
 	s := streamStore(t, p.Addr()+"/direct/once:1")
 	defer s.Close()
 	first, err := s.Get(context.Background())
@@ -173,7 +171,7 @@ func TestRegistryGetReadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := log.count("GET manifest"); n != 1 || first != second {
-		t.Errorf("two Gets: %d manifest GETs, same artifact %v; want 1 and the same: %v", n, first == second, log.got)
+		t.Errorf("two Gets: %d manifest GETs, same artifact %v; want 1 and the same: %v", n, first == second, log.kinds())
 	}
 	img := randomImage(t)
 	if err := s.Put(context.Background(), &Artifact{Image: img}); err != nil {

@@ -289,8 +289,7 @@ func TestMountWithoutHead(t *testing.T) {
 	t.Cleanup(pingAnswers.Clear)
 	reg := testenv.Registry(t)
 	p := proxyTo(t, reg)
-	var log requestLog
-	p.Add(log.rule())
+	log := watch(p)
 	layer, data, h, from := streamedLayer(t, p.Addr()+"/mounthead/a:1")
 	img, err := mutate.AppendLayers(empty.Image, mountOnly{Layer: layer, from: from})
 	if err != nil {
@@ -304,10 +303,10 @@ func TestMountWithoutHead(t *testing.T) {
 	}
 	dst.Close()
 	if n := log.count("HEAD blob"); n != 0 {
-		t.Errorf("%d blob HEADs; want none (mount and config go up directly): %v", n, log.got)
+		t.Errorf("%d blob HEADs; want none (mount and config go up directly): %v", n, log.kinds())
 	}
 	if n := log.count("POST upload start"); n < 2 {
-		t.Errorf("%d upload POSTs; want the stream's and the mount's: %v", n, log.got)
+		t.Errorf("%d upload POSTs; want the stream's and the mount's: %v", n, log.kinds())
 	}
 	got, err := blobBytes(t, reg+"/mounthead/b", h)
 	if err != nil || !bytes.Equal(got, data) {
@@ -330,9 +329,7 @@ func TestStreamSmallBlobInOnePut(t *testing.T) {
 		size          int
 		patches, puts int
 	}{{size: 3 << 10, patches: 0, puts: 1}, {size: smallBlob + 1, patches: 1, puts: 1}} {
-		var log requestLog
-		p.Reset()
-		p.Add(log.rule())
+		log := watch(p)
 		s := streamStore(t, p.Addr()+"/smallblob/a:1")
 		data := make([]byte, tc.size)
 		rand.Read(data)
@@ -348,7 +345,7 @@ func TestStreamSmallBlobInOnePut(t *testing.T) {
 			t.Fatalf("%d bytes: %v", tc.size, err)
 		}
 		if n, m := log.count("PATCH upload"), log.count("PUT upload"); n != tc.patches || m != tc.puts {
-			t.Errorf("%d bytes: %d PATCHes and %d PUTs, want %d and %d: %v", tc.size, n, m, tc.patches, tc.puts, log.got)
+			t.Errorf("%d bytes: %d PATCHes and %d PUTs, want %d and %d: %v", tc.size, n, m, tc.patches, tc.puts, log.kinds())
 		}
 		got, err := blobBytes(t, reg+"/smallblob/a", h)
 		if err != nil || !bytes.Equal(got, data) {

@@ -6,7 +6,8 @@
 // connections reset mid-upload, stalls, and blob bodies truncated or
 // corrupted on the way down (GET) or up (upload). Faults fire at set points
 // (method + path pattern + nth matching request) and at random with a
-// seeded probability per request, and are counted by kind.
+// seeded probability per request, and are counted by kind. Every request
+// is logged with the status it was answered with (Requests).
 //
 // It is used by the fault tests of internal/wrap, cmd/jbuild and the soak
 // run (bench/soak); nothing in jbuild itself imports it.
@@ -141,6 +142,7 @@ type Proxy struct {
 	rndStall time.Duration
 	stats    Stats
 	disabled bool
+	requests []Request // received so far (requests.go)
 }
 
 // New starts a proxy on 127.0.0.1 at a free port in front of target, a
@@ -220,7 +222,8 @@ func (p *Proxy) Add(rules ...Rule) {
 	}
 }
 
-// Reset removes every rule and random setting; counters are kept.
+// Reset removes every rule and random setting; counters and the request
+// log are kept.
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -331,7 +334,8 @@ func (p *Proxy) pick(r *http.Request) *Rule {
 	return nil
 }
 
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *Proxy) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := p.logRequest(rw, r)
 	rule := p.pick(r)
 	if rule == nil {
 		p.forward(w, r, nil, nil)

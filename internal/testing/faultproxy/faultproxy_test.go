@@ -233,3 +233,38 @@ func TestRandomIsSeeded(t *testing.T) {
 		t.Errorf("kinds not restricted: %v", a)
 	}
 }
+
+// Requests lists what the proxy received, with the status it began to
+// send: a forwarded answer, an injected one, one cut after its header,
+// and an upload cut before any answer (0).
+func TestRequestsLogged(t *testing.T) {
+	p, _ := backend(t)
+	p.Add(Rule{Method: "GET", Path: PathPing, Nth: 2, Kind: Status503},
+		Rule{Method: "GET", Path: PathBlob, Kind: Reset},
+		Rule{Method: "PATCH", Path: PathUpload, Kind: Reset, After: 10})
+	for range 2 {
+		if _, _, err := get(t, p, "/v2/?x=1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get(t, p, blobPath) // cut mid-body: the error is the point
+	const upload = "/v2/app/blobs/uploads/u1"
+	req, err := http.NewRequest(http.MethodPatch, "http://"+p.Addr()+upload, bytes.NewReader(make([]byte, 4096)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the upload was answered %s, want the connection reset", resp.Status)
+	}
+	want := []Request{{"GET", "/v2/?x=1", 200}, {"GET", "/v2/?x=1", 503}, {"GET", blobPath, 200}, {"PATCH", upload, 0}}
+	got := p.Requests()
+	if len(got) != len(want) {
+		t.Fatalf("requests %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
