@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,7 +34,7 @@ func TestWrapInterrupted(t *testing.T) {
 	}
 	// An agent layer past the size that goes up in one PUT, so that its
 	// upload has a PATCH to stall.
-	agent := largerAgentDir(t, 2<<20)
+	agent := testenv.LargerSampleJavaAgent(t, 2<<20)
 	for i, pt := range points {
 		sig, code := os.Interrupt, exitSIGINT
 		if i%2 == 1 {
@@ -113,19 +111,4 @@ func TestWrapInterrupted(t *testing.T) {
 			}
 		})
 	}
-}
-
-// largerAgentDir is the sample agent plus a jar of size random bytes.
-func largerAgentDir(t *testing.T, size int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "agent.java")
-	if err := os.CopyFS(dir, os.DirFS(sampleAgentDir(t))); err != nil {
-		t.Fatal(err)
-	}
-	jar := make([]byte, size)
-	rand.Read(jar)
-	if err := os.WriteFile(filepath.Join(dir, "extra.jar"), jar, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

@@ -2,7 +2,6 @@ package wrap
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -112,9 +111,7 @@ func TestWrapUnderFaults(t *testing.T) {
 	base := faultBase(t)
 	// An agent layer past the size that goes up in one PUT: its upload is
 	// a streamed PATCH and the commit, both on the path under test.
-	big := make([]byte, 2<<20)
-	rand.Read(big)
-	agentDir := copyAgent(t, map[string]string{"lib/extra.jar": string(big)})
+	agentDir := testenv.LargerSampleJavaAgent(t, 2<<20)
 	// An older agent: its output is the "before" of the cases that
 	// replace an existing target (an agent upgrade under faults).
 	oldAgent := copyAgent(t, map[string]string{"lib/old.txt": "previous agent"})

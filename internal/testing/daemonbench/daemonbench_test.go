@@ -2,7 +2,6 @@ package daemonbench
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,7 +47,7 @@ func TestDaemonWrapVsDockerBuild(t *testing.T) {
 	base := bigImage(t)
 	testenv.LoadImage(t, host, "dbench/app:1", base)
 
-	agent := agentDir(t)
+	agent := testenv.LargerSampleJavaAgent(t, agentFill)
 	bin := jbuildBinary(t)
 	cacheHome := t.TempDir()
 	ctxDir := t.TempDir()
@@ -151,26 +150,6 @@ func bigImage(t *testing.T) v1.Image {
 		}
 	}
 	return img
-}
-
-// agentDir is the sample agent with a 20 MB jar added.
-func agentDir(t *testing.T) string {
-	t.Helper()
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join(filepath.Dir(strings.TrimSpace(string(root))), "examples/agents/jennifer-java-sample/agent.java")
-	dst := filepath.Join(t.TempDir(), "agent.java")
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	fill := make([]byte, agentFill)
-	rand.Read(fill)
-	if err := os.WriteFile(filepath.Join(dst, "jennifer.agent.java-filler.jar"), fill, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 func jbuildBinary(t *testing.T) string {

@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"crypto/rand"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -51,4 +53,22 @@ func RepoRoot() string {
 // copy it (t.TempDir + os.CopyFS) to change it.
 func SampleJavaAgent() string {
 	return filepath.Join(RepoRoot(), "examples", "agents", "jennifer-java-sample", "agent.java")
+}
+
+// LargerSampleJavaAgent is a copy of the sample Java agent in a temporary
+// folder with one more jar, extra.jar, of size random bytes: an agent whose
+// layer is as large as a test needs (a real agent is tens of MB; the
+// sample is a few KB).
+func LargerSampleJavaAgent(t testing.TB, size int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "agent.java")
+	if err := os.CopyFS(dir, os.DirFS(SampleJavaAgent())); err != nil {
+		t.Fatal(err)
+	}
+	jar := make([]byte, size)
+	rand.Read(jar)
+	if err := os.WriteFile(filepath.Join(dir, "extra.jar"), jar, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
