@@ -1,26 +1,19 @@
 package templates
 
 import (
-	"embed"
+	_ "embed"
 	"encoding/json"
 	"fmt"
-	"path"
-	"sort"
 	"strings"
 
 	"github.com/jbuild-dev/jbuild/buildplan"
 )
 
-// defaultProfiles are the profiles compiled into jbuild. examples/ is not
-// matched by the pattern on purpose: those are documentation, not defaults.
-//
-//go:embed profiles/*.yaml
-var defaultProfiles embed.FS
-
 // parsedProfiles is profiles/*.yaml as buildplan.ParseProfile reads and
 // checks them, as JSON: generated (go generate ./templates, which runs
 // TestParsedProfilesCurrent with -update-profiles) and checked against the
-// YAML by that test, so it cannot go stale unnoticed. Parsing the YAML
+// YAML by that test, so it cannot go stale unnoticed; the YAML itself is
+// embedded in the tests only (profiles_parsed_test.go). Parsing the YAML
 // (two YAML decoders, the checks) took 2.4 ms of CPU in a new process, and
 // the BuildKit frontend is a new process in every build (bench: 15 ms more
 // CPU per warm build than BuildKit's own frontend, a fifth of it this).
@@ -37,38 +30,6 @@ func Profiles() ([]*buildplan.Profile, error) {
 	if err := json.Unmarshal(parsedProfiles, &out); err != nil {
 		return nil, fmt.Errorf("reading the embedded profiles: %w", err)
 	}
-	return out, nil
-}
-
-// parseEmbedded parses and checks profiles/*.yaml: what parsedProfiles
-// holds.
-func parseEmbedded() ([]*buildplan.Profile, error) {
-	entries, err := defaultProfiles.ReadDir("profiles")
-	if err != nil {
-		return nil, fmt.Errorf("reading embedded profiles: %w", err)
-	}
-	var out []*buildplan.Profile
-	seen := map[string]string{}
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
-			continue
-		}
-		name := path.Join("profiles", e.Name())
-		data, err := defaultProfiles.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("reading embedded %s: %w", name, err)
-		}
-		p, err := buildplan.ParseProfile(data, "templates/"+name)
-		if err != nil {
-			return nil, err
-		}
-		if other, dup := seen[p.Name]; dup {
-			return nil, fmt.Errorf("embedded profiles %s and %s are both named %q", other, name, p.Name)
-		}
-		seen[p.Name] = name
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

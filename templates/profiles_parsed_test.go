@@ -2,11 +2,56 @@ package templates
 
 import (
 	"bytes"
+	"embed"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
+	"path"
+	"sort"
+	"strings"
 	"testing"
+
+	"github.com/jbuild-dev/jbuild/buildplan"
 )
+
+// defaultProfiles are the built-in profiles as written. examples/ is not
+// matched by the pattern on purpose: those are documentation, not defaults.
+//
+//go:embed profiles/*.yaml
+var defaultProfiles embed.FS
+
+// parseEmbedded parses and checks profiles/*.yaml: what parsedProfiles
+// holds.
+func parseEmbedded() ([]*buildplan.Profile, error) {
+	entries, err := defaultProfiles.ReadDir("profiles")
+	if err != nil {
+		return nil, fmt.Errorf("reading embedded profiles: %w", err)
+	}
+	var out []*buildplan.Profile
+	seen := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		name := path.Join("profiles", e.Name())
+		data, err := defaultProfiles.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("reading embedded %s: %w", name, err)
+		}
+		p, err := buildplan.ParseProfile(data, "templates/"+name)
+		if err != nil {
+			return nil, err
+		}
+		if other, dup := seen[p.Name]; dup {
+			return nil, fmt.Errorf("embedded profiles %s and %s are both named %q", other, name, p.Name)
+		}
+		seen[p.Name] = name
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
 
 var updateProfiles = flag.Bool("update-profiles", false, "rewrite templates/profiles.json from profiles/*.yaml")
 
