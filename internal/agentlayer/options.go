@@ -41,8 +41,9 @@ type Options struct {
 	// uploading overlap instead of running one after the other. It is only
 	// called when the layer is not cached. An upload that fails is
 	// abandoned without failing Build: the caller's push then uploads the
-	// finished layer the ordinary way.
-	Upload func() (Upload, error)
+	// finished layer the ordinary way. sizeHint is the size of the
+	// entries' contents, before compression (transport.BlobStreamer).
+	Upload func(sizeHint int64) (Upload, error)
 }
 
 // Upload is a blob upload in progress. One that also has a Repository()

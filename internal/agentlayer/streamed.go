@@ -16,7 +16,7 @@ import (
 // the 20 MB to disk as well was the largest cost of a wrap beside the
 // upload, and on a registry target the bytes are rarely needed again.
 func buildStreamed(entries []buildplan.LayerEntry, open func(string) (io.ReadCloser, error), opts Options, key string, rebuild func() (io.ReadCloser, error)) (v1.Layer, error) {
-	up := startUpload(opts.Upload)
+	up := startUpload(opts.Upload, contentSize(entries))
 	zh, th := sha256.New(), sha256.New()
 	cw := &countingWriter{w: io.MultiWriter(zh, up)}
 	if err := writeLayer(cw, th, entries, open, opts.Epoch); err != nil {
@@ -40,4 +40,13 @@ func compressAgain(entries []buildplan.LayerEntry, open func(string) (io.ReadClo
 		pw.CloseWithError(writeLayer(pw, io.Discard, entries, open, epoch))
 	}()
 	return pr
+}
+
+// contentSize is what the entries hold, before compression.
+func contentSize(entries []buildplan.LayerEntry) int64 {
+	var n int64
+	for _, e := range entries {
+		n += max(e.Size, int64(len(e.Content))) // Size is set for both kinds
+	}
+	return n
 }

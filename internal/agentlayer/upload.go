@@ -11,11 +11,11 @@ type upload struct {
 	failed bool
 }
 
-func startUpload(begin func() (Upload, error)) *upload {
+func startUpload(begin func(sizeHint int64) (Upload, error), sizeHint int64) *upload {
 	if begin == nil {
 		return &upload{failed: true}
 	}
-	u, err := begin()
+	u, err := begin(sizeHint)
 	if err != nil {
 		return &upload{failed: true}
 	}

@@ -29,12 +29,14 @@ func (r *recordingUpload) Finish(d v1.Hash) { r.committed = d }
 func (r *recordingUpload) Abort()           { r.aborted = true }
 
 // The upload receives exactly the layer's compressed bytes and is
-// committed under the layer digest; a cache hit starts no upload.
+// committed under the layer digest; it is told the size of the files'
+// contents; a cache hit starts no upload.
 func TestBuildStreamsToUpload(t *testing.T) {
 	entries, b := sampleEntries(t)
 	up := &recordingUpload{}
 	started := 0
-	opts := Options{CacheDir: t.TempDir(), Upload: func() (Upload, error) { started++; return up, nil }}
+	var hint int64
+	opts := Options{CacheDir: t.TempDir(), Upload: func(h int64) (Upload, error) { started++; hint = h; return up, nil }}
 	l, err := Build(entries, b.open, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +48,24 @@ func TestBuildStreamsToUpload(t *testing.T) {
 	if !bytes.Equal(up.buf.Bytes(), want) || up.committed != d || up.aborted {
 		t.Errorf("upload got %d bytes committed %s aborted %v; want the %d layer bytes under %s", up.buf.Len(), up.committed, up.aborted, len(want), d)
 	}
+	var contents int64
+	for _, e := range entries {
+		switch {
+		case e.From != "":
+			rc, err := b.open(e.From)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := io.Copy(io.Discard, rc)
+			rc.Close()
+			contents += n
+		default:
+			contents += int64(len(e.Content))
+		}
+	}
+	if hint != contents || contents == 0 {
+		t.Errorf("the upload was told %d bytes; the entries hold %d", hint, contents)
+	}
 	if _, err := Build(entries, b.open, opts); err != nil || started != 1 {
 		t.Errorf("second build: err %v, uploads started %d; a cache hit must not upload", err, started)
 	}
@@ -55,7 +75,7 @@ func TestBuildStreamsToUpload(t *testing.T) {
 func TestBuildSurvivesFailingUpload(t *testing.T) {
 	entries, b := sampleEntries(t)
 	up := &recordingUpload{failAfter: 10}
-	l, err := Build(entries, b.open, Options{CacheDir: t.TempDir(), Upload: func() (Upload, error) { return up, nil }})
+	l, err := Build(entries, b.open, Options{CacheDir: t.TempDir(), Upload: func(int64) (Upload, error) { return up, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +100,7 @@ func TestStreamedLayerKeepsDigestsOnly(t *testing.T) {
 	entries, b := sampleEntries(t)
 	dir := t.TempDir()
 	up := &recordingUpload{}
-	opts := Options{CacheDir: dir, Upload: func() (Upload, error) { return repoUpload{up}, nil }}
+	opts := Options{CacheDir: dir, Upload: func(int64) (Upload, error) { return repoUpload{up}, nil }}
 	l, err := Build(entries, b.open, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +113,7 @@ func TestStreamedLayerKeepsDigestsOnly(t *testing.T) {
 		t.Fatalf("cache records %v; want one", metas)
 	}
 	uploads := 0
-	opts.Upload = func() (Upload, error) { uploads++; return &recordingUpload{}, nil }
+	opts.Upload = func(int64) (Upload, error) { uploads++; return &recordingUpload{}, nil }
 	again, err := Build(entries, b.open, opts)
 	if err != nil || uploads != 0 {
 		t.Fatalf("second Build: %v, %d uploads; want a cache hit", err, uploads)

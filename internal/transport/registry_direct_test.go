@@ -129,7 +129,7 @@ func TestStartBlobSessionFails(t *testing.T) {
 	p.Add(faultproxy.Rule{Method: "POST", Path: faultproxy.PathUploadStart, Times: -1, Kind: faultproxy.Status500})
 	s := fastStore(t, p.Addr()+"/direct/c:1")
 	defer s.Close()
-	u, err := s.StartBlob(context.Background())
+	u, err := s.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatalf("StartBlob: %v; want the failure at Commit", err)
 	}

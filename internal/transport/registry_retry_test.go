@@ -66,7 +66,7 @@ func TestPingAndRetryAfter(t *testing.T) {
 	p.Add(faultproxy.Rule{Method: "GET", Path: faultproxy.PathPing, Kind: faultproxy.Status503},
 		faultproxy.Rule{Method: "POST", Path: faultproxy.PathUploadStart, Kind: faultproxy.Status502})
 	st := fastStore(t, p.Addr()+"/retry/ping:1")
-	u, err := st.StartBlob(context.Background())
+	u, err := st.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatalf("StartBlob with a 503 ping and a 502 POST: %v (%v)", err, p.Stats())
 	}

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -57,7 +60,7 @@ func streamedImage(t *testing.T, s *registryStore, size int) (v1.Image, []byte) 
 	rand.Read(data)
 	layer := static.NewLayer(data, types.OCILayer)
 	h, _ := layer.Digest()
-	u, err := s.StartBlob(context.Background())
+	u, err := s.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +80,7 @@ func TestStreamBlobCommit(t *testing.T) {
 	s := streamStore(t, reg+"/stream/a:1")
 	data := make([]byte, 3<<20+17)
 	rand.Read(data)
-	u, err := s.StartBlob(context.Background())
+	u, err := s.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +109,7 @@ func TestStreamBlobWrongDigestAndAbort(t *testing.T) {
 	reg := testenv.Registry(t)
 	s := streamStore(t, reg+"/stream/b:1")
 	data := []byte("the real content")
-	u, err := s.StartBlob(context.Background())
+	u, err := s.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +125,7 @@ func TestStreamBlobWrongDigestAndAbort(t *testing.T) {
 		t.Error("the store remembers a blob the registry refused")
 	}
 
-	u, err = s.StartBlob(context.Background())
+	u, err = s.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +155,7 @@ func TestStreamBlobFinishInBackground(t *testing.T) {
 	}
 
 	s2 := streamStore(t, reg+"/stream/d:1")
-	u, err := s2.StartBlob(context.Background())
+	u, err := s2.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +166,7 @@ func TestStreamBlobFinishInBackground(t *testing.T) {
 	if len(s2.pendingBlobs()) != 0 || s2.uploaded[wrong] {
 		t.Errorf("after Close: pending %v, wrong digest known %v; want no commit running and nothing known", s2.pendingBlobs(), s2.uploaded[wrong])
 	}
-	u, err = s2.StartBlob(context.Background())
+	u, err = s2.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +187,7 @@ func TestPreparedSessions(t *testing.T) {
 	reg := testenv.Registry(t)
 	s := streamStore(t, reg+"/stream/e:1")
 	s.PrepareBlobs(context.Background(), 2)
-	u, err := s.StartBlob(context.Background())
+	u, err := s.StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func streamedLayer(t *testing.T, ref string) (v1.Layer, []byte, v1.Hash, string)
 	rand.Read(data)
 	layer := static.NewLayer(data, types.OCILayer)
 	h, _ := layer.Digest()
-	u, err := streamStore(t, ref).StartBlob(context.Background())
+	u, err := streamStore(t, ref).StartBlob(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +336,7 @@ func TestStreamSmallBlobInOnePut(t *testing.T) {
 		s := streamStore(t, p.Addr()+"/smallblob/a:1")
 		data := make([]byte, tc.size)
 		rand.Read(data)
-		u, err := s.StartBlob(context.Background())
+		u, err := s.StartBlob(context.Background(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,5 +357,62 @@ func TestStreamSmallBlobInOnePut(t *testing.T) {
 		if !s.uploaded[h] {
 			t.Errorf("%d bytes: the store does not remember the blob", tc.size)
 		}
+	}
+}
+
+// A blob whose data is large (sizeHint over streamAtOnce) starts its
+// PATCH with its first bytes; one of unknown size holds them back until it
+// knows whether the blob ends small. Either way the blob arrives whole.
+func TestStreamLargeBlobStartsAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		sizeHint int64
+		early    bool // the PATCH arrives before smallBlob bytes are written
+		size     int
+	}{
+		{sizeHint: streamAtOnce + 1, early: true, size: 64 << 10},
+		{sizeHint: 0, early: false, size: 64 << 10},
+		{sizeHint: streamAtOnce, early: false, size: 64 << 10},
+	} {
+		reg := testenv.RegistryHandler()
+		patched := make(chan struct{})
+		var once sync.Once
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPatch {
+				once.Do(func() { close(patched) })
+			}
+			reg.ServeHTTP(w, r)
+		}))
+		s := streamStore(t, srv.Listener.Addr().String()+"/early/a:1")
+		data := make([]byte, tc.size)
+		rand.Read(data)
+		u, err := s.StartBlob(context.Background(), tc.sizeHint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Write(data)
+		wait := 10 * time.Second // the session's POST and the PATCH's headers
+		if !tc.early {
+			wait = 300 * time.Millisecond // none should come at all
+		}
+		select {
+		case <-patched:
+			if !tc.early {
+				t.Errorf("sizeHint %d: the PATCH started with %d bytes written, want it held back", tc.sizeHint, tc.size)
+			}
+		case <-time.After(wait):
+			if tc.early {
+				t.Errorf("sizeHint %d: no PATCH within %s of the first %d bytes", tc.sizeHint, wait, tc.size)
+			}
+		}
+		h := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}
+		if err := u.Commit(h); err != nil {
+			t.Fatalf("sizeHint %d: %v", tc.sizeHint, err)
+		}
+		got, err := blobBytes(t, srv.Listener.Addr().String()+"/early/a", h)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("sizeHint %d: the blob holds %d bytes (%v)", tc.sizeHint, len(got), err)
+		}
+		s.Close()
+		srv.Close()
 	}
 }

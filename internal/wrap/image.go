@@ -127,7 +127,7 @@ func layerOptions(ctx context.Context, opts *Options, b *agent.Bundle, dst trans
 	lo := opts.Layer
 	lo.ContentDigest = b.Digest // lets a cache hit skip reading the agent files
 	if bs, ok := dst.(transport.BlobStreamer); ok {
-		lo.Upload = func() (agentlayer.Upload, error) { return bs.StartBlob(ctx) }
+		lo.Upload = func(sizeHint int64) (agentlayer.Upload, error) { return bs.StartBlob(ctx, sizeHint) }
 	}
 	return lo
 }
