@@ -44,7 +44,7 @@ digest and writes it to TARGET (default: the tag without its agent's suffix, "-j
 			g.retries.inStep(step)
 			var push *progress.Push
 			if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
-				push = disp.Push(target, blobSizes(ctx, src))
+				push = disp.Push(target, func() map[string]int64 { return blobSizes(ctx, src) })
 				stores.Registry.Progress = push.Updates()
 			}
 			dst, err := openStore(g, target, stores)

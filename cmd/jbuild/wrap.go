@@ -141,7 +141,7 @@ images: patch instead of editing the files.`,
 			g.retries.inStep(step)
 			var push *progress.Push
 			if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
-				push = disp.Push(target, blobSizes(ctx, src))
+				push = disp.Push(target, func() map[string]int64 { return blobSizes(ctx, src) })
 				stores.Registry.Progress = push.Updates()
 			}
 			dst, err := openStore(g, target, stores)

@@ -125,7 +125,7 @@ func (w *cliWrapper) Wrap(ctx context.Context, src transport.Store, target strin
 	step := w.disp.Step(fmt.Sprintf("wrap %s -> %s", src.Ref(), target))
 	var push *progress.Push
 	if t, err := transport.Parse(target); err == nil && t.Kind == transport.KindRegistry {
-		push = w.disp.Push(target, blobSizes(ctx, src))
+		push = w.disp.Push(target, func() map[string]int64 { return blobSizes(ctx, src) })
 		stores.Registry.Progress = push.Updates()
 	}
 	dst, err := w.open(target, stores)

@@ -34,7 +34,14 @@ func TestPushKeepsBlobsApart(t *testing.T) {
 	d, out := plainDisplay(t)
 	mounted, found, up := "sha256:"+strings.Repeat("a", 64), "sha256:"+strings.Repeat("b", 64), "sha256:"+strings.Repeat("c", 64)
 	step := d.Step("wrap src -> dst")
-	p := d.Push("reg.example/app:1-jennifer", map[string]int64{mounted: 5 << 20, found: 1 << 20})
+	asked := 0
+	p := d.Push("reg.example/app:1-jennifer", func() map[string]int64 {
+		asked++
+		return map[string]int64{mounted: 5 << 20, found: 1 << 20}
+	})
+	if asked != 0 {
+		t.Errorf("Push asked for the sizes before any blob was shown")
+	}
 	ch := p.Updates()
 	ch <- v1.Update{Total: 6<<20 + 1000, Complete: 5 << 20}
 	logs.Progress.Printf("mounted blob: %s", mounted)
@@ -49,6 +56,9 @@ func TestPushKeepsBlobsApart(t *testing.T) {
 	step.Notef("one platform left out")
 	step.Done(nil)
 	got := out()
+	if asked != 1 {
+		t.Errorf("the sizes were asked for %d times, want once", asked)
+	}
 	if strings.Contains(got, "found sha256:cccc") {
 		t.Errorf("a blob uploaded by this push is also shown as found:\n%s", got)
 	}

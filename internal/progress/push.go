@@ -15,7 +15,7 @@ import (
 type Push struct {
 	s      *Step
 	target string
-	sizes  map[string]int64
+	sizes  func() map[string]int64
 
 	mu                       sync.Mutex
 	total, complete, skipped int64
@@ -38,13 +38,19 @@ var (
 // Push starts the step of writing target. sizes gives the size of blobs
 // the registry may mount or already hold (the source's layers), so their
 // bytes are not counted as uploaded; a blob of unknown size is counted,
-// not sized. Pass Updates to remote.WithProgress; call Finish when the
+// not sized. It is called once, when the first such blob is shown: by
+// then the wrap has read the source, so the sizes cost nothing, where
+// reading them before the wrap would hold its start for a round trip to
+// the registry. Pass Updates to remote.WithProgress; call Finish when the
 // write has returned.
-func (d *Display) Push(target string, sizes map[string]int64) *Push {
+func (d *Display) Push(target string, sizes func() map[string]int64) *Push {
 	if d == nil {
 		return nil
 	}
-	p := &Push{s: d.Step("pushing " + target), target: target, sizes: sizes, ch: make(chan v1.Update, 64), drained: make(chan struct{})}
+	if sizes == nil {
+		sizes = func() map[string]int64 { return nil }
+	}
+	p := &Push{s: d.Step("pushing " + target), target: target, sizes: sync.OnceValue(sizes), ch: make(chan v1.Update, 64), drained: make(chan struct{})}
 	logMu.Lock()
 	active[p] = true
 	logs.Progress = log.New(ggcrLines{}, "", 0)
@@ -132,12 +138,12 @@ func (p *Push) line(l string) {
 		p.blob("uploaded", dg, "")
 		return
 	case "mounted blob", "existing blob":
+		n, known := p.sizes()[dg] // outside p.mu: the first call may read the source
 		p.mu.Lock()
 		if p.uploaded[dg] {
 			p.mu.Unlock()
 			return // uploaded by this push a moment ago
 		}
-		n, known := p.sizes[dg]
 		p.skipped += n
 		p.mu.Unlock()
 		what, where := "mounted", "from another repository of the registry"
