@@ -18,11 +18,12 @@
 // 500 MB base within 1.2x of the 5 MB base.
 //
 // More scenarios, each with its peer in the same run (-scenarios selects
-// groups: core (a-d2), ci, first, raise, many, containerd, daemon, memory;
+// groups: core (a-d2), ci, first, raise, fresh, many, containerd, daemon, memory;
 // default all):
 //
 //	e1, e2  a CI build (USER app by name, a new app layer per run): jbuild against crane (ci.go), <= 0.5x
 //	u       a bare upload of the agent layer a just made (raise.go): a <= 1.5x u
+//	n1, n2  a and c with the agent's files just written, as a CI job unpacks them (fresh.go): figures n1/a, n2/c
 //	m1, mN  jbuild wrap -f over 1 and over N (-many, 20) images sharing a base (many.go): mN <= 4x m1
 //	f1, f2  the first wrap of a never-seen base (USER app by name): jbuild against crane (first.go), <= 1.0x
 //	k       jbuild wrap containerd: of a's image against a; the content store shows only new blobs (stores.go)
@@ -51,5 +52,5 @@
 // cached under the user cache dir. Run from the repository root:
 //
 //	go run ./bench [-n 5] [-jbuild bin/jbuild] [-big-mb 500] [-small-mb 5] [-agent-mb 20] [-only wrap|frontend] [-profile]
-//	    [-scenarios core,ci,first,raise,many,containerd,daemon,memory] [-many 20] [-many-app-mb 10] [-mem-mb 2048]
+//	    [-scenarios core,ci,first,raise,fresh,many,containerd,daemon,memory] [-many 20] [-many-app-mb 10] [-mem-mb 2048]
 package main

@@ -34,6 +34,7 @@ type bench struct {
 	reg, tmp   string
 	regName    string // which registry reg is
 	agent      *agentBundle
+	freshAgent *agentBundle // the fresh group's own (fresh.go)
 	big, small string
 	ciBase     string // the CI scenario's base (ci.go)
 	haveJbuild bool
@@ -131,6 +132,12 @@ func (b *bench) once(i int) error {
 			return err
 		}
 		record(sSmallWarm, d)
+	}
+	// n1, n2: a and c with the agent's files just written (fresh.go).
+	if b.haveJbuild && o.wants(gFresh) {
+		if err := b.freshOnce(i, record); err != nil {
+			return err
+		}
 	}
 	// k: the 500 MB image in containerd, new agent (stores.go).
 	if b.haveJbuild && o.wants(gContainerd) {

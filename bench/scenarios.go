@@ -12,13 +12,14 @@ const (
 	gCI         = "ci"         // e1, e2: a CI build, USER by name, new app layer (ci.go)
 	gFirst      = "first"      // f1, f2: the first wrap of a never-seen base (first.go)
 	gRaise      = "raise"      // a against u, a bare upload of a's agent layer (raise.go)
+	gFresh      = "fresh"      // n1, n2: a and c with the agent's files just written (fresh.go)
 	gMany       = "many"       // m1, mN: wrap -f over one image and over N (many.go)
 	gContainerd = "containerd" // k against a: the same image in containerd (stores.go)
 	gMemory     = "memory"     // peak RSS of a wrap of a 2 GB image on every store (stores.go)
 	gDaemon     = "daemon"     // w1, w2: wrap docker-daemon: against the classic docker build (daemon.go)
 )
 
-var groupOrder = []string{gCore, gCI, gFirst, gRaise, gMany, gContainerd, gDaemon, gMemory}
+var groupOrder = []string{gCore, gCI, gFirst, gRaise, gFresh, gMany, gContainerd, gDaemon, gMemory}
 
 func groupList() string { return strings.Join(groupOrder, ", ") }
 
@@ -58,10 +59,10 @@ func isGroup(g string) bool {
 // needs says which groups need what.
 func (o options) wants(g string) bool { return o.groups[g] }
 
-// needBig: scenario a and the 500 MB numeric-USER base (the peer of raise
-// and containerd).
+// needBig: scenario a and the 500 MB numeric-USER base (the peer of raise,
+// fresh and containerd).
 func (o options) needBig() bool {
-	return o.wants(gCore) || o.wants(gRaise) || o.wants(gContainerd)
+	return o.wants(gCore) || o.wants(gRaise) || o.wants(gFresh) || o.wants(gContainerd)
 }
 
 // needCIBase: the CI base (USER app), which the many images share and
