@@ -47,11 +47,7 @@ func TestWrapInterrupted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := faultproxy.New(reg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := faultproxy.Start(t, reg)
 			p.Add(faultproxy.Rule{Method: pt.method, Path: pt.path, Kind: faultproxy.Stall, Stall: time.Minute, Times: -1})
 
 			cmd := exec.Command(jbuildBin, "wrap", p.Addr()+"/"+repo+":1", "--agent", agent, "--server-address", "127.0.0.1")

@@ -13,11 +13,7 @@ import (
 func TestWrapTellsOfRetries(t *testing.T) {
 	reg := testenv.Registry(t)
 	testenv.PushJavaLike(t, reg+"/retrynote/app:1")
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := faultproxy.Start(t, reg)
 	src := p.Addr() + "/retrynote/app:1"
 	for _, quiet := range []bool{false, true} {
 		p.Add(faultproxy.Rule{Method: "GET", Path: faultproxy.PathManifest, Times: 2, Kind: faultproxy.Status503})

@@ -22,11 +22,7 @@ import (
 // Counted at the registry, through a proxy that logs every request.
 func TestWrapFilesUploadsTheAgentOnce(t *testing.T) {
 	reg := testenv.Registry(t)
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := faultproxy.Start(t, reg)
 	proxy := p.Addr()
 	repos := []string{"up/a", "up/b", "up/c"}
 	doc := "kind: Pod\nspec:\n  containers:\n"

@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
@@ -49,17 +48,6 @@ func digestOf(t testing.TB, d interface{ Digest() (v1.Hash, error) }) v1.Hash {
 		t.Fatal(err)
 	}
 	return h
-}
-
-// proxyTo is a fault proxy in front of reg, closed when the test ends.
-func proxyTo(t testing.TB, reg string) *faultproxy.Proxy {
-	t.Helper()
-	p, err := faultproxy.New(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
 }
 
 func mustParse(t testing.TB, s string) Ref {

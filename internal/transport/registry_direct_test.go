@@ -61,7 +61,7 @@ func (l requestLog) count(what string) int {
 // up in one PUT, without a PATCH of its own.
 func TestPutAfterStreamReusesPushClient(t *testing.T) {
 	reg := testenv.Registry(t)
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	log := watch(p)
 
 	s := streamStore(t, p.Addr()+"/direct/a:1")
@@ -100,7 +100,7 @@ func TestPutAfterStreamReusesPushClient(t *testing.T) {
 // upload or failing.
 func TestSmallBlobPutRetriedWithBody(t *testing.T) {
 	reg := testenv.Registry(t)
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	p.Add(faultproxy.Rule{Method: "PUT", Path: faultproxy.PathUpload, Kind: faultproxy.Status503})
 	s := fastStore(t, p.Addr()+"/direct/b:1")
 	defer s.Close()
@@ -125,7 +125,7 @@ func TestSmallBlobPutRetriedWithBody(t *testing.T) {
 // Commit, saying so, and the writer is never blocked by it.
 func TestStartBlobSessionFails(t *testing.T) {
 	reg := testenv.Registry(t)
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	p.Add(faultproxy.Rule{Method: "POST", Path: faultproxy.PathUploadStart, Times: -1, Kind: faultproxy.Status500})
 	s := fastStore(t, p.Addr()+"/direct/c:1")
 	defer s.Close()
@@ -158,7 +158,7 @@ func TestStartBlobSessionFails(t *testing.T) {
 func TestRegistryGetReadsOnce(t *testing.T) {
 	reg := testenv.Registry(t)
 	testenv.PushImage(t, reg+"/direct/once:1", randomImage(t))
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	log := watch(p)
 	s := streamStore(t, p.Addr()+"/direct/once:1")
 	defer s.Close()

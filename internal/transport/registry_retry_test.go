@@ -50,7 +50,7 @@ func TestPingAndRetryAfter(t *testing.T) {
 	pingAnswers.Clear()
 	reg := testenv.Registry(t)
 	testenv.PushImage(t, reg+"/retry/ping:1", randomImage(t))
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	p.Add(faultproxy.Rule{Method: "GET", Path: faultproxy.PathPing, Times: 2, Kind: faultproxy.Status429, RetryAfter: 1})
 	start := time.Now()
 	if _, err := fastStore(t, p.Addr()+"/retry/ping:1").Get(context.Background()); err != nil {
@@ -87,7 +87,7 @@ func TestPingAndRetryAfter(t *testing.T) {
 // A persistent fault fails with the number of attempts made.
 func TestPersistentFaultSaysAttempts(t *testing.T) {
 	reg := testenv.Registry(t)
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	p.Add(faultproxy.Rule{Method: "PUT", Path: faultproxy.PathManifest, Times: -1, Kind: faultproxy.Status500})
 	st := fastStore(t, p.Addr()+"/retry/persistent:1")
 	err := st.Put(context.Background(), &Artifact{Image: randomImage(t)})

@@ -42,7 +42,7 @@ func TestRetriesAreTold(t *testing.T) {
 	pingAnswers.Clear()
 	reg := testenv.Registry(t)
 	testenv.PushImage(t, reg+"/note/app:1", randomImage(t))
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 
 	st, notes := notesStore(t, p.Addr()+"/note/app:1")
 	if _, err := st.Get(context.Background()); err != nil {

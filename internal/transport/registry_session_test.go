@@ -44,7 +44,7 @@ func TestCloseBoundedWhenRegistryGone(t *testing.T) {
 		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := proxyTo(t, testenv.Registry(t))
+			p := faultproxy.Start(t, testenv.Registry(t))
 			s := streamStore(t, p.Addr()+"/cleanup/app:1")
 			if tc.opening {
 				// Authenticate first, so only the upload start stalls.

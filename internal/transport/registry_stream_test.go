@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/jbuild-dev/jbuild/internal/testing/faultproxy"
 	"github.com/jbuild-dev/jbuild/internal/testing/testenv"
 )
 
@@ -291,7 +292,7 @@ func TestMountWithoutHead(t *testing.T) {
 	pingAnswers.Clear()
 	t.Cleanup(pingAnswers.Clear)
 	reg := testenv.Registry(t)
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	log := watch(p)
 	layer, data, h, from := streamedLayer(t, p.Addr()+"/mounthead/a:1")
 	img, err := mutate.AppendLayers(empty.Image, mountOnly{Layer: layer, from: from})
@@ -327,7 +328,7 @@ func TestStreamSmallBlobInOnePut(t *testing.T) {
 	pingAnswers.Clear()
 	t.Cleanup(pingAnswers.Clear)
 	reg := testenv.Registry(t)
-	p := proxyTo(t, reg)
+	p := faultproxy.Start(t, reg)
 	for _, tc := range []struct {
 		size          int
 		patches, puts int

@@ -144,11 +144,7 @@ func TestWrapUnderFaults(t *testing.T) {
 					}
 					before := snapshot(t, reg, repo+":1-jennifer")
 
-					p, err := faultproxy.New(reg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer p.Close()
+					p := faultproxy.Start(t, reg)
 					// The image the faulted wrap must write (the source
 					// reference, proxy address included, is in its labels).
 					want, wantConfig := expectedWrap(t, p.Addr()+"/"+repo+":1", fmt.Sprintf("%s/faults/c%d/expected:1-jennifer", p.Addr(), c), agentDir)
@@ -162,7 +158,7 @@ func TestWrapUnderFaults(t *testing.T) {
 					p.Add(rule)
 
 					opts := fastRetries()
-					_, err = Wrap(context.Background(), storeWith(t, p.Addr()+"/"+repo+":1", opts), storeWith(t, p.Addr()+"/"+repo+":1-jennifer", opts), javaOptions(t, agentDir))
+					_, err := Wrap(context.Background(), storeWith(t, p.Addr()+"/"+repo+":1", opts), storeWith(t, p.Addr()+"/"+repo+":1-jennifer", opts), javaOptions(t, agentDir))
 					stats := p.Stats()
 					t.Logf("%v; wrap error: %v", stats, err)
 
