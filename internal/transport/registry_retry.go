@@ -178,10 +178,16 @@ func withoutRetries(ctx context.Context) context.Context {
 }
 
 func (t *replaySafe) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Context().Value(noRetriesKey{}) != nil || (r.Body != nil && r.Body != http.NoBody && r.GetBody == nil) {
+	if !retried(r) {
 		return t.plain.RoundTrip(r)
 	}
 	return t.retry.RoundTrip(r)
+}
+
+// retried tells whether replaySafe sends r through the retrying transport:
+// its body can be sent again and its context does not say withoutRetries.
+func retried(r *http.Request) bool {
+	return r.Context().Value(noRetriesKey{}) == nil && (r.Body == nil || r.Body == http.NoBody || r.GetBody != nil)
 }
 
 // recorder sits next to the network and sees every attempt: it counts

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -16,17 +15,17 @@ import (
 // answered, and how many attempts are left.
 
 // retryNote words a failed attempt that will be tried again, or returns ""
-// when it will not be: a streamed PATCH (its bytes cannot be sent twice),
+// when it will not be: a request replaySafe does not retry (a streamed
+// PATCH, whose bytes cannot be sent twice; a cleanup made withoutRetries),
 // an answer that is not retried, the last attempt.
 func retryNote(r *http.Request, resp *http.Response, err error, attempt, attempts int) string {
-	if attempt >= attempts || r.Method == http.MethodPatch {
+	if attempt >= attempts || !retried(r) {
 		return ""
 	}
 	what := r.Method + " " + r.URL.Host + r.URL.Path
 	left := fmt.Sprintf("attempt %d of %d failed", attempt, attempts)
 	if err != nil {
-		var refused *RefusedError
-		if errors.As(err, &refused) || !retryable(err) {
+		if !retryable(err) { // a refused connection included
 			return ""
 		}
 		return fmt.Sprintf("registry request %s: %v; trying again (%s)", what, err, left)

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -78,5 +79,22 @@ func TestRetriesAreTold(t *testing.T) {
 	}
 	if n := notes(); len(n) != 3 || !strings.Contains(n[2], "attempt 3 of 4 failed") {
 		t.Errorf("notes %q, want three (the fourth attempt's failure is the error)", n)
+	}
+
+	// A cleanup made withoutRetries is tried once: its failure is not
+	// followed by another attempt, so it is not told as one.
+	p.Add(faultproxy.Rule{Method: "DELETE", Path: faultproxy.PathUpload, Times: -1, Kind: faultproxy.Status503})
+	st, notes = notesStore(t, p.Addr()+"/note/cleanup:1")
+	req, err := http.NewRequestWithContext(withoutRetries(context.Background()), http.MethodDelete, "http://"+p.Addr()+"/v2/note/cleanup/blobs/uploads/none", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := st.retrying().RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("DELETE: %v, %v; want the 503 once", resp, err)
+	}
+	resp.Body.Close()
+	if n := notes(); len(n) != 0 {
+		t.Errorf("notes %q for a request made withoutRetries, want none", n)
 	}
 }
