@@ -2,9 +2,6 @@ package frontend
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
-	"strings"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
@@ -48,8 +45,8 @@ func withJbuildArgs(res *gwclient.Result, opts map[string]string) (*gwclient.Res
 	for _, a := range argHelp {
 		add(a.name, a.help)
 	}
-	for _, k := range slices.Sorted(maps.Keys(opts)) {
-		if name, ok := strings.CutPrefix(k, buildArgPrefix+ArgParamPrefix); ok && name != "" {
+	for _, name := range paramArgNames(opts) {
+		if name != "" {
 			add(ArgParamPrefix+name, "profile parameter "+name+" (jbuild wrap --param "+name+"=VALUE)")
 		}
 	}

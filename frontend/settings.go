@@ -126,17 +126,12 @@ func ParseSettings(opts map[string]string, version string) (*Settings, error) {
 // profile.
 func paramArgs(opts map[string]string) (map[string]string, error) {
 	var params map[string]string
-	for _, k := range slices.Sorted(maps.Keys(opts)) { // the first bad one, always the same
-		v := opts[k]
-		name, ok := strings.CutPrefix(k, buildArgPrefix+ArgParamPrefix)
-		if !ok {
-			continue
-		}
+	for _, name := range paramArgNames(opts) { // sorted: the first bad one, always the same
 		if name == "" {
 			return nil, fmt.Errorf("build-arg %s: name the profile parameter: --build-arg %sNAME=VALUE", ArgParamPrefix, ArgParamPrefix)
 		}
-		v = strings.TrimSpace(v)
-		if err := buildplan.CheckValue("build-arg "+k[len(buildArgPrefix):], v); err != nil {
+		v := strings.TrimSpace(opts[buildArgPrefix+ArgParamPrefix+name])
+		if err := buildplan.CheckValue("build-arg "+ArgParamPrefix+name, v); err != nil {
 			return nil, err
 		}
 		if params == nil {
@@ -145,6 +140,18 @@ func paramArgs(opts map[string]string) (map[string]string, error) {
 		params[name] = v
 	}
 	return params, nil
+}
+
+// paramArgNames are the NAMEs of the JENNIFER_PARAM_<NAME> build args in
+// opts, sorted ("" for the prefix alone).
+func paramArgNames(opts map[string]string) []string {
+	var names []string
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		if name, ok := strings.CutPrefix(k, buildArgPrefix+ArgParamPrefix); ok {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func parseBool(v string) (bool, error) {
