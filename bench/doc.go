@@ -30,6 +30,11 @@
 //	w1, w2  jbuild wrap docker-daemon: against the classic docker build of the hand-written Dockerfile (daemon.go), <= 1.5x
 //	memory  peak RSS of a wrap of a 2 GB image (-mem-mb) on every store, cold cache (memory.go): <= 100 MB each
 //
+// Beside each scenario's median the table prints its commands' client CPU
+// (user+sys of the processes the bench started) and how busy the whole
+// machine was while they ran (machinecpu.go): near 100% means the scenario
+// is bound by the cores, so on a machine with more of them it is faster.
+//
 // containerd and docker-daemon come from a dockerd testenv starts (root,
 // Debian's docker.io); without one their figures are n/a with the reason.
 // At -mem-mb 2048 the memory group needs about 4 GB of memory in the bench

@@ -79,7 +79,7 @@ func (b *bench) report(w io.Writer) {
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if o.needBig() || o.wants(gCI) || o.wants(gFirst) || o.wants(gMany) || o.wants(gDaemon) {
-		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\tclient CPU\t")
+		fmt.Fprintln(tw, "\tscenario\tmedian\tmin\tmax\tclient CPU\tmachine busy\t")
 	}
 	var notes []string // why a figure is n/a
 	for _, e := range order {
@@ -108,15 +108,15 @@ func (b *bench) report(w io.Writer) {
 			if k == sDaemon && b.dkr.skipped != "" {
 				notes = append(notes, fmt.Sprintf("%s n/a: %s", k, firstLine(b.dkr.skipped)))
 			}
-			fmt.Fprintf(tw, "%s\t%s\tn/a\t\t\t\t\n", k, label)
+			fmt.Fprintf(tw, "%s\t%s\tn/a\t\t\t\t\t\n", k, label)
 			continue
 		}
 		cpu := "—"
 		if c := b.cpu[k]; len(c) > 0 {
 			cpu = secs(median(c))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", k, label,
-			secs(median(ds)), secs(slices.Min(ds)), secs(slices.Max(ds)), cpu)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k, label,
+			secs(median(ds)), secs(slices.Min(ds)), secs(slices.Max(ds)), cpu, b.machine[k].share())
 		if k == sCrane {
 			for _, s := range craneSteps {
 				fmt.Fprintf(tw, "\t  %s\t%s\t\t\t\t\n", s, secs(median(b.steps[s])))

@@ -45,7 +45,11 @@ type bench struct {
 	// in-process upload u).
 	cpu    map[string][]time.Duration
 	cpuAcc time.Duration
-	steps  map[string][]time.Duration // crane pipeline steps
+	// machine: how busy the whole machine was while a scenario's commands
+	// ran, summed over its runs (machinecpu.go), gathered as cpu is.
+	machine    map[string]machineTicks
+	machineAcc machineTicks
+	steps      map[string][]time.Duration // crane pipeline steps
 
 	raise raiseState  // raise.go
 	many  manyState   // many.go
@@ -57,6 +61,7 @@ type bench struct {
 func (b *bench) runAll() error {
 	b.times = map[string][]time.Duration{}
 	b.cpu = map[string][]time.Duration{}
+	b.machine = map[string]machineTicks{}
 	b.steps = map[string][]time.Duration{}
 	// Run -1 is a warm-up (page cache, first process start), not recorded.
 	for i := -1; i < b.opts.n; i++ {
@@ -84,8 +89,9 @@ func (b *bench) once(i int) error {
 			if b.cpuAcc > 0 {
 				b.cpu[key] = append(b.cpu[key], b.cpuAcc)
 			}
+			b.machine[key] = b.machine[key].plus(b.machineAcc)
 		}
-		b.cpuAcc = 0
+		b.cpuAcc, b.machineAcc = 0, machineTicks{}
 	}
 	o := b.opts
 	if b.haveJbuild && o.needBig() {
@@ -295,9 +301,11 @@ func (b *bench) measured(rss bool, env []string, bin string, args ...string) (ti
 	cmd.Env = append(cmd.Env, env...) // later values win
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	ticks := readMachineTicks()
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
+	b.machineAcc = b.machineAcc.plus(readMachineTicks().minus(ticks))
 	if cmd.ProcessState != nil {
 		b.cpuAcc += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
