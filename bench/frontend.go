@@ -56,6 +56,7 @@ type feWay struct {
 	out        string // where the result is pushed
 	digest     string // of the last pushed result
 	last       buildProfile
+	lastTicks  machineTicks // the machine's CPU during the last build
 }
 
 type feBench struct {
@@ -76,6 +77,9 @@ type feBench struct {
 	cold map[string][]time.Duration
 	warm map[string][]time.Duration
 	prof map[string][]buildProfile // of the warm builds (profile.go)
+	// busy: how busy the machine was during each way's builds, by way and
+	// "cold" or "warm", summed over the recorded rounds (machinecpu.go).
+	busy map[string]machineTicks
 	// traces, traceTotals: -profile's in-process runs (gwtrace.go).
 	traces      []*gwTrace
 	traceTotals []time.Duration
@@ -101,7 +105,8 @@ func runFrontend(o options, reg, tmp string) error {
 	b := &feBench{opts: o, reg: reg, addr: addr, c: c,
 		base: reg + "/bench/javabase:1", agentRef: reg + "/bench/agent:java",
 		feImageSizes: map[string]int64{},
-		cold:         map[string][]time.Duration{}, warm: map[string][]time.Duration{}, prof: map[string][]buildProfile{}}
+		cold:         map[string][]time.Duration{}, warm: map[string][]time.Duration{}, prof: map[string][]buildProfile{},
+		busy: map[string]machineTicks{}}
 	if err := b.setup(ctx, tmp); err != nil {
 		return err
 	}
@@ -349,6 +354,9 @@ func (b *feBench) runAll(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if i >= 0 {
+				b.busy[w.key+" cold"] = b.busy[w.key+" cold"].plus(w.lastTicks)
+			}
 			// A warm build is short (~0.15 s) and its run-to-run spread
 			// large next to the 10% the target allows: each round takes
 			// feWarmPerRound of them, so the median stands on n times
@@ -361,6 +369,7 @@ func (b *feBench) runAll(ctx context.Context) error {
 				if i >= 0 {
 					b.warm[w.key] = append(b.warm[w.key], warm)
 					b.prof[w.key] = append(b.prof[w.key], w.last)
+					b.busy[w.key+" warm"] = b.busy[w.key+" warm"].plus(w.lastTicks)
 				}
 			}
 			if i >= 0 {
@@ -409,9 +418,11 @@ func (b *feBench) build(ctx context.Context, w *feWay) (time.Duration, error) {
 		return 0, err
 	}
 	var vl vertexLog
+	ticks := readMachineTicks()
 	start := time.Now()
 	resp, err := b.c.Solve(ctx, nil, opt, vl.collect())
 	d := time.Since(start)
+	w.lastTicks = readMachineTicks().minus(ticks)
 	w.last = vl.profile(start, d)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", w.label, err)

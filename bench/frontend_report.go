@@ -32,13 +32,13 @@ func (b *feBench) report(w io.Writer) {
 		mb(b.feImageSizes[wayJbuild]), mb(b.feImageSizes[wayBuildkit]), mb(b.agentLayer))
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\tbuild\tcache\tmedian\tmin\tmax\t")
+	fmt.Fprintln(tw, "\tbuild\tcache\tmedian\tmin\tmax\tmachine busy\t")
 	row := func(key, label, cache string, ds []time.Duration) {
 		if len(ds) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\tn/a\t\t\t\n", key, label, cache)
+			fmt.Fprintf(tw, "%s\t%s\t%s\tn/a\t\t\t\t\n", key, label, cache)
 			return
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", key, label, cache, secs(median(ds)), secs(slices.Min(ds)), secs(slices.Max(ds)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", key, label, cache, secs(median(ds)), secs(slices.Min(ds)), secs(slices.Max(ds)), b.busy[key+" "+cache].share())
 	}
 	for _, way := range b.ways {
 		row(way.key, way.label, "cold", b.cold[way.key])
