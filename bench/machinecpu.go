@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// The machine column of the wrap table: how busy the whole machine was
-// (every core, every process: jbuild or crane, the registry, the daemons,
-// the kernel's loopback copies) while a scenario's commands ran. A command
+// The "machine busy" column of both tables: how busy the whole machine was
+// (every core, every process: jbuild or crane, the registry, buildkitd and
+// the other daemons, the kernel's loopback copies) while a scenario's
+// commands or a frontend's builds ran. A command
 // whose machine is near 100% is bound by CPU, so its time is the CPU work
 // of all it asks for (a blob read is the registry's sending, the kernel's
 // copy and jbuild's hash) divided by the cores; one with the machine half
